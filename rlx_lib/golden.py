@@ -1,0 +1,214 @@
+"""Golden sample files: one JSON object per line, zstd, one file per symbol and capture hour.
+
+``{"capture_ns": 1723161254087896568, "stream": "btcusdt@depth@100ms", "data": {<raw>}}``
+
+``data`` is the exchange's text spliced in unchanged, so a golden file is also a regression
+fixture. Files are written as ``.part`` and renamed when closed. Readers tolerate a truncated
+last line or a truncated compressed stream: everything before the damage is kept and the
+damage is reported.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import io
+import os
+import zlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import orjson
+import zstandard
+
+from rlx_lib.catalog import atomic_path, partition_dir
+from rlx_lib.errors import ConfigError
+
+__all__ = [
+    "GOLDEN_DATASET",
+    "PART_SUFFIX",
+    "GoldenRecord",
+    "ReadReport",
+    "format_record",
+    "golden_files",
+    "golden_path",
+    "iter_lines",
+    "iter_records",
+    "write_golden_file",
+]
+
+GOLDEN_DATASET = "golden"
+PART_SUFFIX = ".part"
+_PREFIX = b'{"capture_ns": '
+_DATA_KEY = b', "data": '
+
+
+@dataclass(frozen=True, slots=True)
+class GoldenRecord:
+    """One golden line: receipt time, stream name and the raw message text."""
+
+    capture_ns: int
+    stream: str
+    data: bytes
+
+
+@dataclass
+class ReadReport:
+    """What a reader met besides good records: where it stopped and why."""
+
+    path: str
+    lines: int = 0
+    bad_lines: list[tuple[int, str]] = field(default_factory=list)
+    truncated: str | None = None  # why the stream ended early, if it did
+
+    @property
+    def clean(self) -> bool:
+        """True when every line was read and parsed."""
+        return not self.bad_lines and self.truncated is None
+
+
+def format_record(capture_ns: int, stream: str, data: bytes | str) -> bytes:
+    """One golden line, ``data`` spliced in byte for byte."""
+    raw = data.encode() if isinstance(data, str) else data
+    return b"%s%d, \"stream\": %s%s%s}\n" % (
+        _PREFIX, capture_ns, orjson.dumps(stream), _DATA_KEY, raw
+    )
+
+
+def golden_path(root: Path, *, symbol: str, capture_ns: int, exchange: str = "BINANCE") -> Path:
+    """``golden/exchange=../symbol=../dt=YYYY-MM-DD/HH.jsonl.zst`` for a capture time (UTC)."""
+    moment = dt.datetime.fromtimestamp(capture_ns / 1e9, tz=dt.UTC)
+    day = moment.date()
+    folder = partition_dir(root, GOLDEN_DATASET, exchange=exchange, symbol=symbol, day=day)
+    return folder / f"{moment.hour:02d}.jsonl.zst"
+
+
+def golden_files(paths: Iterable[Path]) -> list[Path]:
+    """Expand files and folders into golden files (``*.jsonl.zst``, ``*.jsonl.gz``, ``*.jsonl``),
+    sorted by path so hours follow each other."""
+    found: list[Path] = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            for pattern in ("*.jsonl.zst", "*.jsonl.gz", "*.jsonl"):
+                found.extend(path.rglob(pattern))
+        elif path.exists():
+            found.append(path)
+        else:
+            msg = f"no such golden file or folder: {path}"
+            raise ConfigError(msg)
+    return sorted(set(found))
+
+
+def write_golden_file(
+    path: Path, records: Iterable[GoldenRecord], *, level: int = 3, frame_bytes: int = 1 << 20
+) -> Path:
+    """Write records to one zstd golden file atomically (temp file then rename).
+
+    A new zstd frame starts every ``frame_bytes`` of text, so damage stays inside one frame.
+    """
+    path = Path(path)
+    compressor = zstandard.ZstdCompressor(level=level)
+    with atomic_path(path) as temp, open(temp, "wb") as raw:
+        with compressor.stream_writer(raw, closefd=False) as writer:
+            written = 0
+            for record in records:
+                written += writer.write(
+                    format_record(record.capture_ns, record.stream, record.data)
+                )
+                if written >= frame_bytes:
+                    writer.flush(zstandard.FLUSH_FRAME)
+                    written = 0
+        raw.flush()
+        os.fsync(raw.fileno())
+    return path
+
+
+def _zstd_blocks(handle: io.BufferedIOBase) -> Iterator[bytes]:
+    """Decompress concatenated zstd frames; raise EOFError if the last frame is cut short."""
+    decompressor = zstandard.ZstdDecompressor()
+    frame = decompressor.decompressobj()
+    in_frame = False
+    while True:
+        chunk = handle.read(1 << 16)  # small reads keep the damage of a bad block local
+        if not chunk:
+            break
+        while chunk:
+            in_frame = True
+            out = frame.decompress(chunk)
+            if out:
+                yield out
+            if frame.eof:
+                chunk = frame.unused_data
+                frame = decompressor.decompressobj()
+                in_frame = False
+            else:
+                chunk = b""
+    if in_frame:
+        msg = "zstd frame is incomplete (file truncated)"
+        raise EOFError(msg)
+
+
+def _blocks(path: Path) -> Iterator[bytes]:
+    name = path.name.removesuffix(PART_SUFFIX)
+    with open(path, "rb") as handle:
+        if name.endswith(".zst"):
+            yield from _zstd_blocks(handle)
+        elif name.endswith(".gz"):
+            with gzip.GzipFile(fileobj=handle) as stream:
+                yield from iter(lambda: stream.read(1 << 20), b"")
+        else:
+            yield from iter(lambda: handle.read(1 << 20), b"")
+
+
+def iter_lines(path: Path, report: ReadReport | None = None) -> Iterator[bytes]:
+    """Yield complete lines (without newline) of a plain, gzip or zstd file.
+
+    A truncated or corrupt compressed stream ends the iteration; a final line without a
+    newline is dropped. Both are noted in ``report``.
+    """
+    path = Path(path)
+    report = report if report is not None else ReadReport(str(path))
+    pending = b""
+    try:
+        for block in _blocks(path):
+            lines = (pending + block).split(b"\n")
+            pending = lines.pop()
+            for line in lines:
+                report.lines += 1
+                yield line
+    except (zstandard.ZstdError, EOFError, OSError, zlib.error) as error:
+        report.truncated = f"compressed stream ended early after line {report.lines}: {error}"
+    if pending:
+        report.bad_lines.append((report.lines + 1, "truncated last line (no newline)"))
+
+
+def iter_records(path: Path, report: ReadReport | None = None) -> Iterator[GoldenRecord]:
+    """Yield golden records; lines that are not valid records are noted in ``report``."""
+    report = report if report is not None else ReadReport(str(path))
+    for line in iter_lines(path, report):
+        if not line.strip():
+            continue
+        record = _parse_line(line)
+        if record is None:
+            report.bad_lines.append((report.lines, "not a golden record"))
+            continue
+        yield record
+
+
+def _parse_line(line: bytes) -> GoldenRecord | None:
+    try:
+        value = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(value, dict):
+        return None
+    capture_ns, stream, data = value.get("capture_ns"), value.get("stream"), value.get("data")
+    if not isinstance(capture_ns, int) or not isinstance(stream, str) or data is None:
+        return None
+    start = line.find(_DATA_KEY)
+    if line.startswith(_PREFIX) and start > 0 and line.rstrip().endswith(b"}"):
+        raw = line[start + len(_DATA_KEY) : len(line.rstrip()) - 1]
+    else:
+        raw = orjson.dumps(data)
+    return GoldenRecord(capture_ns, stream, raw)

@@ -1,0 +1,1 @@
+"""Venue wire formats. Binance spot is the one venue rlx captures and reconstructs."""

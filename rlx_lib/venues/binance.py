@@ -1,0 +1,375 @@
+"""Binance spot wire formats: parse raw messages, the U/u sync rules, stream names.
+
+Prices and quantities arrive as decimal strings and are parsed to int64 units of 1e-8
+(:func:`rlx_lib.decimals.parse_units`), never through floats. Parsers tolerate extra fields
+(old trades still carry ``b``/``a``) and name the field when a required one is missing or bad.
+Facts: ``shared/research/binance.md``.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+import orjson
+
+from rlx_lib.decimals import parse_units
+from rlx_lib.errors import ParseError
+
+__all__ = [
+    "EXCHANGE",
+    "REST_URL",
+    "SESSION_STREAM",
+    "SNAPSHOT_SUFFIX",
+    "STREAM_KINDS",
+    "WS_URL",
+    "AggTrade",
+    "BookTicker",
+    "DepthSnapshot",
+    "DepthSync",
+    "DepthUpdate",
+    "Level",
+    "SyncVerdict",
+    "Trade",
+    "decode",
+    "parse_agg_trade",
+    "parse_book_ticker",
+    "parse_depth_snapshot",
+    "parse_depth_update",
+    "parse_message",
+    "parse_trade",
+    "split_stream",
+    "stream_name",
+]
+
+EXCHANGE = "BINANCE"
+WS_URL = "wss://stream.binance.com:9443"
+REST_URL = "https://api.binance.com"
+STREAM_KINDS = ("depth@100ms", "trade", "aggTrade", "bookTicker")
+SNAPSHOT_SUFFIX = "depthSnapshot"
+SESSION_STREAM = "_session"
+MAX_STREAMS_PER_CONNECTION = 1024
+
+Level = tuple[int, int]
+"""``(price_units, size_units)``; size 0 removes the level."""
+
+
+@dataclass(frozen=True, slots=True)
+class DepthUpdate:
+    """A ``depthUpdate`` diff.
+
+    ``{"e":"depthUpdate","E":1672515782136,"s":"BNBBTC","U":157,"u":160,
+    "b":[["0.0024","10"]],"a":[["0.0026","100"]]}``
+    """
+
+    event_time: int  # E, ms
+    symbol: str  # s, upper case
+    first_update_id: int  # U
+    final_update_id: int  # u
+    bids: tuple[Level, ...]
+    asks: tuple[Level, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Trade:
+    """A raw ``trade``: ``{"e":"trade","E":..,"s":"BNBBTC","t":12345,"p":"0.001","q":"100",
+    "T":..,"m":true,"M":true}``. ``m`` true means the buyer is the maker (the taker sold)."""
+
+    event_time: int  # E
+    trade_time: int  # T
+    symbol: str
+    trade_id: int  # t
+    price: int
+    quantity: int
+    buyer_is_maker: bool  # m
+
+
+@dataclass(frozen=True, slots=True)
+class AggTrade:
+    """An ``aggTrade``: ``{"e":"aggTrade","E":..,"s":"BNBBTC","a":12345,"p":"0.001","q":"100",
+    "f":100,"l":105,"T":..,"m":true,"M":true}``."""
+
+    event_time: int
+    trade_time: int
+    symbol: str
+    agg_id: int  # a
+    price: int
+    quantity: int
+    first_trade_id: int  # f
+    last_trade_id: int  # l
+    buyer_is_maker: bool
+
+
+@dataclass(frozen=True, slots=True)
+class BookTicker:
+    """A ``bookTicker`` (no event time): ``{"u":400900217,"s":"BNBUSDT","b":"25.35190000",
+    "B":"31.21000000","a":"25.36520000","A":"40.66000000"}``."""
+
+    update_id: int  # u, in the depth stream's id space
+    symbol: str
+    bid_price: int
+    bid_size: int
+    ask_price: int
+    ask_size: int
+
+
+@dataclass(frozen=True, slots=True)
+class DepthSnapshot:
+    """A REST ``/api/v3/depth`` body: ``{"lastUpdateId":1027024,"bids":[[p,q],..],"asks":[..]}``.
+
+    It carries no symbol and no time; the capture record supplies both.
+    """
+
+    last_update_id: int
+    bids: tuple[Level, ...]
+    asks: tuple[Level, ...]
+
+
+Message = DepthUpdate | Trade | AggTrade | BookTicker | DepthSnapshot
+
+
+def decode(raw: str | bytes | dict[str, Any]) -> dict[str, Any]:
+    """Decode raw JSON text to a dict (dicts pass through); bad JSON is a :class:`ParseError`."""
+    if isinstance(raw, dict):
+        return raw
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError as error:
+        msg = f"message is not valid JSON: {error}"
+        raise ParseError(msg) from None
+    if not isinstance(value, dict):
+        msg = f"message must be a JSON object, received {type(value).__name__}"
+        raise ParseError(msg)
+    return value
+
+
+def _field(payload: dict[str, Any], key: str, kind: type, what: str) -> Any:
+    try:
+        value = payload[key]
+    except KeyError:
+        msg = f"{what}: missing field {key!r}"
+        raise ParseError(msg) from None
+    if kind is int and (not isinstance(value, int) or isinstance(value, bool)):
+        msg = f"{what}: field {key!r} must be an integer, received {value!r}"
+        raise ParseError(msg)
+    if kind is not int and not isinstance(value, kind):
+        msg = f"{what}: field {key!r} must be {kind.__name__}, received {value!r}"
+        raise ParseError(msg)
+    return value
+
+
+def _units(payload: dict[str, Any], key: str, what: str) -> int:
+    value = _field(payload, key, str, what)
+    return parse_units(value, field=f"{what}.{key}")
+
+
+def _levels(payload: dict[str, Any], key: str, what: str) -> tuple[Level, ...]:
+    entries = _field(payload, key, list, what)
+    levels = []
+    for index, entry in enumerate(entries):
+        if not isinstance(entry, list) or len(entry) < 2:
+            msg = f"{what}: {key}[{index}] must be [price, quantity], received {entry!r}"
+            raise ParseError(msg)
+        price, size = entry[0], entry[1]
+        if not isinstance(price, str) or not isinstance(size, str):
+            msg = f"{what}: {key}[{index}] must hold decimal strings, received {entry!r}"
+            raise ParseError(msg)
+        levels.append(
+            (
+                parse_units(price, field=f"{what}.{key}[{index}].price"),
+                parse_units(size, field=f"{what}.{key}[{index}].quantity"),
+            )
+        )
+    return tuple(levels)
+
+
+def parse_depth_update(raw: str | bytes | dict[str, Any]) -> DepthUpdate:
+    """Parse a ``depthUpdate`` diff."""
+    p = decode(raw)
+    what = "depthUpdate"
+    first, final = _field(p, "U", int, what), _field(p, "u", int, what)
+    if final < first:
+        msg = f"{what}: final update id u={final} is below first update id U={first}"
+        raise ParseError(msg)
+    return DepthUpdate(
+        event_time=_field(p, "E", int, what),
+        symbol=_field(p, "s", str, what),
+        first_update_id=first,
+        final_update_id=final,
+        bids=_levels(p, "b", what),
+        asks=_levels(p, "a", what),
+    )
+
+
+def parse_trade(raw: str | bytes | dict[str, Any]) -> Trade:
+    """Parse a raw ``trade`` (extra fields such as the pre-2024 ``b``/``a`` are ignored)."""
+    p = decode(raw)
+    what = "trade"
+    return Trade(
+        event_time=_field(p, "E", int, what),
+        trade_time=_field(p, "T", int, what),
+        symbol=_field(p, "s", str, what),
+        trade_id=_field(p, "t", int, what),
+        price=_units(p, "p", what),
+        quantity=_units(p, "q", what),
+        buyer_is_maker=_field(p, "m", bool, what),
+    )
+
+
+def parse_agg_trade(raw: str | bytes | dict[str, Any]) -> AggTrade:
+    """Parse an ``aggTrade``."""
+    p = decode(raw)
+    what = "aggTrade"
+    return AggTrade(
+        event_time=_field(p, "E", int, what),
+        trade_time=_field(p, "T", int, what),
+        symbol=_field(p, "s", str, what),
+        agg_id=_field(p, "a", int, what),
+        price=_units(p, "p", what),
+        quantity=_units(p, "q", what),
+        first_trade_id=_field(p, "f", int, what),
+        last_trade_id=_field(p, "l", int, what),
+        buyer_is_maker=_field(p, "m", bool, what),
+    )
+
+
+def parse_book_ticker(raw: str | bytes | dict[str, Any]) -> BookTicker:
+    """Parse a ``bookTicker``."""
+    p = decode(raw)
+    what = "bookTicker"
+    return BookTicker(
+        update_id=_field(p, "u", int, what),
+        symbol=_field(p, "s", str, what),
+        bid_price=_units(p, "b", what),
+        bid_size=_units(p, "B", what),
+        ask_price=_units(p, "a", what),
+        ask_size=_units(p, "A", what),
+    )
+
+
+def parse_depth_snapshot(raw: str | bytes | dict[str, Any]) -> DepthSnapshot:
+    """Parse a REST depth snapshot body."""
+    p = decode(raw)
+    what = "depthSnapshot"
+    return DepthSnapshot(
+        last_update_id=_field(p, "lastUpdateId", int, what),
+        bids=_levels(p, "bids", what),
+        asks=_levels(p, "asks", what),
+    )
+
+
+_BY_EVENT = {"depthUpdate": parse_depth_update, "trade": parse_trade, "aggTrade": parse_agg_trade}
+
+
+def parse_message(raw: str | bytes | dict[str, Any]) -> Message:
+    """Parse any market message by its shape (``e`` field, else bookTicker or snapshot keys)."""
+    p = decode(raw)
+    event = p.get("e")
+    if event is not None:
+        parser = _BY_EVENT.get(event)
+        if parser is None:
+            msg = f"message: unsupported event type e={event!r}"
+            raise ParseError(msg)
+        return parser(p)
+    if "lastUpdateId" in p:
+        return parse_depth_snapshot(p)
+    if "u" in p and "b" in p:
+        return parse_book_ticker(p)
+    msg = f"message: cannot tell its kind from fields {sorted(p)[:8]}"
+    raise ParseError(msg)
+
+
+def stream_name(symbol: str, kind: str) -> str:
+    """Combined-stream name: ``stream_name('BTCUSDT', 'trade') -> 'btcusdt@trade'``."""
+    return f"{symbol.lower()}@{kind}"
+
+
+def split_stream(stream: str) -> tuple[str, str]:
+    """Split ``btcusdt@depth@100ms`` into ``('btcusdt', 'depth@100ms')``."""
+    symbol, sep, kind = stream.partition("@")
+    if not sep or not symbol or not kind:
+        msg = f"stream name must look like 'btcusdt@trade', received {stream!r}"
+        raise ParseError(msg)
+    return symbol, kind
+
+
+class SyncVerdict(enum.Enum):
+    """What the sync rules say about one diff."""
+
+    APPLY = "apply"  # apply it to the book
+    STALE = "stale"  # u <= the book's id: already in the snapshot, drop it
+    GAP = "gap"  # U > id + 1: updates were missed; the book is invalid until a new snapshot
+    BUFFERED = "buffered"  # no valid snapshot yet: held until one arrives
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class SyncStep(Generic[T]):
+    """One decision: the verdict, the diff's ids, the item, and for a gap the expected U."""
+
+    verdict: SyncVerdict
+    first_update_id: int
+    final_update_id: int
+    item: T
+    expected_first: int | None = None
+
+
+class DepthSync(Generic[T]):
+    """Binance spot local-book sync rules as a small state machine (the book is the caller's).
+
+    Diffs before a snapshot are buffered. A snapshot replays the buffer: diffs with
+    ``u <= lastUpdateId`` are stale, the first applied one must satisfy
+    ``U <= lastUpdateId + 1 <= u``, and every later one ``U == previous u + 1``. A diff with
+    ``U > id + 1`` is a gap: the state becomes unsynced and the diff waits for a new snapshot.
+    """
+
+    def __init__(self, *, max_buffer: int = 1_000_000) -> None:
+        self.update_id: int | None = None
+        self._buffer: deque[tuple[int, int, T]] = deque(maxlen=max_buffer)
+
+    @property
+    def synced(self) -> bool:
+        """True while the book follows the stream without a gap."""
+        return self.update_id is not None
+
+    def reset(self) -> None:
+        """Forget the book (after a disconnect): diffs are buffered until the next snapshot."""
+        self.update_id = None
+        self._buffer.clear()
+
+    def snapshot(self, last_update_id: int) -> list[SyncStep[T]]:
+        """Take a snapshot as the book's state and replay the buffered diffs through the rules."""
+        self.update_id = last_update_id
+        pending, self._buffer = list(self._buffer), deque(maxlen=self._buffer.maxlen)
+        steps: list[SyncStep[T]] = []
+        for first, final, item in pending:
+            steps.extend(self.diff(first, final, item))
+        return steps
+
+    def diff(self, first: int, final: int, item: T) -> list[SyncStep[T]]:
+        """Judge one diff with ids ``U=first``, ``u=final``."""
+        if self.update_id is None:
+            self._buffer.append((first, final, item))
+            return [SyncStep(SyncVerdict.BUFFERED, first, final, item)]
+        if final <= self.update_id:
+            return [SyncStep(SyncVerdict.STALE, first, final, item)]
+        expected = self.update_id + 1
+        if first > expected:
+            self.update_id = None
+            self._buffer.append((first, final, item))
+            return [SyncStep(SyncVerdict.GAP, first, final, item, expected_first=expected)]
+        self.update_id = final
+        return [SyncStep(SyncVerdict.APPLY, first, final, item)]
+
+
+def iter_levels(update: DepthUpdate | DepthSnapshot) -> Iterable[tuple[bool, int, int]]:
+    """``(is_bid, price, size)`` for every level of a diff or snapshot, bids first."""
+    for price, size in update.bids:
+        yield True, price, size
+    for price, size in update.asks:
+        yield False, price, size

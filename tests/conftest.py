@@ -1,0 +1,32 @@
+"""Shared fixtures: a temporary data root and the real Binance captures in ``../shared``."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+REAL_DATA = Path(os.environ.get("RLX_REAL_DATA", REPO.parent / "shared" / "data" / "real"))
+
+
+@pytest.fixture(name="data_root")
+def fixture_data_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty data root, also exported as RLX_DATA_ROOT."""
+    root = tmp_path / "data"
+    root.mkdir()
+    monkeypatch.setenv("RLX_DATA_ROOT", str(root))
+    return root
+
+
+@pytest.fixture(name="real_data", scope="session")
+def fixture_real_data() -> Path:
+    """The real captures folder (set RLX_REAL_DATA; default ../shared/data/real).
+
+    Skipped with a reason only where the folder is absent (a user's own clone); in CI it is
+    present and these tests run.
+    """
+    if not REAL_DATA.is_dir():
+        pytest.skip(f"real captures not found at {REAL_DATA} (set RLX_REAL_DATA)")
+    return REAL_DATA

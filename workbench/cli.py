@@ -1,0 +1,60 @@
+"""The ``rlx`` command line: one command per stage, each a few lines over ``rlx_lib``.
+
+Exit codes: 0 on success, 1 on an :class:`~rlx_lib.errors.RlxError` (one clear line; the
+traceback only with ``--debug``), 2 on a usage error. Commands live in ``workbench.commands``,
+one module per stage, each with a ``register(app)`` function.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import traceback
+
+import typer
+
+from rlx_lib.errors import RlxError
+
+__all__ = ["COMMAND_MODULES", "app", "main"]
+
+app = typer.Typer(
+    name="rlx",
+    help="rlx: a research workbench for crypto market microstructure data.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+COMMAND_MODULES = (
+    "workbench.commands.bench",
+)
+"""Stage command modules, in the order their commands are listed in ``rlx --help``."""
+
+
+
+@app.callback()
+def _root() -> None:
+    """rlx: a research workbench for crypto market microstructure data."""
+
+
+for _name in COMMAND_MODULES:
+    importlib.import_module(_name).register(app)
+
+
+def main() -> None:
+    """Console entry point: run the app and turn an RlxError into exit code 1."""
+    debug = "--debug" in sys.argv or bool(os.environ.get("RLX_DEBUG"))
+    if "--debug" in sys.argv:
+        sys.argv.remove("--debug")
+    try:
+        app()
+    except RlxError as error:
+        if debug:
+            traceback.print_exc()
+        print(f"rlx: error: {error}", file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
