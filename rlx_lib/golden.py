@@ -71,8 +71,12 @@ class ReadReport:
 def format_record(capture_ns: int, stream: str, data: bytes | str) -> bytes:
     """One golden line, ``data`` spliced in byte for byte."""
     raw = data.encode() if isinstance(data, str) else data
-    return b"%s%d, \"stream\": %s%s%s}\n" % (
-        _PREFIX, capture_ns, orjson.dumps(stream), _DATA_KEY, raw
+    return b'%s%d, "stream": %s%s%s}\n' % (
+        _PREFIX,
+        capture_ns,
+        orjson.dumps(stream),
+        _DATA_KEY,
+        raw,
     )
 
 

@@ -26,6 +26,7 @@ __all__ = [
     "LAKE_TABLES",
     "LAKE_TRADES",
     "SCHEMAS",
+    "SOURCES",
     "TIME",
     "book_levels_schema",
     "book_state_schema",
@@ -97,9 +98,12 @@ GOLDEN_RECORD = pl.Schema(
 """One line of a golden sample file (JSON lines, zstd)."""
 
 EVENT_KINDS = ("snapshot", "delta", "trade")
+SOURCES = ("lake", "golden")
+"""Where a reconstruction came from; both live in one partition as ``part-<source>.parquet``."""
 
 EVENTS = pl.Schema(
     {
+        "source": pl.Enum(SOURCES),
         "origin_time": TIME,
         "received_time": TIME,
         "sequence": pl.Int64,  # position in the partition's chronological order
@@ -116,6 +120,7 @@ EVENTS = pl.Schema(
 
 BOOK_STATE_KEYS = pl.Schema(
     {
+        "source": pl.Enum(SOURCES),
         "origin_time": TIME,
         "received_time": TIME,
         "update_id": pl.Int64,  # Binance u after which the state holds
@@ -124,7 +129,7 @@ BOOK_STATE_KEYS = pl.Schema(
 
 
 def book_state_schema(depth: int = 20) -> pl.Schema:
-    """``BOOK_STATE`` for a given depth: clocks, ``update_id``, then wide levels."""
+    """``BOOK_STATE`` for a given depth: source, clocks, ``update_id``, then wide levels."""
     return pl.Schema({**BOOK_STATE_KEYS, **book_levels_schema(depth)})
 
 
@@ -182,8 +187,11 @@ def check_schema(frame: pl.DataFrame | pl.LazyFrame, expected: pl.Schema, *, nam
         return
     missing = [c for c in expected if c not in actual]
     extra = [c for c in actual if c not in expected]
-    wrong = [f"{c}: expected {expected[c]}, received {actual[c]}"
-             for c in expected if c in actual and actual[c] != expected[c]]
+    wrong = [
+        f"{c}: expected {expected[c]}, received {actual[c]}"
+        for c in expected
+        if c in actual and actual[c] != expected[c]
+    ]
     parts = []
     if missing:
         parts.append(f"missing columns {missing}")

@@ -26,11 +26,8 @@ app = typer.Typer(
     add_completion=False,
 )
 
-COMMAND_MODULES = (
-    "workbench.commands.bench",
-)
+COMMAND_MODULES = ("workbench.commands.bench",)
 """Stage command modules, in the order their commands are listed in ``rlx --help``."""
-
 
 
 @app.callback()

@@ -68,8 +68,9 @@ def to_raw(table: str, loaded: pl.DataFrame) -> pl.DataFrame:
     file layout: cryptofeed names, int64 ns times, float64 numbers."""
     back = {loaded_name: raw for raw, loaded_name in _renames(table).items()}
     frame = loaded.with_columns(
-        pl.col(c).dt.epoch("ns") if loaded.schema[c] == schemas.TIME or
-        isinstance(loaded.schema[c], pl.Datetime) else pl.col(c)
+        pl.col(c).dt.epoch("ns")
+        if loaded.schema[c] == schemas.TIME or isinstance(loaded.schema[c], pl.Datetime)
+        else pl.col(c)
         for c in loaded.columns
     )
     return frame.rename({c: back[c] for c in frame.columns if c in back})
@@ -111,9 +112,13 @@ def normalize_loaded(table: str, loaded: pl.DataFrame) -> tuple[pl.DataFrame, pl
                 problems.append({"row": int(row), "column": name, "value": float(values[row])})
         elif kind == schemas.TIME:
             if isinstance(series.dtype, pl.Datetime):
-                columns[name] = series.dt.cast_time_unit("ns").dt.replace_time_zone(None) \
-                    .dt.replace_time_zone("UTC") if series.dtype.time_zone is None else \
-                    series.dt.cast_time_unit("ns").dt.convert_time_zone("UTC")
+                columns[name] = (
+                    series.dt.cast_time_unit("ns")
+                    .dt.replace_time_zone(None)
+                    .dt.replace_time_zone("UTC")
+                    if series.dtype.time_zone is None
+                    else series.dt.cast_time_unit("ns").dt.convert_time_zone("UTC")
+                )
             elif series.dtype.is_integer():
                 columns[name] = series.cast(pl.Int64).cast(schemas.TIME)
             else:

@@ -36,8 +36,12 @@ def bench_command(
     for column in ("stage", "figure", "value", "unit", "baseline", "ratio", "target"):
         table.add_column(column, justify="right" if column in ("value", "ratio") else "left")
     for row in figures:
-        table.add_row(*(_format(row.get(c)) for c in
-                        ("stage", "figure", "value", "unit", "baseline", "ratio", "target")))
+        table.add_row(
+            *(
+                _format(row.get(c))
+                for c in ("stage", "figure", "value", "unit", "baseline", "ratio", "target")
+            )
+        )
     Console(width=160).print(table)
     if json_out is not None:
         json_out.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
