@@ -112,7 +112,7 @@ def write_golden_file(
     A new zstd frame starts every ``frame_bytes`` of text, so damage stays inside one frame.
     """
     path = Path(path)
-    compressor = zstandard.ZstdCompressor(level=level)
+    compressor = zstandard.ZstdCompressor(level=level, write_checksum=True)
     with atomic_path(path) as temp, open(temp, "wb") as raw:
         with compressor.stream_writer(raw, closefd=False) as writer:
             written = 0
@@ -129,26 +129,33 @@ def write_golden_file(
 
 
 def _zstd_blocks(handle: io.BufferedIOBase) -> Iterator[bytes]:
-    """Decompress concatenated zstd frames; raise EOFError if the last frame is cut short."""
+    """Decompress concatenated zstd frames, one verified frame at a time.
+
+    A frame's text is released only when its checksum has been verified, so a damaged frame is
+    dropped whole instead of yielding altered lines. A last frame cut short (a killed writer)
+    releases what it decoded, then raises EOFError.
+    """
     decompressor = zstandard.ZstdDecompressor()
     frame = decompressor.decompressobj()
+    pending: list[bytes] = []
     in_frame = False
     while True:
-        chunk = handle.read(1 << 16)  # small reads keep the damage of a bad block local
+        chunk = handle.read(1 << 16)
         if not chunk:
             break
         while chunk:
             in_frame = True
-            out = frame.decompress(chunk)
-            if out:
-                yield out
+            pending.append(frame.decompress(chunk))
             if frame.eof:
+                yield b"".join(pending)
+                pending = []
                 chunk = frame.unused_data
                 frame = decompressor.decompressobj()
                 in_frame = False
             else:
                 chunk = b""
     if in_frame:
+        yield b"".join(pending)
         msg = "zstd frame is incomplete (file truncated)"
         raise EOFError(msg)
 

@@ -6,6 +6,13 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Machines here are noisy: hypothesis' per-example deadline would make tests flaky, not stricter.
+settings.register_profile(
+    "rlx", deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True
+)
+settings.load_profile("rlx")
 
 REPO = Path(__file__).resolve().parent.parent
 REAL_DATA = Path(os.environ.get("RLX_REAL_DATA", REPO.parent / "shared" / "data" / "real"))
