@@ -1,0 +1,285 @@
+"""Import other recorders' Binance captures as golden samples.
+
+- hftbacktest's collector: ``<recv_ns> <raw text>`` lines (gzip), combined-stream frames plus
+  REST ``/api/v3/depth`` bodies, which carry no stream and no symbol: they become
+  ``<sym>@depthSnapshot`` records, the symbol from ``symbol=``, the file name
+  (``btcusdt_20240808.gz``) or the streams seen so far.
+- cryptofeed's raw recorder: ``BINANCE.ws.*`` (a ``<url> <-> <time>`` first line, then
+  ``<time>: <frame>``) and ``BINANCE.http.*`` (``<url> -> <time>: <body>``), times in float
+  seconds converted exactly.
+
+Receive times may be s, ms, us or ns. Old message shapes pass through untouched (``data`` is
+spliced byte for byte). A truncated last line or compressed stream ends a file early and is
+noted in its :class:`~rlx_lib.golden.ReadReport`.
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+from urllib.parse import parse_qs, urlparse
+
+import orjson
+
+from rlx_lib.capture.envelope import split_envelope, to_nanoseconds
+from rlx_lib.catalog import lake_symbol
+from rlx_lib.errors import ConfigError, OverwriteError, ParseError
+from rlx_lib.golden import GoldenRecord, ReadReport, golden_path, iter_lines, write_golden_file
+from rlx_lib.venues.binance import SESSION_STREAM, SNAPSHOT_SUFFIX, split_stream
+
+__all__ = [
+    "FORMATS",
+    "ImportSummary",
+    "import_files",
+    "read_cryptofeed",
+    "read_hftbacktest",
+    "record_symbol",
+]
+
+log = logging.getLogger(__name__)
+
+Format = Literal["hftbacktest", "cryptofeed"]
+FORMATS: tuple[str, ...] = ("hftbacktest", "cryptofeed")
+_FILE_SYMBOL = re.compile(r"^([A-Za-z0-9]+)_")
+_RAW_KINDS = {"depthUpdate": "depth", "trade": "trade", "aggTrade": "aggTrade"}
+
+
+def _snapshot_record(capture_ns: int, symbol: str, body: bytes) -> GoldenRecord:
+    return GoldenRecord(capture_ns, f"{symbol.lower()}@{SNAPSHOT_SUFFIX}", body)
+
+
+def _raw_stream(data: dict) -> str | None:
+    """Stream name of a raw (not combined) payload, from its ``e`` and ``s`` fields."""
+    symbol = data.get("s")
+    if not isinstance(symbol, str):
+        return None
+    kind = _RAW_KINDS.get(data.get("e"))  # type: ignore[arg-type]
+    if kind is None and data.get("e") is None and {"u", "b", "B", "a", "A"} <= data.keys():
+        kind = "bookTicker"
+    return f"{symbol.lower()}@{kind}" if kind else None
+
+
+def read_hftbacktest(
+    path: Path | str, *, symbol: str | None = None, report: ReadReport | None = None
+) -> Iterator[GoldenRecord]:
+    """Yield golden records from one hftbacktest collector file (``<recv> <raw>`` lines).
+
+    Parameters
+    ----------
+    path
+        A ``.gz``, ``.zst`` or plain file.
+    symbol
+        Binance symbol of REST snapshot lines (default: from the file name, else the streams).
+    report
+        Filled with lines read, bad lines and truncation.
+    """
+    path = Path(path)
+    report = report if report is not None else ReadReport(str(path))
+    match = _FILE_SYMBOL.match(path.name)
+    current = symbol or (match.group(1) if match else None)
+    for line in iter_lines(path, report):
+        token, _, text = line.partition(b" ")
+        if not text.strip():
+            if line.strip():
+                report.bad_lines.append((report.lines, "no message after the receive time"))
+            continue
+        try:
+            capture_ns = to_nanoseconds(token)
+        except ValueError:
+            report.bad_lines.append((report.lines, f"bad receive time {token[:30]!r}"))
+            continue
+        envelope = split_envelope(text)
+        if envelope is not None:
+            stream, raw, _ = envelope
+            if current is None and not stream.startswith("!"):
+                current = split_stream(stream)[0]
+            yield GoldenRecord(capture_ns, stream, raw)
+            continue
+        record = _bare_record(capture_ns, text.strip(), current)
+        if record is None:
+            report.bad_lines.append((report.lines, "not a Binance message or snapshot"))
+            continue
+        yield record
+
+
+def _bare_record(capture_ns: int, text: bytes, symbol: str | None) -> GoldenRecord | None:
+    """A REST snapshot or a raw single-stream payload, or None."""
+    try:
+        data = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    if "lastUpdateId" in data:
+        if symbol is None:
+            msg = "a REST snapshot line needs a symbol: pass symbol= (--symbol)"
+            raise ParseError(msg)
+        return _snapshot_record(capture_ns, symbol, text)
+    stream = _raw_stream(data)
+    return GoldenRecord(capture_ns, stream, text) if stream else None
+
+
+def _read_cryptofeed_file(path: Path, report: ReadReport) -> Iterator[GoldenRecord]:
+    connected: list[str] = []
+    for line in iter_lines(path, report):
+        if not line.strip():
+            continue
+        head, arrow, rest = line.partition(b" -> ")
+        if arrow and head.startswith(b"http"):  # REST: <url> -> <time>: <body>
+            stamp, _, body = rest.partition(b": ")
+            query = parse_qs(urlparse(head.decode()).query)
+            symbols = query.get("symbol")
+            try:
+                capture_ns = to_nanoseconds(stamp)
+            except ValueError:
+                report.bad_lines.append((report.lines, "bad REST receive time"))
+                continue
+            if not symbols or b"lastUpdateId" not in body:
+                report.bad_lines.append((report.lines, "REST line is not a depth snapshot"))
+                continue
+            yield _snapshot_record(capture_ns, symbols[0], body.strip())
+            continue
+        url, link, stamp = line.partition(b" <-> ")
+        if link:  # the connection line: <url> <-> <connect time>
+            streams = parse_qs(urlparse(url.decode()).query).get("streams", [""])[0]
+            connected = sorted({s.split("@", 1)[0] for s in streams.split("/") if "@" in s})
+            note = {"event": "connected", "url": url.decode(), "recorder": "cryptofeed"}
+            try:
+                capture_ns = to_nanoseconds(stamp)
+            except ValueError:
+                report.bad_lines.append((report.lines, "bad connect time"))
+                continue
+            for symbol in connected:
+                data = orjson.dumps({**note, "symbol": symbol.upper()})
+                yield GoldenRecord(capture_ns, SESSION_STREAM, data)
+            continue
+        stamp, colon, frame = line.partition(b": ")
+        envelope = split_envelope(frame) if colon else None
+        try:
+            capture_ns = to_nanoseconds(stamp)
+        except ValueError:
+            envelope = None
+        if envelope is None:
+            report.bad_lines.append((report.lines, "not a cryptofeed frame line"))
+            continue
+        yield GoldenRecord(capture_ns, envelope[0], envelope[1])
+
+
+def read_cryptofeed(
+    paths: Iterable[Path | str], *, reports: list[ReadReport] | None = None
+) -> Iterator[GoldenRecord]:
+    """Yield golden records from cryptofeed raw files (``BINANCE.ws.*``, ``BINANCE.http.*``),
+    merged in receive-time order.
+
+    The connection line of a ``ws`` file becomes a ``_session`` ``connected`` record for each
+    symbol of the connection.
+    """
+    readers = []
+    for path in map(Path, paths):
+        report = ReadReport(str(path))
+        if reports is not None:
+            reports.append(report)
+        readers.append(_read_cryptofeed_file(path, report))
+    yield from heapq.merge(*readers, key=lambda record: record.capture_ns)
+
+
+def record_symbol(record: GoldenRecord) -> str | None:
+    """The Binance symbol a record belongs to (``None`` for a connection-wide record)."""
+    if record.stream == SESSION_STREAM:
+        symbol = orjson.loads(record.data).get("symbol")
+        return symbol.lower() if isinstance(symbol, str) else None
+    if record.stream.startswith("!"):
+        return None
+    return split_stream(record.stream)[0]
+
+
+@dataclass
+class ImportSummary:
+    """What an import wrote: files, records per stream, and what the readers met."""
+
+    written: list[Path] = field(default_factory=list)
+    unchanged: list[Path] = field(default_factory=list)
+    records: Counter[str] = field(default_factory=Counter)
+    reports: list[ReadReport] = field(default_factory=list)
+
+    @property
+    def symbols(self) -> list[str]:
+        """Binance symbols imported."""
+        return sorted({s.split("@", 1)[0] for s in self.records if "@" in s})
+
+
+def import_files(
+    paths: Iterable[Path | str],
+    root: Path,
+    *,
+    fmt: Format,
+    symbol: str | None = None,
+    force: bool = False,
+) -> ImportSummary:
+    """Convert recorder files into golden files under ``root`` (one per symbol and hour).
+
+    Pass every file of one capture in one call (they are merged by receive time). A golden
+    file that exists with the same records is left alone; with other records it raises
+    :class:`OverwriteError` unless ``force``.
+    """
+    paths = [Path(p) for p in paths]
+    if not paths:
+        msg = "no files to import"
+        raise ConfigError(msg)
+    for path in paths:
+        if not path.is_file():
+            msg = f"no such file to import: {path}"
+            raise ConfigError(msg)
+    summary = ImportSummary()
+    if fmt == "hftbacktest":
+        readers = []
+        for path in paths:
+            report = ReadReport(str(path))
+            summary.reports.append(report)
+            readers.append(read_hftbacktest(path, symbol=symbol, report=report))
+        records: Iterable[GoldenRecord] = heapq.merge(*readers, key=lambda r: r.capture_ns)
+    elif fmt == "cryptofeed":
+        records = read_cryptofeed(paths, reports=summary.reports)
+    else:
+        msg = f"import format must be one of {', '.join(FORMATS)}, received {fmt!r}"
+        raise ConfigError(msg)
+    groups: dict[Path, list[GoldenRecord]] = defaultdict(list)
+    for record in records:
+        owner = symbol if symbol and record.stream != SESSION_STREAM else record_symbol(record)
+        if owner is None:
+            continue
+        path = golden_path(root, symbol=lake_symbol(owner), capture_ns=record.capture_ns)
+        groups[path].append(record)
+        summary.records[record.stream] += 1
+    for path, group in sorted(groups.items()):
+        if path.exists():
+            existing = _read_existing(path)
+            if existing == group:
+                summary.unchanged.append(path)
+                continue
+            if not force:
+                msg = (
+                    f"{path} exists with other records; import all files of a capture "
+                    "together, or pass --force to replace it"
+                )
+                raise OverwriteError(msg)
+        write_golden_file(path, group)
+        summary.written.append(path)
+    for report in summary.reports:
+        if not report.clean:
+            log.warning(
+                "%s: %d bad lines, %s", report.path, len(report.bad_lines), report.truncated
+            )
+    return summary
+
+
+def _read_existing(path: Path) -> list[GoldenRecord]:
+    from rlx_lib.golden import iter_records
+
+    return list(iter_records(path))
