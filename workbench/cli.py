@@ -26,7 +26,10 @@ app = typer.Typer(
     add_completion=False,
 )
 
-COMMAND_MODULES = ("workbench.commands.bench",)
+COMMAND_MODULES = (
+    "workbench.commands.bench",
+    "workbench.commands.sql",
+)
 """Stage command modules, in the order their commands are listed in ``rlx --help``."""
 
 

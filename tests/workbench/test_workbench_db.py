@@ -1,0 +1,121 @@
+"""DuckDB views and named queries over a small, known catalog."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from rlx_lib.errors import ConfigError
+from workbench import db
+
+
+def test_connect_views_exist_only_for_present_datasets(catalog: Any) -> None:
+    database = db.connect(catalog.root)
+    assert set(database.views) == {
+        "lake_trades",
+        "lake_book",
+        "golden",
+        "book",
+        "issues",
+        "fidelity",
+        "book_states",
+    }
+    empty = db.connect(catalog.root / "nothing-here")
+    assert empty.views == []
+
+
+def test_coverage_counts_rows_per_partition(catalog: Any) -> None:
+    coverage = db.connect(catalog.root).coverage()
+    trades = coverage.filter(dataset="lake_trades")
+    assert dict(zip(trades["symbol"], trades["rows"], strict=True)) == catalog.trades
+    assert trades["dt"].to_list() == [dt.date(2024, 8, 8)] * 2
+    assert coverage.filter(dataset="book")["rows"].item() == 2 * catalog.book_states
+    assert coverage.filter(dataset="issues")["rows"].item() == catalog.issues
+
+
+def test_named_queries_bind_parameters(catalog: Any) -> None:
+    database = db.connect(catalog.root)
+    series = database.query("book_series", source="golden", symbol="BTC-USDT")
+    assert series.height == catalog.book_states
+    assert series["spread"].round(6).unique().to_list() == [0.02]
+    at = catalog.start + dt.timedelta(seconds=5)
+    ladder = database.query("book_ladder", source="vendor", symbol="BTC-USDT", at=at)
+    assert ladder.height == 40
+    assert ladder["update_id"].unique().to_list() == [51]
+    bids = ladder.filter(side="bid")
+    assert bids["cumulative_size"].cast(float).to_list()[:2] == [0.5, 2.0]
+    window = database.query(
+        "trades_window",
+        symbol="ETH-USDT",
+        start=catalog.start,
+        end=catalog.start + dt.timedelta(seconds=10),
+    )
+    assert window.height == 40
+    facts = database.query(
+        "window_facts",
+        symbol="BTC-USDT",
+        start=catalog.start,
+        end=catalog.start + dt.timedelta(hours=1),
+    )
+    assert facts["trades"].item() == catalog.trades["BTC-USDT"]
+
+
+def test_named_query_parameter_cannot_inject(catalog: Any) -> None:
+    database = db.connect(catalog.root)
+    hostile = "BTC-USDT' OR '1'='1"
+    assert database.query("book_series", source="vendor", symbol=hostile).height == 0
+    hostile = "x'; DROP VIEW lake_trades; --"
+    assert database.query("book_series", source=hostile, symbol="BTC-USDT").height == 0
+    assert "lake_trades" in database.sql("SHOW TABLES")["name"].to_list()
+
+
+def test_summaries_of_issues_fidelity_and_golden(catalog: Any) -> None:
+    database = db.connect(catalog.root)
+    summary = database.query("issues_summary")
+    assert dict(zip(summary["check"], summary["findings"], strict=True)) == {
+        "depth_gap": 2,
+        "off_grid": 1,
+    }
+    assert database.query("issues_list", limit=2).height == 2
+    assert database.query("fidelity_runs").height == 2
+    golden = database.query("golden_coverage")
+    assert golden.filter(stream="trade")["messages"].item() == 100
+    assert database.query("capture_sessions")["event"].to_list() == ["connected"]
+    rates = database.query("capture_rates", symbol="BTC-USDT")
+    assert rates["messages"].sum() == 100
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "CREATE TABLE t AS SELECT 1",
+        "COPY (SELECT 1) TO '/tmp/rlx-should-not-exist.csv'",
+        "INSERT INTO lake_trades SELECT * FROM lake_trades",
+        "DROP VIEW lake_trades",
+        "ATTACH '/tmp/rlx-x.db'",
+        "SET enable_external_access=true",
+        "SELECT 1; DROP VIEW lake_trades",
+        "PRAGMA version",
+    ],
+)
+def test_sql_refuses_writes(catalog: Any, statement: str) -> None:
+    database = db.connect(catalog.root)
+    with pytest.raises(ConfigError):
+        database.sql(statement)
+    assert database.sql("SELECT count(*) AS n FROM lake_trades")["n"].item() == sum(
+        catalog.trades.values()
+    )
+    assert not Path("/tmp/rlx-should-not-exist.csv").exists()
+
+
+def test_sql_cannot_read_outside_the_data_root(catalog: Any) -> None:
+    with pytest.raises(ConfigError, match="query failed"):
+        db.connect(catalog.root).sql("SELECT * FROM read_csv('/etc/passwd')")
+
+
+def test_unknown_named_query_is_a_clear_error(catalog: Any) -> None:
+    with pytest.raises(ConfigError, match="no named query"):
+        db.connect(catalog.root).query("no_such_query")
