@@ -1,0 +1,29 @@
+"""Fidelity metrics: the protocol, the registry and the built-ins (registered on import)."""
+
+from __future__ import annotations
+
+from rlx_lib.fidelity.metrics import agreement, distributions, hawkes
+from rlx_lib.fidelity.metrics.base import (
+    ENTRY_POINT_GROUP,
+    Metric,
+    MetricResult,
+    available,
+    get,
+    register,
+    reload_entry_points,
+    resolve,
+)
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "Metric",
+    "MetricResult",
+    "agreement",
+    "available",
+    "distributions",
+    "get",
+    "hawkes",
+    "register",
+    "reload_entry_points",
+    "resolve",
+]
