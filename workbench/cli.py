@@ -29,6 +29,8 @@ app = typer.Typer(
 COMMAND_MODULES = (
     "workbench.commands.bench",
     "workbench.commands.sql",
+    "workbench.commands.demo",
+    "workbench.commands.report",
 )
 """Stage command modules, in the order their commands are listed in ``rlx --help``."""
 

@@ -5,7 +5,7 @@ WITH files AS (
     FROM parquet_file_metadata($glob)
 )
 SELECT
-    replace(regexp_extract(relative, '^(.+?)(/exchange=.*|/[^/]+)$', 1), '/', '_') AS dataset,
+    replace(regexp_extract(relative, '^(.+?)(/[^/]*=.*|/[^/]+)$', 1), '/', '_') AS dataset,
     nullif(regexp_extract(relative, 'exchange=([^/]+)', 1), '') AS exchange,
     nullif(regexp_extract(relative, 'symbol=([^/]+)', 1), '') AS symbol,
     TRY_CAST(nullif(regexp_extract(relative, 'dt=([^/]+)', 1), '') AS DATE) AS dt,

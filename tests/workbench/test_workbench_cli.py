@@ -1,0 +1,73 @@
+"""The CLI contract: --help everywhere, exit 2 on usage, exit 1 and one line on RlxError."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer
+
+from workbench import cli
+
+COMMANDS = sorted(typer.main.get_command(cli.app).commands)  # type: ignore[attr-defined]
+
+
+def _run(monkeypatch: pytest.MonkeyPatch, *args: str) -> int:
+    monkeypatch.setattr(sys, "argv", ["rlx", *args])
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main()
+    code = exit_info.value.code
+    return 0 if code is None else int(code)
+
+
+def test_every_command_is_registered() -> None:
+    assert {"demo", "sql", "report", "bench"} <= set(COMMANDS)
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_help_on_every_command(
+    command: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _run(monkeypatch, command, "--help") == 0
+    out = capsys.readouterr().out
+    assert f"rlx {command}" in out
+    if command != "bench":
+        assert "--data-root" in out
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_usage_error_exits_2(command: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert _run(monkeypatch, command, "--no-such-option") == 2
+
+
+def test_rlx_error_exits_1_with_one_line(
+    catalog: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = _run(monkeypatch, "sql", "--data-root", str(catalog.root), "DROP VIEW lake_trades")
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.count("\n") == 1
+    assert err.startswith("rlx: error: only queries are allowed")
+
+
+def test_sql_prints_counts_and_writes_files(
+    catalog: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    query = "SELECT symbol, count(*) AS n FROM lake_trades GROUP BY symbol ORDER BY symbol"
+    root = str(catalog.root)
+    assert _run(monkeypatch, "sql", "--data-root", root, "--format", "csv", query) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "symbol,n",
+        *(f"{symbol},{n}" for symbol, n in sorted(catalog.trades.items())),
+    ]
+    out = tmp_path / "counts.parquet"
+    assert _run(monkeypatch, "sql", "--data-root", root, "--out", str(out), query) == 0
+    import polars as pl
+
+    assert dict(pl.read_parquet(out).iter_rows()) == catalog.trades
+    assert _run(monkeypatch, "sql", "--data-root", root, "--format", "parquet", query) == 1

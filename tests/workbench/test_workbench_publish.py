@@ -1,0 +1,69 @@
+"""Offline, self-contained, escaped HTML reports."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from workbench import publish
+from workbench.demo import DemoContext
+
+HOSTILE = "<script>alert(1)</script>"
+
+
+def _offline_problems(text: str) -> list[str]:
+    """Network references a browser would fetch when opening the report."""
+    problems = re.findall(r'<script[^>]+src="https?://[^"]+"', text)
+    problems += re.findall(r'<link[^>]+rel="stylesheet"[^>]+href="https?://[^"]+"', text)
+    problems += re.findall(
+        r'ImportedStyleSheet\\?",\\?"id\\?":\\?"[^"\\]+\\?",\\?"attributes'
+        r'\\?":\{\\?"url\\?":\\?"https?://[^"\\]+',
+        text,
+    )
+    return problems
+
+
+def test_publish_summary_is_offline_and_escaped(catalog: Any, tmp_path: Path) -> None:
+    context = DemoContext(root=catalog.root, out=tmp_path / "reports" / "demo")
+    context.out.mkdir(parents=True)
+    context.summary.append(f"synth: wrote {HOSTILE}")
+    path = publish.publish_summary(context)
+    text = path.read_text(encoding="utf-8")
+    assert path == context.out / "index.html"
+    assert _offline_problems(text) == []
+    assert "InlineStyleSheet" in text
+    assert HOSTILE not in text
+    # escaped once by us, then again by Panel and Bokeh's document embedding
+    assert re.search(r"&(amp;)+lt;script&(amp;)+gt;alert\(1\)", text)
+    assert "BTC-USDT (vendor)" in text  # the synthetic book's mid and spread chart
+
+
+def test_inline_panel_css_replaces_cdn_stylesheets() -> None:
+    model = (
+        '"name":"ImportedStyleSheet","id":"p1","attributes":{"url":'
+        '"https://cdn.holoviz.org/panel/1.9.4/dist/css/markdown.css"}'
+    )
+    inlined = publish.inline_panel_css(model)
+    assert "cdn.holoviz.org" not in inlined
+    assert inlined.startswith('"name":"InlineStyleSheet","id":"p1"')
+
+
+def test_table_pane_escapes_text_from_data() -> None:
+    frame = pl.DataFrame({"symbol": ["BTC-USDT"], "detail": [HOSTILE]})
+    pane = publish.table_pane(frame)
+    assert HOSTILE not in pane.object
+    assert "&lt;script&gt;" in pane.object
+
+
+def test_update_reports_index_lists_reports(tmp_path: Path) -> None:
+    reports = tmp_path / "reports"
+    for name in ("demo", "fidelity-run-1", "a&b"):
+        (reports / name).mkdir(parents=True)
+        (reports / name / "index.html").write_text("<html></html>", encoding="utf-8")
+    index = publish.update_reports_index(reports)
+    text = index.read_text(encoding="utf-8")
+    links = re.findall(r'href="([^"]+)"', text)
+    assert sorted(links) == ["a&amp;b/index.html", "demo/index.html", "fidelity-run-1/index.html"]

@@ -1,0 +1,169 @@
+"""Altair chart builders shared by the notebooks, the app and the reports.
+
+Every builder takes a frame as a named query returns it, casts decimals to Float64 (Altair
+cannot serialise ``Decimal``) and keeps at most :data:`MAX_POINTS` rows per chart.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import polars as pl
+import polars.selectors as cs
+
+__all__ = [
+    "MAX_POINTS",
+    "coverage_chart",
+    "depth_chart",
+    "distribution_chart",
+    "downsample",
+    "ladder_chart",
+    "metric_chart",
+    "mid_spread_chart",
+    "rates_chart",
+]
+
+MAX_POINTS = 5000
+"""Largest number of rows a chart embeds."""
+
+_SIDES = alt.Scale(domain=["bid", "ask"], range=["#2a9d8f", "#e76f51"])
+
+
+def downsample(frame: pl.DataFrame, *, limit: int = MAX_POINTS) -> pl.DataFrame:
+    """Every k-th row so that at most ``limit`` remain (first and last rows kept); floats only."""
+    frame = frame.with_columns(cs.decimal().cast(pl.Float64))
+    if frame.height <= limit:
+        return frame
+    step = -(-frame.height // (limit - 1))
+    index = pl.int_range(pl.len())
+    return frame.filter((index % step == 0) | (index == pl.len() - 1))
+
+
+def _empty(message: str) -> alt.Chart:
+    return alt.Chart(pl.DataFrame({"text": [message]})).mark_text(size=14).encode(text="text:N")
+
+
+def mid_spread_chart(
+    series: pl.DataFrame, *, title: str = "Mid price and spread"
+) -> alt.VConcatChart:
+    """Mid price above spread, over exchange time (``book_series`` rows; optional ``symbol``)."""
+    data = downsample(series)
+    color = alt.Color("symbol:N") if "symbol" in data.columns else alt.value("#264653")
+    base = alt.Chart(data).encode(x=alt.X("origin_time:T", title="exchange time (UTC)"))
+    mid = base.mark_line().encode(
+        y=alt.Y("mid:Q", title="mid", scale=alt.Scale(zero=False)), color=color
+    )
+    spread = base.mark_line(interpolate="step-after").encode(
+        y=alt.Y("spread:Q", title="spread"), color=color
+    )
+    return alt.vconcat(
+        mid.properties(height=220, width="container"),
+        spread.properties(height=120, width="container"),
+        title=title,
+    )
+
+
+def ladder_chart(ladder: pl.DataFrame) -> alt.Chart:
+    """Size at each price of one book state (``book_ladder`` rows), bids and asks coloured."""
+    data = downsample(ladder)
+    if data.is_empty():
+        return _empty("no book state at this time")
+    return (
+        alt.Chart(data, title="Ladder")
+        .mark_bar()
+        .encode(
+            y=alt.Y("price:O", sort="descending", title="price"),
+            x=alt.X("size:Q", title="size"),
+            color=alt.Color("side:N", scale=_SIDES),
+            tooltip=["side", "level", "price", "size"],
+        )
+        .properties(height=alt.Step(9), width=260)
+    )
+
+
+def depth_chart(ladder: pl.DataFrame) -> alt.Chart:
+    """Cumulative size away from the touch on each side (``book_ladder`` rows)."""
+    data = downsample(ladder)
+    if data.is_empty():
+        return _empty("no book state at this time")
+    return (
+        alt.Chart(data, title="Depth")
+        .mark_area(interpolate="step", opacity=0.6)
+        .encode(
+            x=alt.X("price:Q", scale=alt.Scale(zero=False), title="price"),
+            y=alt.Y("cumulative_size:Q", title="cumulative size"),
+            color=alt.Color("side:N", scale=_SIDES),
+        )
+        .properties(height=260, width="container")
+    )
+
+
+def rates_chart(rates: pl.DataFrame) -> alt.Chart:
+    """Messages per second by stream kind (``capture_rates`` rows)."""
+    data = downsample(rates)
+    return (
+        alt.Chart(data, title="Messages per second")
+        .mark_line()
+        .encode(
+            x=alt.X("second:T", title="capture time (UTC)"),
+            y=alt.Y("messages:Q", title="messages / s"),
+            color="stream:N",
+        )
+        .properties(height=220, width="container")
+    )
+
+
+def coverage_chart(coverage: pl.DataFrame) -> alt.Chart:
+    """Calendar of rows per dataset and symbol by day (``coverage`` rows)."""
+    data = downsample(coverage.filter(pl.col("dt").is_not_null())).with_columns(
+        series=pl.concat_str("dataset", pl.lit(" "), pl.col("symbol").fill_null(""))
+    )
+    if data.is_empty():
+        return _empty("no partitioned data yet")
+    return (
+        alt.Chart(data, title="Coverage (rows per day)")
+        .mark_rect()
+        .encode(
+            x=alt.X("dt:O", title="day"),
+            y=alt.Y("series:N", title=None),
+            color=alt.Color("rows:Q", scale=alt.Scale(scheme="blues")),
+            tooltip=["dataset", "symbol", "dt", "rows", "files"],
+        )
+        .properties(width="container")
+    )
+
+
+def distribution_chart(
+    frame: pl.DataFrame, *, column: str, group: str = "window", title: str | None = None
+) -> alt.Chart:
+    """Overlaid normalised histograms of ``column``, one per ``group`` value."""
+    data = downsample(frame.select(group, column).drop_nulls())
+    return (
+        alt.Chart(data, title=title or f"Distribution of {column}")
+        .transform_bin("bin", field=column, bin=alt.Bin(maxbins=40))
+        .transform_aggregate(count="count()", groupby=["bin", group])
+        .transform_joinaggregate(total="sum(count)", groupby=[group])
+        .transform_calculate(share="datum.count / datum.total")
+        .mark_bar(opacity=0.55)
+        .encode(
+            x=alt.X("bin:Q", title=column),
+            y=alt.Y("share:Q", stack=None, title="share"),
+            color=alt.Color(f"{group}:N"),
+        )
+        .properties(height=200, width="container")
+    )
+
+
+def metric_chart(metrics: pl.DataFrame) -> alt.Chart:
+    """Bars of metric values by metric name (``fidelity_runs`` rows)."""
+    data = downsample(metrics)
+    return (
+        alt.Chart(data, title="Fidelity metrics")
+        .mark_bar()
+        .encode(
+            y=alt.Y("metric:N", title=None),
+            x=alt.X("value:Q"),
+            color=alt.Color("passed:N"),
+            tooltip=["run_id", "symbol", "metric", "value", "unit", "n"],
+        )
+        .properties(width="container")
+    )

@@ -1,0 +1,178 @@
+"""Static, offline, self-contained HTML reports.
+
+Panel's ``save(embed=True, resources=INLINE)`` inlines every script (Bokeh, Panel, Vega) but
+still points Panel's own stylesheets at cdn.holoviz.org (holoviz/panel#6759);
+:func:`inline_panel_css` swaps those for the copies in the installed package, so a report opens
+with no network. Text that comes from data is HTML-escaped before it reaches a pane.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+import logging
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import panel as pn
+import polars as pl
+from bokeh.resources import INLINE
+
+from rlx_lib.catalog import atomic_path
+from workbench import charts, db
+
+if TYPE_CHECKING:
+    from workbench.demo import DemoContext
+
+__all__ = [
+    "escape_frame",
+    "inline_panel_css",
+    "publish_summary",
+    "save_html",
+    "table_pane",
+    "update_reports_index",
+]
+
+log = logging.getLogger(__name__)
+
+_IMPORTED = re.compile(
+    r'"name":"ImportedStyleSheet","id":"(?P<id>[^"]+)","attributes":\{"url":"'
+    r'(?P<url>https://cdn\.holoviz\.org/panel/[^/]+/dist/(?P<path>[^"?]+))(?:\?[^"]*)?"\}'
+)
+_SOURCE_PREFERENCE = ("vendor", "golden", "lake")
+
+
+def inline_panel_css(text: str) -> str:
+    """Replace Panel's CDN stylesheet models with inline copies from the installed package."""
+    dist = Path(pn.__file__).parent / "dist"
+
+    def inline(match: re.Match[str]) -> str:
+        css_file = dist / match["path"]
+        if not css_file.is_file():
+            return match[0]
+        css = css_file.read_text(encoding="utf-8").replace("</", "<\\/")
+        return (
+            f'"name":"InlineStyleSheet","id":"{match["id"]}",'
+            f'"attributes":{{"css":{json.dumps(css)}}}'
+        )
+
+    return _IMPORTED.sub(inline, text)
+
+
+def save_html(layout: pn.viewable.Viewable, path: Path, *, title: str) -> Path:
+    """Save a Panel layout as one offline HTML file, atomically."""
+    path = Path(path)
+    with atomic_path(path) as temp:
+        html_file = temp.with_suffix(".html")
+        try:
+            layout.save(str(html_file), embed=True, resources=INLINE, title=title)
+            text = inline_panel_css(html_file.read_text(encoding="utf-8"))
+        finally:
+            html_file.unlink(missing_ok=True)
+        temp.write_text(text, encoding="utf-8")
+        temp.chmod(0o644)
+    return path
+
+
+def escape_frame(frame: pl.DataFrame) -> pl.DataFrame:
+    """HTML-escape every text column (symbols, notes, details come from data)."""
+    return frame.with_columns(
+        pl.col(name).map_elements(html.escape, return_dtype=pl.String)
+        for name, dtype in frame.schema.items()
+        if dtype == pl.String
+    )
+
+
+_TABLE_CSS = """
+.rlx-table { border-collapse: collapse; font-size: 13px; }
+.rlx-table th, .rlx-table td { border: 1px solid #ccc; padding: 2px 8px; text-align: right; }
+.rlx-table th { background: #f3f3f3; }
+"""
+
+
+def table_pane(frame: pl.DataFrame) -> pn.pane.HTML:
+    """A plain HTML table of a frame, text escaped, decimals shown exactly."""
+    shown = escape_frame(frame.with_columns(pl.col(pl.Decimal).cast(pl.String)))
+    head = "".join(f"<th>{html.escape(name)}</th>" for name in shown.columns)
+    rows = "".join(
+        "<tr>" + "".join(f"<td>{'' if v is None else v}</td>" for v in row) + "</tr>"
+        for row in shown.iter_rows()
+    )
+    return pn.pane.HTML(
+        f'<table class="rlx-table"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>',
+        sizing_mode="stretch_width",
+        stylesheets=[_TABLE_CSS],
+    )
+
+
+def _mid_spread(database: db.Database) -> pl.DataFrame | None:
+    if not database.has("book_states"):
+        return None
+    available = database.query("book_symbols")
+    frames = []
+    for symbol in available["symbol"].unique().sort():
+        sources = available.filter(symbol=symbol)["source"].to_list()
+        source = next((s for s in _SOURCE_PREFERENCE if s in sources), sources[0])
+        series = database.query("book_series", source=source, symbol=symbol)
+        frames.append(series.with_columns(symbol=pl.lit(f"{symbol} ({source})")))
+    return pl.concat(frames) if frames else None
+
+
+def publish_summary(context: DemoContext) -> Path:
+    """Write the demo's summary report (steps, datasets, mid and spread) to ``out/index.html``."""
+    database = db.connect(context.root)
+    steps = "\n".join(f"- {html.escape(line)}" for line in context.summary) or "- (no steps ran)"
+    symbols = ", ".join(html.escape(symbol) for symbol in context.symbols)
+    header = pn.pane.Markdown(
+        f"# rlx demo report\n\n"
+        f"Generated {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC over "
+        f"`{html.escape(str(context.root))}`: {symbols}, regime `{html.escape(context.regime)}`, "
+        f"{context.minutes} minutes, seed {context.seed}.\n\n## Steps\n\n{steps}",
+        sizing_mode="stretch_width",
+    )
+    coverage = database.coverage().drop("bytes")
+    parts: list[pn.viewable.Viewable] = [header]
+    parts.append(pn.pane.Markdown("## Datasets (rows per partition)"))
+    parts.append(table_pane(coverage) if coverage.height else pn.pane.Markdown("No data yet."))
+    series = _mid_spread(database)
+    if series is not None:
+        parts.append(pn.pane.Markdown("## The synthetic book"))
+        parts.append(pn.pane.Vega(charts.mid_spread_chart(series), sizing_mode="stretch_width"))
+    database.close()
+    path = save_html(
+        pn.Column(*parts, sizing_mode="stretch_width"),
+        context.out / "index.html",
+        title="rlx demo report",
+    )
+    log.info("summary report: %s", path)
+    return path
+
+
+def update_reports_index(reports_dir: Path) -> Path:
+    """Write ``reports_dir/index.html`` linking every published report (``*/index.html``)."""
+    reports_dir = Path(reports_dir)
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    found = sorted(
+        (path for path in reports_dir.glob("*/**/index.html")),
+        key=lambda path: path.stat().st_mtime,
+        reverse=True,
+    )
+    items = "\n".join(
+        f'<li><a href="{html.escape(path.relative_to(reports_dir).as_posix(), quote=True)}">'
+        f"{html.escape(path.parent.relative_to(reports_dir).as_posix())}</a> "
+        f"<small>{dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC):%Y-%m-%d %H:%M} UTC"
+        "</small></li>"
+        for path in found
+    )
+    page = (
+        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+        "<title>rlx reports</title></head>\n<body><h1>rlx reports</h1>\n"
+        f"<ul>\n{items or '<li>none published yet</li>'}\n</ul>\n</body></html>\n"
+    )
+    index = reports_dir / "index.html"
+    with atomic_path(index) as temp:
+        temp.write_text(page, encoding="utf-8")
+        temp.chmod(0o644)
+    return index
