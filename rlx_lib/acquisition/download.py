@@ -1,0 +1,296 @@
+"""Units of work (table, symbol, day): download, stage, verify, move into ``lake/``, record.
+
+A unit is loaded with ``lakeapi.load_data`` (retried with backoff on transient failures),
+checked (:mod:`rlx_lib.acquisition.checks`), written to ``<root>/_staging/acquisition/...``,
+read back, then moved with one atomic rename into
+``lake/<table>/exchange=../symbol=../dt=../part-0.parquet`` and recorded in that partition's
+``_manifest.json``. Its issue rows go to ``issues/.../part-acquisition-<table>.parquet``.
+A unit whose file matches its manifest entry is finished and skipped on a re-run; a crash
+leaves at most a staged file, never a half-written ``lake/`` file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any, Literal
+
+import polars as pl
+
+from rlx_lib import schemas
+from rlx_lib.acquisition.checks import STAGE, check_unit
+from rlx_lib.acquisition.local_lake import object_key
+from rlx_lib.acquisition.vendor import LakeSource, TransientError, load_day
+from rlx_lib.catalog import (
+    MANIFEST_NAME,
+    day_range,
+    file_sha256,
+    partition_dir,
+    validate_exchange,
+    validate_symbol,
+    write_manifest,
+    write_parquet,
+)
+from rlx_lib.errors import (
+    AcquisitionError,
+    ConfigError,
+    CredentialsError,
+    EndpointUnreachableError,
+    OverwriteError,
+    RlxError,
+    SchemaError,
+)
+from rlx_lib.venues.lake import TABLES
+
+__all__ = [
+    "LAKE_FILE",
+    "Unit",
+    "UnitResult",
+    "acquire",
+    "acquire_unit",
+    "is_finished",
+    "plan_units",
+    "raise_for_failures",
+]
+
+log = logging.getLogger(__name__)
+
+LAKE_FILE = "part-0.parquet"
+FATAL = (CredentialsError, EndpointUnreachableError)
+"""Failures that would repeat for every unit: they stop the whole run at once."""
+
+Status = Literal["written", "skipped", "failed"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Unit:
+    """One table, exchange, symbol and UTC day."""
+
+    table: str
+    symbol: str
+    day: dt.date
+    exchange: str = "BINANCE"
+
+    def __str__(self) -> str:
+        return f"{self.table} {self.exchange} {self.symbol} {self.day}"
+
+    def lake_dir(self, root: Path) -> Path:
+        """The unit's partition folder under ``lake/<table>``."""
+        return partition_dir(
+            root, f"lake/{self.table}", exchange=self.exchange, symbol=self.symbol, day=self.day
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class UnitResult:
+    """What happened to one unit; ``error`` is set when ``status`` is ``failed``."""
+
+    unit: Unit
+    status: Status
+    rows: int = 0
+    issues: int = 0
+    path: Path | None = None
+    error: RlxError | None = None
+
+
+def plan_units(
+    *,
+    tables: Iterable[str],
+    symbols: Iterable[str],
+    start: str | dt.date,
+    end: str | dt.date,
+    exchange: str = "BINANCE",
+) -> list[Unit]:
+    """Every unit of a request, validated (``end`` exclusive, as in lakeapi).
+
+    Examples
+    --------
+    >>> [str(u) for u in plan_units(tables=["trades"], symbols=["BTC-USDT"],
+    ...                             start="2024-08-08", end="2024-08-09")]
+    ['trades BINANCE BTC-USDT 2024-08-08']
+    """
+    tables, symbols = list(tables), [validate_symbol(s) for s in symbols]
+    unknown = [t for t in tables if t not in TABLES]
+    if unknown or not tables or not symbols:
+        msg = f"tables must be among {list(TABLES)} and symbols non-empty, received {tables}"
+        raise ConfigError(msg)
+    exchange = validate_exchange(exchange)
+    return [
+        Unit(table=table, symbol=symbol, day=day, exchange=exchange)
+        for day in day_range(start, end)
+        for symbol in symbols
+        for table in tables
+    ]
+
+
+def is_finished(root: Path, unit: Unit) -> bool:
+    """True when the unit's file exists and matches the sha256 its manifest recorded."""
+    folder = unit.lake_dir(root)
+    entry = _manifest_entry(folder)
+    path = folder / LAKE_FILE
+    return bool(entry) and path.exists() and file_sha256(path) == entry.get("sha256")
+
+
+def acquire(
+    root: Path,
+    units: Iterable[Unit],
+    *,
+    source: LakeSource,
+    retries: int = 3,
+    backoff: float = 1.0,
+    force: bool = False,
+    progress: Callable[[UnitResult], None] | None = None,
+) -> list[UnitResult]:
+    """Acquire every unit; failed units are reported, credentials and endpoint errors raise."""
+    results = []
+    for unit in units:
+        result = acquire_unit(
+            root, unit, source=source, retries=retries, backoff=backoff, force=force
+        )
+        results.append(result)
+        if progress is not None:
+            progress(result)
+    return results
+
+
+def acquire_unit(
+    root: Path,
+    unit: Unit,
+    *,
+    source: LakeSource,
+    retries: int = 3,
+    backoff: float = 1.0,
+    force: bool = False,
+) -> UnitResult:
+    """Download, verify and publish one unit, or skip it when it is already finished.
+
+    Raises :class:`CredentialsError` and :class:`EndpointUnreachableError` (every unit would
+    fail alike); any other :class:`RlxError` ends in a ``failed`` result, ``lake/`` untouched.
+    """
+    root = Path(root)
+    final = unit.lake_dir(root) / LAKE_FILE
+    if not force and is_finished(root, unit):
+        return UnitResult(unit=unit, status="skipped", path=final)
+    try:
+        return _publish(root, unit, source=source, retries=retries, backoff=backoff, force=force)
+    except FATAL:
+        raise
+    except RlxError as error:
+        log.warning("acquisition of %s failed: %s", unit, error)
+        return UnitResult(unit=unit, status="failed", error=error)
+
+
+def raise_for_failures(results: Iterable[UnitResult]) -> None:
+    """Raise one error naming every failed unit (the class of the first failure)."""
+    failed = [r for r in results if r.status == "failed" and r.error is not None]
+    if not failed:
+        return
+    kind: type[RlxError] = type(failed[0].error)
+    if not all(isinstance(r.error, kind) for r in failed):
+        same_family = all(isinstance(r.error, AcquisitionError) for r in failed)
+        kind = AcquisitionError if same_family else RlxError
+    lines = "; ".join(str(r.error) for r in failed)
+    msg = f"{len(failed)} unit(s) not acquired (lake/ holds only verified units): {lines}"
+    raise kind(msg)
+
+
+def _publish(
+    root: Path, unit: Unit, *, source: LakeSource, retries: int, backoff: float, force: bool
+) -> UnitResult:
+    loaded = _load_with_retries(root, unit, source=source, retries=retries, backoff=backoff)
+    folder = unit.lake_dir(root)
+    name = folder.relative_to(root).as_posix()
+    exact, issues = check_unit(unit.table, loaded, symbol=unit.symbol, source=name)
+    staging = root / "_staging" / STAGE / folder.relative_to(root)
+    staged = write_parquet(exact, staging / LAKE_FILE, force=True)
+    readback = pl.read_parquet(staged, hive_partitioning=False)
+    schemas.check_schema(readback, schemas.LAKE_TABLES[unit.table], name=str(staged))
+    if readback.height != exact.height:
+        msg = f"{staged}: wrote {exact.height} rows, read back {readback.height}"
+        raise SchemaError(msg)
+    sha256 = file_sha256(staged)
+    issues_dir = partition_dir(
+        root, "issues", exchange=unit.exchange, symbol=unit.symbol, day=unit.day
+    )
+    write_parquet(issues, issues_dir / f"part-{STAGE}-{unit.table}.parquet", force=True)
+    final = folder / LAKE_FILE
+    if final.exists() and _manifest_entry(folder) and file_sha256(final) != sha256 and not force:
+        msg = f"{final} is finished with different content; rerun with --force to replace it"
+        raise OverwriteError(msg)
+    folder.mkdir(parents=True, exist_ok=True)
+    os.replace(staged, final)
+    shutil.rmtree(staging, ignore_errors=True)
+    write_manifest(folder, _entry(unit, exact, issues, sha256=sha256, source=source))
+    log.info("acquired %s: %d rows, %d issues", unit, exact.height, issues.height)
+    return UnitResult(
+        unit=unit, status="written", rows=exact.height, issues=issues.height, path=final
+    )
+
+
+def _load_with_retries(
+    root: Path, unit: Unit, *, source: LakeSource, retries: int, backoff: float
+) -> pl.DataFrame:
+    attempt = 0
+    while True:
+        try:
+            return load_day(
+                unit.table,
+                symbol=unit.symbol,
+                exchange=unit.exchange,
+                day=unit.day,
+                source=source,
+                cache_dir=root / "_cache" / "lakeapi",
+            )
+        except TransientError as error:
+            if attempt >= retries:
+                msg = f"{error} (gave up after {attempt + 1} attempts)"
+                raise TransientError(msg) from None
+            delay = backoff * 2**attempt
+            log.warning("%s; retrying in %.1f s", error, delay)
+            time.sleep(delay)
+            attempt += 1
+
+
+def _entry(
+    unit: Unit, exact: pl.DataFrame, issues: pl.DataFrame, *, sha256: str, source: LakeSource
+) -> dict[str, Any]:
+    """The manifest entry: rows, time span, sha256, source and issue counts; no secrets."""
+    exchange_times = exact.filter(pl.col("origin_time").dt.epoch("ns") != 0)["origin_time"]
+    counts = issues.group_by("check").len().sort("check").rows()
+    prefix = source.bucket_path.split("/", 1)[1] if "/" in source.bucket_path else ""
+    key = object_key(
+        unit.table, exchange=unit.exchange, symbol=unit.symbol, day=unit.day, prefix=prefix
+    )
+    return {
+        "file": LAKE_FILE,
+        "stage": STAGE,
+        "table": unit.table,
+        "rows": exact.height,
+        "sha256": sha256,
+        "origin_time_first": _iso(exchange_times.min()),
+        "origin_time_last": _iso(exchange_times.max()),
+        "received_time_first": _iso(exact["received_time"].min()),
+        "received_time_last": _iso(exact["received_time"].max()),
+        "source": {**source.describe(), "key": key, "lakeapi": version("lakeapi")},
+        "issues": dict(counts),
+    }
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _manifest_entry(folder: Path) -> dict[str, Any]:
+    manifest = folder / MANIFEST_NAME
+    if not manifest.exists():
+        return {}
+    entries = json.loads(manifest.read_text(encoding="utf-8")).get("entries", [])
+    return next((e for e in entries if e.get("file") == LAKE_FILE), {})
