@@ -1,0 +1,417 @@
+"""Reconstruct one symbol-day: seed the book, replay in segments, checkpoint, join, record.
+
+The day's messages are cut into segments of about ``checkpoint_messages`` messages (a cut
+only where the effective time strictly increases, so the trade merge never splits a tie).
+After each segment its ``events``/``book``/``drift``/``issues`` rows are written and the book is
+checkpointed; ``resume`` continues after the last checkpoint. Seeding (recorded in the
+manifest): the previous day's final state when present; else, for Lake, a snapshot block at
+the start of the day or the first vendor ``book`` row (20 levels; earlier messages are
+skipped); for golden, the first REST snapshot through the sync rules.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import polars as pl
+
+from rlx_lib import catalog, schemas
+from rlx_lib.decimals import decimal_to_units
+from rlx_lib.errors import ConfigError, StageError
+from rlx_lib.reconstruction import replay, sinks
+from rlx_lib.reconstruction.book import L2Book, TopLevels
+from rlx_lib.reconstruction.checkpoint import (
+    final_state_path,
+    load_checkpoint,
+    save_checkpoint,
+    work_folder,
+)
+
+__all__ = ["BOOK_EVERY", "ReconstructConfig", "reconstruct_day"]
+
+log = logging.getLogger(__name__)
+BOOK_EVERY = {"message": 0, "100ms": 100_000_000, "1s": 1_000_000_000}
+Source = Literal["lake", "golden"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReconstructConfig:
+    """What to reconstruct and how; hashable, passed explicitly to every worker."""
+
+    root: Path
+    source: Source = "lake"
+    depth: int = 20
+    book_every: str = "message"
+    checkpoint_messages: int = 200_000
+    resume: bool = False
+    force: bool = False
+
+    def __post_init__(self) -> None:
+        if self.source not in schemas.SOURCES:
+            msg = f"source must be one of {list(schemas.SOURCES)}, received {self.source!r}"
+            raise ConfigError(msg)
+        if self.book_every not in BOOK_EVERY:
+            msg = f"--book-every must be one of {list(BOOK_EVERY)}, received {self.book_every!r}"
+            raise ConfigError(msg)
+        if not 1 <= self.depth <= 1000:
+            msg = f"--depth must be between 1 and 1000, received {self.depth}"
+            raise ConfigError(msg)
+
+
+def _segments(event_ns: np.ndarray, first: int, size: int) -> list[int]:
+    """Segment starts from ``first``: every ``size`` messages, moved to a strict time increase."""
+    cuts = [first]
+    target = first + size
+    total = len(event_ns)
+    while target < total:
+        cut = target
+        while cut < total and event_ns[cut] == event_ns[cut - 1]:
+            cut += 1
+        if cut >= total:
+            break
+        cuts.append(cut)
+        target = cut + size
+    return [*cuts, total]
+
+
+def _sample(event_ns: np.ndarray, every_ns: int) -> np.ndarray:
+    """Which messages get a book row: all, or the last one of each time bucket."""
+    if every_ns == 0 or len(event_ns) == 0:
+        return np.ones(len(event_ns), dtype=bool)
+    bucket = event_ns // every_ns
+    keep = np.ones(len(event_ns), dtype=bool)
+    keep[:-1] = bucket[:-1] != bucket[1:]
+    return keep
+
+
+def _events(day: replay.DayInput, lo: int, hi: int, trades: slice, sequence: int) -> dict:
+    """Merge the rows of messages ``lo..hi`` with a slice of trades (see replay's tie-break)."""
+    start, stop = int(day.start[lo]), int(day.start[hi])
+    counts = np.diff(day.start[lo : hi + 1])
+    message = np.repeat(np.arange(lo, hi), counts)
+    event_ns = day.event_ns[lo:hi]
+    trade_rt = day.trade_received_ns[trades]
+    depth_key = 2 * (message - lo)
+    trade_key = 2 * np.searchsorted(event_ns, trade_rt, side="right") - 1
+    order = np.argsort(np.concatenate([depth_key, trade_key]), kind="stable")
+    rows = len(message)
+    trade_count = len(trade_rt)
+
+    def merge(depth_values: np.ndarray, trade_values: np.ndarray) -> np.ndarray:
+        return np.concatenate([depth_values, trade_values])[order]
+
+    kind = np.where(day.reset[message], 0, 1).astype(np.int64)
+    return {
+        "origin_ns": merge(day.origin_ns[message], day.trade_origin_ns[trades]),
+        "received_ns": merge(day.received_ns[message], trade_rt),
+        "sequence": np.arange(sequence, sequence + rows + trade_count, dtype=np.int64),
+        "kind": merge(kind, np.full(trade_count, 2, dtype=np.int64)),
+        "update_id": merge(day.update_id[message], np.zeros(trade_count, dtype=np.int64)),
+        "first_update_id": merge(
+            day.first_update_id[message], np.full(trade_count, -1, dtype=np.int64)
+        ),
+        "trade_id": merge(np.zeros(rows, dtype=np.int64), day.trade_id[trades]),
+        "is_bid": merge(day.is_bid[start:stop], day.trade_buy[trades]),
+        "price": merge(day.price[start:stop], day.trade_price[trades]),
+        "size": merge(day.size[start:stop], day.trade_size[trades]),
+    }
+
+
+def _crossed_issues(
+    day: replay.DayInput, lo: int, top: TopLevels, symbol: str, source: str
+) -> list[dict]:
+    """One issue row per run of consecutive crossed messages."""
+    crossed = top.crossed.astype(np.int8)
+    edges = np.diff(np.concatenate([[0], crossed, [0]]))
+    issues = []
+    for begin, end in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True):
+        first, last = lo + begin, lo + end - 1
+        issues.append(
+            {
+                "stage": "reconstruction",
+                "check": "crossed_book",
+                "severity": "warning",
+                "symbol": symbol,
+                "source": source,
+                "position": int(first),
+                "origin_time": int(day.origin_ns[first]),
+                "update_id": int(day.update_id[first]),
+                "detail": f"best bid >= best ask for {end - begin} message(s), update ids "
+                f"{day.update_id[first]}..{day.update_id[last]}; kept as is (not repaired)",
+            }
+        )
+    return issues
+
+
+def _drift(
+    root: Path, symbol: str, date: dt.date, day: replay.DayInput, lo: int, top: TopLevels
+) -> dict[str, np.ndarray] | None:
+    """Compare the rebuilt top levels with the vendor's ``book`` rows at the same id."""
+    folder = catalog.partition_dir(root, "lake/book", symbol=symbol, day=date)
+    files = sorted(folder.glob("*.parquet"))
+    hi = lo + len(top.crossed)
+    if not files or hi == lo:
+        return None
+    ids = day.update_id[lo:hi]
+    vendor = (
+        pl.scan_parquet(files)
+        .filter(pl.col("sequence_number").is_between(int(ids.min()), int(ids.max())))
+        .collect()
+    )
+    if vendor.is_empty():
+        return None
+    sequence = vendor["sequence_number"].to_numpy().astype(np.int64)
+    order = np.argsort(ids, kind="stable")
+    position = np.searchsorted(ids[order], sequence, side="right") - 1
+    found = (position >= 0) & (ids[order][np.maximum(position, 0)] == sequence)
+    message = order[np.maximum(position, 0)][found]
+    vendor = vendor.filter(pl.Series(found))
+    depth = min(top.bid_price.shape[1], schemas.LAKE_BOOK_DEPTH)
+    differ = np.zeros(len(message), dtype=np.int32)
+    error = np.zeros(len(message), dtype=np.int64)
+    for side, prices, sizes in (
+        ("bid", top.bid_price, top.bid_size),
+        ("ask", top.ask_price, top.ask_size),
+    ):
+        for level in range(depth):
+            vendor_price = decimal_to_units(vendor[f"{side}_{level}_price"].to_arrow())
+            vendor_size = decimal_to_units(vendor[f"{side}_{level}_size"].to_arrow())
+            ours_price, ours_size = prices[message, level], sizes[message, level]
+            same_price = vendor_price == ours_price
+            differ += (~same_price | (vendor_size != ours_size)).astype(np.int32)
+            error += np.where(same_price, np.abs(vendor_size - ours_size), 0)
+    times = vendor["origin_time"].dt.epoch("ns").fill_null(replay.NULL_TIME).to_numpy()
+    return {
+        "origin_ns": times.astype(np.int64),
+        "received_ns": vendor["received_time"].dt.epoch("ns").to_numpy().astype(np.int64),
+        "update_id": sequence[found],
+        "levels_differ": differ,
+        "size_error": error,
+    }
+
+
+def _seed(
+    config: ReconstructConfig, symbol: str, day: dt.date
+) -> tuple[L2Book, int | None, dict[str, Any]]:
+    previous = final_state_path(
+        config.root, source=config.source, symbol=symbol, day=day - dt.timedelta(days=1)
+    )
+    if previous.exists():
+        book, header, _ = load_checkpoint(previous)
+        seed_id = header.get("synced_update_id" if config.source == "golden" else "update_id")
+        return book, seed_id, {"seed": "previous_day", "update_id": seed_id}
+    return L2Book(), None, {"seed": "none"}
+
+
+def _input_day(
+    config: ReconstructConfig, symbol: str, day: dt.date
+) -> tuple[replay.DayInput, L2Book, int, dict[str, Any]]:
+    """Read the day, seed the book; return the input, the book and the first message to apply."""
+    book, seed_id, seeding = _seed(config, symbol, day)
+    if config.source == "golden":
+        day_input = replay.golden_input(
+            config.root, symbol=symbol, day=day, synced_update_id=seed_id
+        )
+        if seeding["seed"] == "none":
+            seeding = {"seed": "snapshot", "update_id": None}
+        return day_input, book, 0, seeding
+    day_input = replay.lake_input(config.root, symbol=symbol, day=day)
+    if seeding["seed"] == "none":
+        if day_input.messages and day_input.reset[0]:
+            seeding = {"seed": "snapshot", "update_id": int(day_input.update_id[0])}
+        else:
+            vendor = replay.lake_book_seed(config.root, symbol=symbol, day=day)
+            if vendor is not None:
+                seed_id, levels = vendor
+                book.reset(levels["bids"], levels["asks"])
+                seeding = {"seed": "vendor_book", "update_id": seed_id, "levels": 20}
+    first = 0
+    if seed_id is not None:
+        skip = (day_input.update_id <= seed_id) & ~day_input.reset
+        first = int(np.argmin(skip)) if not skip.all() else day_input.messages
+    seeding["skipped_messages"] = first
+    return day_input, book, first, seeding
+
+
+def reconstruct_day(config: ReconstructConfig, symbol: str, day: dt.date) -> dict[str, Any]:
+    """Reconstruct one symbol-day into ``events/``, ``book/``, ``drift/`` and ``issues/``.
+
+    Returns a summary dict (``status``: ``done`` or ``skipped``, row counts, seeding, drift).
+    """
+    began = time.perf_counter()
+    root, source = Path(config.root), config.source
+    inputs = replay.input_files(root, source=source, symbol=symbol, day=day)
+    if not inputs:
+        msg = f"no {source} input for {symbol} on {day} under {root}"
+        raise StageError(msg)
+    checksums = {str(path.relative_to(root)): catalog.file_sha256(path) for path in inputs}
+    settings = {"depth": config.depth, "book_every": config.book_every}
+    book_file = sinks.output_path(root, "book", source=source, symbol=symbol, day=day)
+    if not config.force and book_file.exists():
+        for entry in catalog.read_manifest(root, "book"):
+            if (
+                entry.get("file") == book_file.name
+                and entry.get("symbol") == symbol
+                and entry.get("dt") == day.isoformat()
+                and entry.get("inputs") == checksums
+                and entry.get("settings") == settings
+            ):
+                return {"symbol": symbol, "day": day.isoformat(), "status": "skipped"}
+    work = work_folder(root, source=source, symbol=symbol, day=day)
+    progress = work / "progress.npz"
+    day_input, book, first, seeding = _input_day(config, symbol, day)
+    event_ns = day_input.event_ns
+    cuts = _segments(event_ns, first, config.checkpoint_messages)
+    keep = _sample(event_ns, BOOK_EVERY[config.book_every])
+    segment, sequence = 0, 0
+    if config.resume and progress.exists():
+        book, header, _ = load_checkpoint(progress)
+        if header.get("inputs") != checksums or header.get("settings") != settings:
+            msg = f"{progress} belongs to other inputs or settings; rerun without --resume"
+            raise StageError(msg)
+        segment, sequence = header["segment"], header["sequence"]
+        seeding = header["seeding"]
+        log.info("resuming %s %s at segment %d", symbol, day, segment)
+    else:
+        sinks.remove_work(work)
+    trade_cut = (
+        np.searchsorted(
+            day_input.trade_received_ns, event_ns[np.array(cuts[1:-1], int) - 1], side="right"
+        )
+        if len(cuts) > 2
+        else np.zeros(0, int)
+    )
+    trade_bounds = [0, *trade_cut.tolist(), len(day_input.trade_received_ns)]
+    for index in range(segment, len(cuts) - 1):
+        lo, hi = cuts[index], cuts[index + 1]
+        top = (
+            book.replay(
+                day_input.is_bid,
+                day_input.price,
+                day_input.size,
+                day_input.start[lo : hi + 1],
+                day_input.reset[lo:hi],
+                depth=config.depth,
+            )
+            if hi > lo
+            else None
+        )
+        trades = slice(trade_bounds[index], trade_bounds[index + 1])
+        events = _events(day_input, lo, hi, trades, sequence)
+        sequence += len(events["sequence"])
+        sinks.write_segment(
+            sinks.events_table(events, source=source), sinks.segment_path(work, "events", index)
+        )
+        if top is not None:
+            rows = np.flatnonzero(keep[lo:hi])
+            columns = {
+                "origin_ns": day_input.origin_ns[lo:hi][rows],
+                "received_ns": day_input.received_ns[lo:hi][rows],
+                "update_id": day_input.update_id[lo:hi][rows],
+                "bid_price": top.bid_price[rows],
+                "bid_size": top.bid_size[rows],
+                "ask_price": top.ask_price[rows],
+                "ask_size": top.ask_size[rows],
+            }
+            table = sinks.book_table(columns, source=source, depth=config.depth)
+            sinks.write_segment(table, sinks.segment_path(work, "book", index))
+            issues = _crossed_issues(day_input, lo, top, symbol, source)
+            if issues:
+                sinks.write_segment(
+                    sinks.issues_table(issues), sinks.segment_path(work, "issues", index)
+                )
+            if source == "lake":
+                drift = _drift(root, symbol, day, day_input, lo, top)
+                if drift is not None:
+                    sinks.write_segment(
+                        sinks.drift_table(drift, source=source),
+                        sinks.segment_path(work, "drift", index),
+                    )
+        header = {
+            "segment": index + 1,
+            "sequence": sequence,
+            "inputs": checksums,
+            "settings": settings,
+            "seeding": seeding,
+        }
+        save_checkpoint(progress, book, header)
+    segments = len(cuts) - 1
+    if day_input.issues:
+        sinks.write_segment(
+            sinks.issues_table(day_input.issues), sinks.segment_path(work, "issues", segments)
+        )
+    counts = {}
+    output_schemas = {
+        "events": schemas.EVENTS,
+        "book": schemas.book_state_schema(config.depth),
+        "drift": sinks.DRIFT,
+        "issues": schemas.ISSUE,
+    }
+    for dataset, schema in output_schemas.items():
+        if dataset == "drift" and source != "lake":
+            continue
+        target = sinks.output_path(root, dataset, source=source, symbol=symbol, day=day)
+        arrow_schema = pl.DataFrame(schema=schema).to_arrow().schema
+        counts[dataset] = sinks.join_segments(
+            work, dataset, segments + 1, target, arrow_schema, force=config.force
+        )
+    drift_summary = _drift_summary(root, source, symbol, day) if source == "lake" else None
+    summary = {
+        "symbol": symbol,
+        "day": day.isoformat(),
+        "status": "done",
+        "source": source,
+        "messages": int(day_input.messages - first),
+        "rows": counts,
+        "seeding": seeding,
+        "resumed_at_segment": segment,
+        "segments": len(cuts) - 1,
+        "notes": day_input.notes,
+        "drift": drift_summary,
+        "seconds": round(time.perf_counter() - began, 3),
+    }
+    last_id = int(day_input.update_id[-1]) if day_input.messages else None
+    final_header = {
+        "update_id": last_id,
+        "synced_update_id": day_input.notes.get("synced_update_id_at_end", last_id),
+    }
+    save_checkpoint(
+        final_state_path(root, source=source, symbol=symbol, day=day), book, final_header
+    )
+    for dataset in counts:
+        target = sinks.output_path(root, dataset, source=source, symbol=symbol, day=day)
+        catalog.write_manifest(
+            target.parent,
+            {
+                "file": target.name,
+                "rows": counts[dataset],
+                "sha256": catalog.file_sha256(target),
+                "inputs": checksums,
+                "settings": settings,
+                "seeding": seeding,
+                "drift": drift_summary,
+            },
+        )
+    sinks.remove_work(work)
+    return summary
+
+
+def _drift_summary(root: Path, source: str, symbol: str, day: dt.date) -> dict[str, Any] | None:
+    path = sinks.output_path(root, "drift", source=source, symbol=symbol, day=day)
+    frame = pl.read_parquet(path)
+    if frame.is_empty():
+        return {"compared": 0}
+    return {
+        "compared": frame.height,
+        "exact": int((frame["levels_differ"] == 0).sum()),
+        "exact_share": float((frame["levels_differ"] == 0).mean()),
+        "mean_levels_differ": float(frame["levels_differ"].mean()),
+        "max_levels_differ": int(frame["levels_differ"].max()),
+        "total_size_error": str(frame["size_error"].sum()),
+    }

@@ -1,0 +1,331 @@
+"""Replay inputs: vendor rows or golden samples turned into one ordered list of book messages.
+
+Both sources become a :class:`DayInput`: level rows (side, price, size in int64 units) grouped
+into exchange messages in the order they are applied to the book, each message with its
+``update_id`` (Binance ``u``), clocks and a ``reset`` flag (a snapshot replaces the book), plus
+the day's trades.
+
+- **Lake** (``lake/book_delta_v2``): consecutive rows sharing ``sequence_number``,
+  ``received_time`` and ``origin_time`` form one message; rows with ``origin_time`` at epoch 0
+  are a REST snapshot and reset the book (their ``origin_time`` becomes null: it is unknown).
+- **Golden**: the Binance sync procedure through :class:`~rlx_lib.venues.binance.DepthSync`:
+  diffs wait for a snapshot, stale diffs are dropped, a gap (``U > u_prev + 1``) is an issue and
+  the book is rebuilt at the next snapshot. A ``_session`` disconnect also waits for a snapshot.
+
+**Order of events (the tie-break).** Messages keep their application order; each gets an
+``event_ns``, the running maximum of its ``received_time`` (a diff replayed from the buffer
+after a snapshot is applied no earlier than the snapshot's receipt). A trade goes after every
+message with ``event_ns <= `` its ``received_time``: on equal times depth comes first, trades
+keep the order of ``(received_time, trade_id)``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from rlx_lib import catalog
+from rlx_lib.decimals import decimal_to_units
+from rlx_lib.golden import ReadReport, golden_files, iter_records
+from rlx_lib.venues import binance
+
+__all__ = [
+    "DayInput",
+    "golden_input",
+    "input_files",
+    "lake_input",
+]
+
+log = logging.getLogger(__name__)
+NULL_TIME = np.iinfo(np.int64).min  # marks an unknown origin_time
+
+
+@dataclass
+class DayInput:
+    """One symbol-day of book messages (in application order) and trades (by receipt)."""
+
+    is_bid: np.ndarray  # rows
+    price: np.ndarray
+    size: np.ndarray
+    start: np.ndarray  # messages + 1: row offsets
+    reset: np.ndarray  # bool per message: a snapshot
+    update_id: np.ndarray
+    first_update_id: np.ndarray  # U, or -1 when unknown
+    origin_ns: np.ndarray  # NULL_TIME when unknown
+    received_ns: np.ndarray
+    trade_origin_ns: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    trade_received_ns: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    trade_id: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    trade_buy: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    trade_price: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    trade_size: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    issues: list[dict] = field(default_factory=list)
+    notes: dict = field(default_factory=dict)
+
+    @property
+    def messages(self) -> int:
+        """Number of book messages."""
+        return len(self.update_id)
+
+    @property
+    def event_ns(self) -> np.ndarray:
+        """Running maximum of ``received_ns``: the time each message takes effect."""
+        return np.maximum.accumulate(self.received_ns) if self.messages else self.received_ns
+
+
+def input_files(root: Path, *, source: str, symbol: str, day: dt.date) -> list[Path]:
+    """The input files of one symbol-day (for checksums and for reading)."""
+    if source == "lake":
+        found = []
+        for table in ("book_delta_v2", "trades", "book"):
+            folder = catalog.partition_dir(root, f"lake/{table}", symbol=symbol, day=day)
+            found.extend(sorted(folder.glob("*.parquet")))
+        return found
+    folder = catalog.partition_dir(root, "golden", symbol=symbol, day=day)
+    return golden_files([folder]) if folder.is_dir() else []
+
+
+def _time_ns(series: pl.Series) -> np.ndarray:
+    return series.dt.epoch("ns").fill_null(NULL_TIME).to_numpy().astype(np.int64, copy=False)
+
+
+def _units(series: pl.Series) -> np.ndarray:
+    return decimal_to_units(series.to_arrow())
+
+
+def _read(root: Path, table: str, symbol: str, day: dt.date) -> pl.DataFrame | None:
+    folder = catalog.partition_dir(root, f"lake/{table}", symbol=symbol, day=day)
+    files = sorted(folder.glob("*.parquet"))
+    if not files:
+        return None
+    return pl.concat([pl.read_parquet(path) for path in files], how="vertical")
+
+
+def lake_trades(root: Path, symbol: str, day: dt.date) -> dict[str, np.ndarray]:
+    """Lake aggregate trades of a day as arrays, sorted by (received_time, trade_id)."""
+    frame = _read(root, "trades", symbol, day)
+    if frame is None or frame.is_empty():
+        return {}
+    frame = frame.sort(["received_time", "trade_id"], maintain_order=True)
+    return {
+        "trade_origin_ns": _time_ns(frame["origin_time"]),
+        "trade_received_ns": _time_ns(frame["received_time"]),
+        "trade_id": frame["trade_id"].fill_null(-1).to_numpy().astype(np.int64),
+        "trade_buy": (frame["side"] == "buy").to_numpy(),
+        "trade_price": _units(frame["price"]),
+        "trade_size": _units(frame["quantity"]),
+    }
+
+
+def lake_input(root: Path, *, symbol: str, day: dt.date) -> DayInput:
+    """Read ``lake/book_delta_v2`` and ``lake/trades`` of a symbol-day."""
+    frame = _read(root, "book_delta_v2", symbol, day)
+    if frame is None:
+        msg = f"no lake/book_delta_v2 data for {symbol} on {day}"
+        raise FileNotFoundError(msg)
+    sequence = frame["sequence_number"].to_numpy().astype(np.int64)
+    received = _time_ns(frame["received_time"])
+    origin = _time_ns(frame["origin_time"])
+    rows = len(sequence)
+    boundary = np.ones(rows, dtype=bool)
+    if rows:
+        boundary[1:] = (
+            (sequence[1:] != sequence[:-1])
+            | (received[1:] != received[:-1])
+            | (origin[1:] != origin[:-1])
+        )
+    first_rows = np.flatnonzero(boundary)
+    start = np.append(first_rows, rows).astype(np.int64)
+    message_origin = origin[first_rows]
+    reset = message_origin == 0
+    message_origin = np.where(reset, NULL_TIME, message_origin)
+    day_input = DayInput(
+        is_bid=frame["side_is_bid"].to_numpy(),
+        price=_units(frame["price"]),
+        size=_units(frame["size"]),
+        start=start,
+        reset=reset,
+        update_id=sequence[first_rows],
+        first_update_id=np.full(len(first_rows), -1, dtype=np.int64),
+        origin_ns=message_origin,
+        received_ns=received[first_rows],
+        **lake_trades(root, symbol, day),
+    )
+    day_input.notes["snapshots"] = int(reset.sum())
+    return day_input
+
+
+def lake_book_seed(root: Path, *, symbol: str, day: dt.date) -> tuple[int, dict] | None:
+    """The first vendor ``book`` row of a day as ``(update_id, levels)``, or None."""
+    folder = catalog.partition_dir(root, "lake/book", symbol=symbol, day=day)
+    files = sorted(folder.glob("*.parquet"))
+    if not files:
+        return None
+    row = pl.scan_parquet(files).head(1).collect()
+    if row.is_empty():
+        return None
+    levels: dict[str, list[tuple[int, int]]] = {"bids": [], "asks": []}
+    for side, name in (("bid", "bids"), ("ask", "asks")):
+        for level in range(20):
+            price, size = row[f"{side}_{level}_price"], row[f"{side}_{level}_size"]
+            if price.null_count() or size.null_count():
+                continue
+            levels[name].append((int(_units(price)[0]), int(_units(size)[0])))
+    return int(row["sequence_number"][0]), levels
+
+
+@dataclass
+class _Builder:
+    """Accumulates messages in application order."""
+
+    rows_bid: list[np.ndarray] = field(default_factory=list)
+    rows_price: list[np.ndarray] = field(default_factory=list)
+    rows_size: list[np.ndarray] = field(default_factory=list)
+    counts: list[int] = field(default_factory=list)
+    reset: list[bool] = field(default_factory=list)
+    update_id: list[int] = field(default_factory=list)
+    first_update_id: list[int] = field(default_factory=list)
+    origin_ns: list[int] = field(default_factory=list)
+    received_ns: list[int] = field(default_factory=list)
+
+    def add(self, item: tuple, *, reset: bool) -> None:
+        capture_ns, origin_ns, first, final, levels = item
+        self.rows_bid.append(np.array([lv[0] for lv in levels], dtype=bool))
+        self.rows_price.append(np.array([lv[1] for lv in levels], dtype=np.int64))
+        self.rows_size.append(np.array([lv[2] for lv in levels], dtype=np.int64))
+        self.counts.append(len(levels))
+        self.reset.append(reset)
+        self.update_id.append(final)
+        self.first_update_id.append(first)
+        self.origin_ns.append(origin_ns)
+        self.received_ns.append(capture_ns)
+
+    def build(self) -> DayInput:
+        def join(parts: list[np.ndarray], kind: type) -> np.ndarray:
+            return np.concatenate(parts) if parts else np.zeros(0, dtype=kind)
+
+        return DayInput(
+            is_bid=join(self.rows_bid, bool),
+            price=join(self.rows_price, np.int64),
+            size=join(self.rows_size, np.int64),
+            start=np.concatenate([[0], np.cumsum(self.counts, dtype=np.int64)]).astype(np.int64),
+            reset=np.array(self.reset, dtype=bool),
+            update_id=np.array(self.update_id, dtype=np.int64),
+            first_update_id=np.array(self.first_update_id, dtype=np.int64),
+            origin_ns=np.array(self.origin_ns, dtype=np.int64),
+            received_ns=np.array(self.received_ns, dtype=np.int64),
+        )
+
+
+def _issue(check: str, severity: str, symbol: str, source: str, **values: object) -> dict:
+    return {
+        "stage": "reconstruction",
+        "check": check,
+        "severity": severity,
+        "symbol": symbol,
+        "source": source,
+        **values,
+    }
+
+
+def golden_input(
+    root: Path, *, symbol: str, day: dt.date, synced_update_id: int | None = None
+) -> DayInput:
+    """Parse a symbol-day of golden samples and run the Binance sync rules over it.
+
+    ``synced_update_id`` is the id of a book carried over from the previous day (None: wait
+    for a snapshot). Trades come from ``@aggTrade`` when the capture holds it, else ``@trade``.
+    """
+    files = input_files(root, source="golden", symbol=symbol, day=day)
+    sync: binance.DepthSync[tuple] = binance.DepthSync()
+    if synced_update_id is not None:
+        sync.snapshot(synced_update_id)
+    builder = _Builder()
+    trades: dict[str, list] = {"trade": [], "aggTrade": []}
+    issues: list[dict] = []
+    notes = {"stale": 0, "gaps": 0, "snapshots": 0, "buffered_at_end": 0}
+    for path in files:
+        report = ReadReport(str(path))
+        for record in iter_records(path, report):
+            kind = record.stream.partition("@")[2]
+            if record.stream == binance.SESSION_STREAM:
+                event = binance.decode(record.data).get("event")
+                if event in ("disconnected", "resync") and sync.synced:
+                    sync.reset()
+                continue
+            if kind == binance.SNAPSHOT_SUFFIX:
+                snapshot = binance.parse_depth_snapshot(record.data)
+                levels = list(binance.iter_levels(snapshot))
+                item = (record.capture_ns, NULL_TIME, -1, snapshot.last_update_id, levels)
+                builder.add(item, reset=True)
+                notes["snapshots"] += 1
+                steps = sync.snapshot(snapshot.last_update_id)
+            elif kind.startswith("depth"):
+                update = binance.parse_depth_update(record.data)
+                item = (
+                    record.capture_ns,
+                    update.event_time * 1_000_000,
+                    update.first_update_id,
+                    update.final_update_id,
+                    list(binance.iter_levels(update)),
+                )
+                steps = sync.diff(update.first_update_id, update.final_update_id, item)
+            elif kind in trades:
+                parsed = binance.parse_message(record.data)
+                trades[kind].append((record.capture_ns, parsed))
+                continue
+            else:
+                continue
+            for step in steps:
+                if step.verdict is binance.SyncVerdict.APPLY:
+                    builder.add(step.item, reset=False)
+                elif step.verdict is binance.SyncVerdict.STALE:
+                    notes["stale"] += 1
+                elif step.verdict is binance.SyncVerdict.GAP:
+                    notes["gaps"] += 1
+                    issues.append(
+                        _issue(
+                            "depth_gap",
+                            "warning",
+                            symbol,
+                            str(path),
+                            position=report.lines,
+                            origin_time=step.item[1],
+                            update_id=step.final_update_id,
+                            detail=f"expected U={step.expected_first}, received "
+                            f"U={step.first_update_id}; the book waits for a new snapshot",
+                        )
+                    )
+        if not report.clean:
+            issues.append(
+                _issue(
+                    "truncated_input",
+                    "warning",
+                    symbol,
+                    str(path),
+                    position=report.lines,
+                    detail=report.truncated or f"{len(report.bad_lines)} unreadable lines",
+                )
+            )
+    day_input = builder.build()
+    chosen = trades["aggTrade"] or trades["trade"]
+    chosen.sort(key=lambda pair: (pair[0], _trade_id(pair[1])))
+    day_input.trade_received_ns = np.array([c for c, _ in chosen], dtype=np.int64)
+    day_input.trade_origin_ns = np.array([t.trade_time * 1_000_000 for _, t in chosen], np.int64)
+    day_input.trade_id = np.array([_trade_id(t) for _, t in chosen], dtype=np.int64)
+    day_input.trade_buy = np.array([not t.buyer_is_maker for _, t in chosen], dtype=bool)
+    day_input.trade_price = np.array([t.price for _, t in chosen], dtype=np.int64)
+    day_input.trade_size = np.array([t.quantity for _, t in chosen], dtype=np.int64)
+    day_input.issues = issues
+    notes["synced_update_id_at_end"] = sync.update_id
+    day_input.notes = notes
+    return day_input
+
+
+def _trade_id(trade: binance.Trade | binance.AggTrade) -> int:
+    return trade.agg_id if isinstance(trade, binance.AggTrade) else trade.trade_id
