@@ -31,6 +31,7 @@ COMMAND_MODULES = (
     "workbench.commands.sql",
     "workbench.commands.demo",
     "workbench.commands.report",
+    "workbench.commands.validate",
     "workbench.commands.reconstruct",
 )
 """Stage command modules, in the order their commands are listed in ``rlx --help``."""
