@@ -1,0 +1,68 @@
+"""Reconstruction from real golden samples (hftbacktest BTCUSDT capture across midnight)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from rlx_lib import catalog, schemas
+from rlx_lib.capture.importers import import_files
+from rlx_lib.decimals import decimal_to_units
+from rlx_lib.golden import golden_files, iter_records
+from rlx_lib.reconstruction.pipeline import ReconstructConfig
+from rlx_lib.reconstruction.runner import reconstruct
+from rlx_lib.venues import binance
+
+SYMBOL = "BTC-USDT"
+DAYS = [dt.date(2024, 8, 8), dt.date(2024, 8, 9)]
+
+
+def test_real_capture_top_of_book_agrees_with_book_ticker(real_data: Path, data_root: Path) -> None:
+    folder = real_data / "hftbacktest-binance-2024-08-08" / "spot"
+    import_files(sorted(folder.glob("btcusdt_*.gz")), data_root, fmt="hftbacktest")
+    rows = reconstruct(ReconstructConfig(root=data_root, source="golden"), [SYMBOL], DAYS)
+    assert [r["status"] for r in rows] == ["done", "done"], rows
+    assert rows[0]["notes"]["stale"] == 2  # the two diffs before the snapshot are dropped
+    assert rows[0]["notes"]["gaps"] == 0
+    assert rows[1]["notes"]["gaps"] == 0
+    assert rows[1]["seeding"]["seed"] == "previous_day"  # the book crossed midnight
+    books = []
+    for day in DAYS:
+        path = (
+            catalog.partition_dir(data_root, "book", symbol=SYMBOL, day=day) / "part-golden.parquet"
+        )
+        frame = pl.read_parquet(path)
+        schemas.check_schema(frame, schemas.BOOK_STATE, name="book")
+        books.append(frame)
+    book = pl.concat(books).filter(pl.col("origin_time").is_not_null())  # diff events only
+    tickers = []
+    for path in golden_files([data_root / "golden"]):
+        for record in iter_records(path):
+            if record.stream.endswith("@bookTicker"):
+                tickers.append(binance.parse_book_ticker(record.data))
+    tickers.sort(key=lambda t: t.update_id)
+    ticker_ids = np.array([t.update_id for t in tickers])
+    book_ids = book["update_id"].to_numpy()
+    position = np.searchsorted(ticker_ids, book_ids, side="right") - 1
+    ours = np.stack(
+        [
+            decimal_to_units(book[c].to_arrow())
+            for c in ("bid_0_price", "bid_0_size", "ask_0_price", "ask_0_size")
+        ],
+        axis=1,
+    )
+    checked = agree = 0
+    for row, index in enumerate(position):
+        if index < 0:
+            continue
+        ticker = tickers[index]
+        expected = [ticker.bid_price, ticker.bid_size, ticker.ask_price, ticker.ask_size]
+        checked += 1
+        agree += ours[row].tolist() == expected
+    assert checked > 6000
+    print(f"top of book vs bookTicker: {agree}/{checked}")
+    assert agree / checked >= 0.999, f"{agree}/{checked}"
+    assert checked - agree <= 3
