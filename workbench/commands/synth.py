@@ -1,0 +1,139 @@
+"""``rlx synth``: a synthetic market session written as both views, or the vendor view of
+existing golden samples (``--from-golden``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from rlx_lib.errors import ConfigError
+from rlx_lib.synth import (
+    LiveFaults,
+    SynthConfig,
+    SynthSummary,
+    VendorFaults,
+    synthesize,
+    vendor_from_golden,
+)
+from workbench.options import DataRootOption, resolve_root, split_list
+
+__all__ = ["demo_step", "register", "synth_command"]
+
+
+def _start(value: str) -> dt.datetime:
+    try:
+        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        msg = f"--start must be an ISO date or time such as 2024-08-08T00:00Z, received {value!r}"
+        raise ConfigError(msg) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def _echo(summary: SynthSummary) -> None:
+    for line in summary.lines():
+        typer.echo(line)
+    for view, injected in sorted(summary.injected.items()):
+        counts = ", ".join(
+            f"{key} {len(value)}"
+            for key, value in sorted(injected.items())
+            if isinstance(value, list)
+        )
+        typer.echo(
+            f"{view} faults injected: {counts} ({summary.root / _folder(view)}/_injected.json)"
+        )
+
+
+def _folder(view: str) -> str:
+    return "golden" if view == "golden" else "lake"
+
+
+def synth_command(
+    symbols: Annotated[str, typer.Option(help="Lake symbols, comma-separated.")] = "BTC-USDT",
+    regime: Annotated[str, typer.Option(help="high, low, weekend, stress or illiquid.")] = "high",
+    minutes: Annotated[float, typer.Option(help="Minutes of market to simulate.")] = 1.0,
+    seed: Annotated[int, typer.Option(help="Seed: the same seed gives the same bytes.")] = 0,
+    start: Annotated[str, typer.Option(help="Session start, UTC (ISO).")] = "2024-08-08T00:00Z",
+    views: Annotated[str, typer.Option(help="Views to write: golden,lake.")] = "golden,lake",
+    drop_rate: Annotated[
+        float, typer.Option(help="Vendor: share of depth messages dropped.")
+    ] = 0.0,
+    duplicate_rate: Annotated[
+        float, typer.Option(help="Vendor: share of book_delta_v2 rows duplicated.")
+    ] = 0.0,
+    off_grid_rate: Annotated[
+        float, typer.Option(help="Vendor: share of prices/sizes moved off the 1e-8 grid.")
+    ] = 0.0,
+    disconnects: Annotated[int, typer.Option(help="Live: disconnects (gaps + resync).")] = 0,
+    reorder_rate: Annotated[
+        float, typer.Option(help="Live: share of neighbouring records arriving swapped.")
+    ] = 0.0,
+    clock_skew_ms: Annotated[float, typer.Option(help="Live: capture clock skew, ms.")] = 0.0,
+    from_golden: Annotated[
+        Path | None,
+        typer.Option(help="Derive only the vendor view (lake/) from these golden samples."),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace files that differ.")] = False,
+    data_root: DataRootOption = None,
+) -> None:
+    """Simulate a market and write its live view (golden/) and vendor view (lake/).
+
+    With --from-golden DIR, write the vendor view Crypto Lake would have made from those
+    golden samples instead (real captures included). Faults are listed in _injected.json.
+    """
+    root = resolve_root(data_root)
+    if from_golden is not None:
+        summary = vendor_from_golden(
+            [from_golden], root, drop_rate=drop_rate, seed=seed, force=force
+        )
+        _echo(summary)
+        return
+    config = SynthConfig(
+        symbols=tuple(split_list(symbols)),
+        regime=regime,
+        minutes=minutes,
+        seed=seed,
+        start=_start(start),
+        live_faults=LiveFaults(
+            disconnects=disconnects,
+            reorder_rate=reorder_rate,
+            clock_skew_ns=round(clock_skew_ms * 1_000_000),
+        ),
+        vendor_faults=VendorFaults(
+            drop_rate=drop_rate, duplicate_rate=duplicate_rate, off_grid_rate=off_grid_rate
+        ),
+    )
+    _echo(synthesize(config, root, views=split_list(views), force=force))
+
+
+def demo_step(context: Any) -> None:
+    """Synthesize the demo's market: golden into the data root, the vendor view beside it."""
+    config = SynthConfig(
+        symbols=tuple(context.symbols),
+        regime=context.regime,
+        minutes=context.minutes,
+        seed=context.seed,
+        start=dt.datetime.combine(context.day, dt.time(), tzinfo=dt.UTC),
+    )
+    vendor = Path(context.out) / "vendor"
+    summary = synthesize(config, context.root, vendor_root=vendor, force=True)
+    context.notes["synth"] = {
+        "golden": str(Path(context.root) / "golden"),
+        "vendor": str(vendor),
+        "golden_files": [str(p) for p in summary.golden_files],
+        "lake_files": [str(p) for p in summary.lake_files],
+    }
+    records = sum(summary.records.values())
+    changes = sum(summary.changes.values())
+    context.summary.append(
+        f"synth: {len(config.symbols)} symbols, {config.minutes} min of {config.regime}: "
+        f"{changes} level changes, {records} golden records, "
+        f"{sum(summary.rows.values())} vendor rows in {vendor}"
+    )
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``rlx synth`` to the app."""
+    app.command("synth")(synth_command)
