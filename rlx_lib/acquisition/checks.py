@@ -105,6 +105,15 @@ def _finding(frame: pl.DataFrame, check: str, severity: str, detail: pl.Expr) ->
     )
 
 
+def _text(template: str, *values: pl.Expr) -> pl.Expr:
+    """``pl.format`` without its polars 2.1 panic on some filtered frames: ``{}`` per value."""
+    pieces = template.split("{}")
+    parts: list[pl.Expr] = [pl.lit(pieces[0])]
+    for value, piece in zip(values, pieces[1:], strict=True):
+        parts += [value.cast(pl.String), pl.lit(piece)]
+    return pl.concat_str(parts)
+
+
 def _as_issues(found: pl.DataFrame, *, symbol: str, source: str) -> pl.DataFrame:
     return found.select(
         pl.lit(STAGE).alias("stage"),
@@ -125,7 +134,7 @@ def _off_grid(indexed: pl.DataFrame, off_grid: pl.DataFrame) -> pl.DataFrame:
         rows,
         "off_grid",
         "warning",
-        pl.format(
+        _text(
             "{} = {} is not on the 1e-8 grid; stored rounded",
             pl.col("column"),
             pl.col("value").cast(pl.String),
@@ -141,7 +150,7 @@ def _origin_time_artefacts(indexed: pl.DataFrame) -> pl.DataFrame:
         rows,
         "origin_time_artefact",
         "warning",
-        pl.format("origin_time {} ns is not a float-rounded exchange millisecond", nanos),
+        _text("origin_time {} ns is not a float-rounded exchange millisecond", nanos),
     )
 
 
@@ -164,7 +173,7 @@ def _duplicates(table: str, indexed: pl.DataFrame) -> pl.DataFrame:
                 clash,
                 "duplicate_trade_id",
                 "error",
-                pl.format("trade_id {} appears on rows that differ", pl.col("trade_id")),
+                _text("trade_id {} appears on rows that differ", pl.col("trade_id")),
             )
         )
     return pl.concat(found)
@@ -179,7 +188,7 @@ def _sequence_decreasing(indexed: pl.DataFrame) -> pl.DataFrame:
         rows,
         "sequence_decreasing",
         "error",
-        pl.format("sequence_number {} follows {}", pl.col("sequence_number"), pl.col("previous")),
+        _text("sequence_number {} follows {}", pl.col("sequence_number"), pl.col("previous")),
     )
 
 
@@ -194,7 +203,7 @@ def _message_clocks(indexed: pl.DataFrame) -> pl.DataFrame:
         rows,
         "message_clocks",
         "error",
-        pl.format(
+        _text(
             "rows of message {} carry different origin_time or received_time",
             pl.col("sequence_number"),
         ),
@@ -215,7 +224,7 @@ def _snapshot_rows(indexed: pl.DataFrame) -> pl.DataFrame:
         blocks,
         "snapshot_rows",
         "info",
-        pl.format(
+        _text(
             "{} REST-snapshot rows (origin_time at epoch 0), lastUpdateId {}",
             pl.col("rows"),
             pl.col("sequence_number"),
@@ -229,7 +238,7 @@ def _crossed(indexed: pl.DataFrame) -> pl.DataFrame:
         rows,
         "crossed_book",
         "warning",
-        pl.format(
+        _text(
             "best bid {} >= best ask {}",
             pl.col("bid_0_price").cast(pl.String),
             pl.col("ask_0_price").cast(pl.String),
