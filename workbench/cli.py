@@ -29,6 +29,7 @@ app = typer.Typer(
 COMMAND_MODULES = (
     "workbench.commands.bench",
     "workbench.commands.sql",
+    "workbench.commands.acquire",
     "workbench.commands.demo",
     "workbench.commands.report",
     "workbench.commands.validate",
