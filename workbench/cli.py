@@ -31,6 +31,7 @@ COMMAND_MODULES = (
     "workbench.commands.sql",
     "workbench.commands.acquire",
     "workbench.commands.demo",
+    "workbench.commands.synth",
     "workbench.commands.report",
     "workbench.commands.validate",
     "workbench.commands.reconstruct",
