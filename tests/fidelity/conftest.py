@@ -260,13 +260,13 @@ def write_market(root: Path, market: Market, *, symbol: str = "BTC-USDT") -> Non
             write_parquet(frame, folder / f"part-{source}.parquet")
 
 
-@pytest.fixture(name="market_factory")
+@pytest.fixture(name="market_factory", scope="session")
 def fixture_market_factory():
     """``build_market`` as a fixture."""
     return build_market
 
 
-@pytest.fixture(name="write_market")
+@pytest.fixture(name="write_market", scope="session")
 def fixture_write_market():
     """``write_market`` as a fixture."""
     return write_market

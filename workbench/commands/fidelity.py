@@ -1,0 +1,90 @@
+"""``rlx fidelity``: compare the reconstruction from vendor data with the live one; publish."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from rlx_lib.catalog import parse_day
+from rlx_lib.fidelity import DEFAULT_THRESHOLD, evaluate
+from workbench.options import DataRootOption, resolve_root, split_list
+
+__all__ = ["demo_step", "register"]
+
+
+def fidelity_command(
+    symbols: Annotated[str, typer.Option(help="Symbols, e.g. BTC-USDT,ETH-USDT.")],
+    start: Annotated[str, typer.Option(help="First UTC day (YYYY-MM-DD).")],
+    end: Annotated[str, typer.Option(help="Day after the last (exclusive).")],
+    metrics: Annotated[
+        str, typer.Option(help="Metric names, comma-separated (default: every registered one).")
+    ] = "",
+    threshold: Annotated[
+        float, typer.Option(help="Share the headline and every exact-match metric must reach.")
+    ] = DEFAULT_THRESHOLD,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Report folder (default: reports/fidelity-<symbols>-<start>)."),
+    ] = None,
+    validation: Annotated[
+        Path | None, typer.Option(help="A validation.json to link from the report.")
+    ] = None,
+    fail_on_verdict: Annotated[
+        bool, typer.Option("--fail-on-verdict", help="Exit 1 when the verdict fails.")
+    ] = False,
+    data_root: DataRootOption = None,
+) -> None:
+    """Align lake/ and golden/ reconstructions, compute the metrics, write the HTML report."""
+    from workbench.fidelity_report import publish_report  # panel: a slow import
+
+    names = split_list(symbols)
+    folder = out or Path("reports") / f"fidelity-{'_'.join(names)}-{parse_day(start)}"
+    report = evaluate(
+        resolve_root(data_root),
+        names,
+        start,
+        end,
+        metrics=split_list(metrics) or None,
+        threshold=threshold,
+        out=folder,
+    )
+    for record in report.whole_run():
+        value = "undefined" if record.value != record.value else f"{record.value:.6g}"
+        typer.echo(f"{record.symbol} {record.name}: {value} {record.unit} (n={record.n})")
+    typer.echo(report.verdict.sentence())
+    path = publish_report(report, folder, validation=validation)
+    typer.echo(str(path.resolve()))
+    if fail_on_verdict and not report.verdict.passed:
+        raise typer.Exit(1)
+
+
+def demo_step(context: Any) -> None:
+    """Run fidelity over the demo's symbols and day; its report becomes the demo's index.html.
+
+    The summary report the previous step wrote as ``index.html`` moves to ``summary.html``.
+    """
+    from workbench.fidelity_report import publish_report
+
+    day = parse_day(context.day)
+    summary = context.out / "index.html"
+    if summary.exists():
+        os.replace(summary, context.out / "summary.html")
+    report = evaluate(
+        context.root,
+        list(context.symbols),
+        day,
+        day + dt.timedelta(days=1),
+        out=context.out,
+    )
+    context.report = publish_report(report, context.out, validation=context.notes.get("validation"))
+    context.notes["fidelity"] = report.metrics_json()["verdict"]
+    context.summary.append(f"fidelity: {report.verdict.sentence()}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``rlx fidelity`` to the app."""
+    app.command("fidelity")(fidelity_command)
