@@ -1,0 +1,217 @@
+"""``rlx capture``, ``rlx capture-server`` and ``rlx import``: golden samples from live Binance
+streams, from a local Binance-protocol server, or from other recorders' files."""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import logging
+import re
+import signal
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from rlx_lib.capture.feed import synthetic_feed
+from rlx_lib.capture.importers import FORMATS, import_files
+from rlx_lib.capture.server import BinanceServer, ServerThread
+from rlx_lib.capture.session import CaptureConfig, CaptureSession
+from rlx_lib.catalog import binance_symbol
+from rlx_lib.errors import ConfigError
+from rlx_lib.golden import golden_files, iter_records
+from rlx_lib.venues.binance import REST_URL, STREAM_KINDS, WS_URL
+from workbench.console import is_terminal
+from workbench.options import DataRootOption, resolve_root, split_list
+
+__all__ = ["demo_step", "parse_duration", "register"]
+
+log = logging.getLogger(__name__)
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)?")
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
+
+
+def parse_duration(text: str | None) -> float | None:
+    """``90s``, ``10m``, ``1.5h`` or plain seconds, in seconds (None stays None)."""
+    if text is None:
+        return None
+    match = _DURATION.fullmatch(text.strip())
+    if match is None:
+        msg = f"duration must look like 30s, 10m or 1h, received {text!r}"
+        raise ConfigError(msg)
+    return float(match.group(1)) * _UNITS[match.group(2)]
+
+
+def _binance_symbols(text: str) -> tuple[str, ...]:
+    symbols = []
+    for item in split_list(text):
+        symbol = binance_symbol(item.upper()) if "-" in item else item.lower()
+        if not symbol.isalnum():
+            msg = f"symbol must look like btcusdt or BTC-USDT, received {item!r}"
+            raise ConfigError(msg)
+        symbols.append(symbol)
+    return tuple(symbols)
+
+
+def _status(line: str) -> None:
+    sys.stderr.write("\r\x1b[2K" + line)
+    sys.stderr.flush()
+
+
+def _echo_summary(summary: dict[str, Any]) -> None:
+    typer.echo(
+        f"captured {summary['messages']} messages ({summary['messages_per_second']}/s) "
+        f"in {summary['seconds']} s: depth gaps {summary['depth_gaps']}, trade gaps "
+        f"{summary['trade_gaps']}, resyncs {summary['resyncs']}, snapshots "
+        f"{summary['snapshots']}, reconnects {summary['reconnects']}, "
+        f"{summary['bytes'] / 1e6:.1f} MB"
+    )
+    for stream, count in summary["streams"].items():
+        typer.echo(f"  {stream}: {count}")
+    for path in summary["files"]:
+        typer.echo(f"  file: {path}")
+
+
+async def _run(session: CaptureSession) -> dict[str, Any]:
+    loop = asyncio.get_running_loop()
+    for number in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(number, session.stop, f"signal {signal.Signals(number).name}")
+    return await session.run()
+
+
+def capture_command(
+    symbols: Annotated[str, typer.Option(help="Binance symbols: btcusdt,ethusdt.")] = "btcusdt",
+    streams: Annotated[str, typer.Option(help="Stream kinds per symbol.")] = ",".join(STREAM_KINDS),
+    duration: Annotated[
+        str | None, typer.Option(help="How long: 30s, 10m, 2h (default: until Ctrl-C).")
+    ] = None,
+    ws_url: Annotated[str, typer.Option(help="WebSocket base URL.")] = WS_URL,
+    rest_url: Annotated[str, typer.Option(help="REST base URL for depth snapshots.")] = REST_URL,
+    snapshot_limit: Annotated[int, typer.Option(help="Levels per REST snapshot.")] = 1000,
+    flush_interval: Annotated[float, typer.Option(help="Seconds between flushes.")] = 1.0,
+    data_root: DataRootOption = None,
+) -> None:
+    """Capture live Binance spot streams into golden files (one per symbol and hour)."""
+    config = CaptureConfig(
+        symbols=_binance_symbols(symbols),
+        streams=tuple(split_list(streams)),
+        duration=parse_duration(duration),
+        ws_url=ws_url,
+        rest_url=rest_url,
+        snapshot_limit=snapshot_limit,
+        flush_interval=flush_interval,
+    )
+    session = CaptureSession(
+        config, resolve_root(data_root), status=_status if is_terminal() else None
+    )
+    summary = asyncio.run(_run(session))
+    if is_terminal():
+        sys.stderr.write("\n")
+    _echo_summary(summary)
+
+
+def _golden_feed(paths: list[Path]) -> Any:
+    """Records of golden files merged in capture order."""
+    return heapq.merge(
+        *(iter_records(path) for path in golden_files(paths)), key=lambda r: r.capture_ns
+    )
+
+
+def server_command(
+    from_golden: Annotated[
+        list[Path] | None, typer.Option(help="Golden files or folders to replay.")
+    ] = None,
+    synthetic: Annotated[int, typer.Option(help="Messages of a synthetic feed instead.")] = 0,
+    symbols: Annotated[str, typer.Option(help="Symbols of the synthetic feed.")] = "btcusdt",
+    rate: Annotated[float, typer.Option(help="Messages per second (0: flat out).")] = 1000.0,
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0: any free port).")] = 9443,
+) -> None:
+    """Serve a local Binance-protocol stream and REST snapshots from golden files."""
+    if from_golden:
+        records: Any = _golden_feed(from_golden)
+    elif synthetic:
+        records = synthetic_feed(list(_binance_symbols(symbols)), messages=synthetic)
+    else:
+        msg = "give --from-golden DIR or --synthetic N"
+        raise ConfigError(msg)
+    server = BinanceServer(records, rate=rate or None, port=port)
+
+    async def serve_forever() -> None:
+        await server.start()
+        typer.echo(f"serving --ws-url {server.ws_url} --rest-url {server.rest_url} (Ctrl-C stops)")
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await server.stop()
+
+    try:
+        asyncio.run(serve_forever())
+    except KeyboardInterrupt:
+        typer.echo("server stopped")
+
+
+def import_command(
+    files: Annotated[list[Path], typer.Argument(help="Recorder files of one capture.")],
+    fmt: Annotated[str, typer.Option("--format", help="hftbacktest or cryptofeed.")],
+    symbol: Annotated[
+        str | None, typer.Option(help="Binance symbol (default: streams or file name).")
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Replace golden files that differ.")] = False,
+    data_root: DataRootOption = None,
+) -> None:
+    """Convert other recorders' captures into golden samples."""
+    if fmt not in FORMATS:
+        msg = f"--format must be one of {', '.join(FORMATS)}, received {fmt!r}"
+        raise ConfigError(msg)
+    chosen = _binance_symbols(symbol)[0] if symbol else None
+    summary = import_files(
+        files,
+        resolve_root(data_root),
+        fmt=fmt,
+        symbol=chosen,
+        force=force,  # type: ignore[arg-type]
+    )
+    typer.echo(
+        f"imported {sum(summary.records.values())} records of {', '.join(summary.symbols)}: "
+        f"{len(summary.written)} files written, {len(summary.unchanged)} unchanged"
+    )
+    for report in summary.reports:
+        state = "clean" if report.clean else f"{report.bad_lines[:3]} {report.truncated or ''}"
+        typer.echo(f"  {report.path}: {report.lines} lines, {state}")
+    for path in summary.written:
+        typer.echo(f"  file: {path}")
+
+
+def demo_step(context: Any) -> None:
+    """Replay the synthetic live view through a local server and capture it for a few seconds."""
+    golden = Path(context.notes["synth"]["golden"])
+    records = list(_golden_feed([golden]))
+    market = sum(1 for r in records if "@" in r.stream and not r.stream.endswith("Snapshot"))
+    seconds = 4.0
+    symbols = tuple(binance_symbol(symbol) for symbol in context.symbols)
+    out = Path(context.out) / "capture"
+    server = BinanceServer(records, rate=min(max(market / seconds, 100.0), 5000.0))
+    with ServerThread(server) as running:
+        config = CaptureConfig(
+            symbols=symbols,
+            ws_url=running.ws_url,
+            rest_url=running.rest_url,
+            duration=seconds + 1.0,
+            flush_interval=0.5,
+        )
+        summary = asyncio.run(CaptureSession(config, out).run())
+    context.notes["capture"] = {"root": str(out), "summary": summary}
+    context.summary.append(
+        f"capture: {summary['messages']} messages from a local Binance-protocol server "
+        f"({summary['messages_per_second']}/s), {summary['snapshots']} snapshots, "
+        f"{summary['depth_gaps']} depth gaps, {len(summary['files'])} golden files in {out}"
+    )
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``rlx capture``, ``rlx capture-server`` and ``rlx import`` to the app."""
+    app.command("capture")(capture_command)
+    app.command("capture-server")(server_command)
+    app.command("import")(import_command)
