@@ -32,9 +32,11 @@ COMMAND_MODULES = (
     "workbench.commands.acquire",
     "workbench.commands.demo",
     "workbench.commands.synth",
+    "workbench.commands.capture",
     "workbench.commands.report",
     "workbench.commands.validate",
     "workbench.commands.reconstruct",
+    "workbench.commands.serve",
 )
 """Stage command modules, in the order their commands are listed in ``rlx --help``."""
 
