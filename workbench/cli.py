@@ -36,6 +36,7 @@ COMMAND_MODULES = (
     "workbench.commands.report",
     "workbench.commands.validate",
     "workbench.commands.reconstruct",
+    "workbench.commands.fidelity",
     "workbench.commands.serve",
 )
 """Stage command modules, in the order their commands are listed in ``rlx --help``."""
