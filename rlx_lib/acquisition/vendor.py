@@ -2,7 +2,7 @@
 
 ``lakeapi`` keeps caches under ``./.lake_cache`` of the working directory and serves file
 listings, logins and data from them across runs. Here it is imported with its caches placed
-under ``<data root>/_cache/lakeapi``; every call uses a freshly cleared listing cache, an
+under ``<data root>/_cache/lakeapi``; every call uses a fresh in-memory listing cache, an
 uncached login and ``cached=False``, so a re-run always sees what the bucket holds now.
 Credentials come the way ``lakeapi`` takes them (AWS environment variables or a profile);
 they are never logged, written, or put into messages.
@@ -128,7 +128,6 @@ def _import_lakeapi(cache_dir: Path) -> Any:
 def _configured(source: LakeSource, cache_dir: Path) -> Any:
     """lakeapi set up for ``source``: fresh caches under ``cache_dir``, endpoint, sample mode."""
     import joblib
-    from cachetools_ext.fs import FSLRUCache
 
     main = _import_lakeapi(cache_dir)
     import lakeapi._cache
@@ -141,9 +140,7 @@ def _configured(source: LakeSource, cache_dir: Path) -> Any:
             lakeapi._cache._store,
             lakeapi._config.config.s3_endpoint_url,
         )
-        main.cache = FSLRUCache(
-            maxsize=10_000, path=cache_dir / "boto", ttl=60, clear_on_start=True
-        )
+        main.cache = {}  # the listing cache lives for one call only: never stale, never on disk
         lakeapi._cache._store = joblib.Memory(str(cache_dir), compress=False, verbose=0)
         # A custom endpoint has no login service: read it directly over S3.
         main._login = _direct_s3 if source.endpoint_url else saved[1].__wrapped__

@@ -24,8 +24,8 @@ FAKE_SECRET = "fakesecretKEY0example0do0not0use0anywhere"
 
 
 @pytest.fixture(name="aws_env")
-def fixture_aws_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Dummy keys in the environment, no real AWS config, botocore's own retries off."""
+def fixture_aws_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, str]:
+    """Dummy keys in the environment (returned), no real AWS config, botocore retries off."""
     for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", FAKE_KEY_ID)
@@ -35,10 +35,11 @@ def fixture_aws_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "aws_credentials"))
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    return FAKE_KEY_ID, FAKE_SECRET
 
 
 @pytest.fixture(name="lake")
-def fixture_lake(aws_env: None) -> Iterator[LocalLake]:
+def fixture_lake(aws_env: tuple[str, str]) -> Iterator[LocalLake]:
     """A loopback S3 server with a fresh bucket in Crypto Lake's layout."""
     with LocalLake(bucket=f"lake-{uuid.uuid4().hex[:10]}") as lake:
         yield lake
