@@ -366,7 +366,8 @@ def build_live(
         events.append((down, 0, 2 * number + 1, SESSION_STREAM, orjson.dumps(lost)))
         events.append((back, 0, 2 * number + 2, SESSION_STREAM, orjson.dumps(session)))
     events.sort(key=lambda e: e[:3])
-    offset = int(rng.integers(0, 3 * MS)) + faults.clock_skew_ns  # capture clock ahead
+    clock = np.random.default_rng([seed, 0xC10C])  # its own stream: faults leave it alone
+    offset = int(clock.integers(0, 3 * MS)) + faults.clock_skew_ns  # capture clock ahead
     records = [GoldenRecord(arrival + offset, name, text) for arrival, _, _, name, text in events]
     records, swaps = reorder_neighbours(records, rate=faults.reorder_rate, rng=rng)
     injected = {
