@@ -76,9 +76,17 @@ class _Collector:
             self.rows.append(issue_row(check, severity, self.symbol, detail, **where))
 
 
-def _off_grid(frame: pl.DataFrame, columns: list[str], source: str, out: _Collector) -> None:
+def _off_grid(
+    frame: pl.DataFrame,
+    columns: list[str],
+    source: str,
+    out: _Collector,
+    rows: np.ndarray | None = None,
+) -> None:
     for column in columns:
         units, valid = _units(frame, column)
+        if rows is not None:
+            valid &= rows
         units = np.where(valid, units, 0)
         grid = grid_decimals(units[valid])
         bad = np.flatnonzero(decimals_used(units) > grid)
@@ -259,7 +267,8 @@ def validate_lake(
                     _times(frame, table, source, out)
                     if table == "book_delta_v2":
                         messages += _deltas(frame, source, out)
-                        _off_grid(frame.filter(pl.col("size") > 0), ["price", "size"], source, out)
+                        live = (frame["size"] > 0).to_numpy()
+                        _off_grid(frame, ["price", "size"], source, out, live)
                     elif table == "book":
                         _book(frame, source, out)
                         _off_grid(frame, ["bid_0_price", "ask_0_price"], source, out)

@@ -1,0 +1,167 @@
+"""``rlx validate`` end to end, resume after a crash, and vendor (Lake) checks."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from rlx_lib.schemas import ISSUE
+from rlx_lib.synth import SynthConfig, VendorFaults, synthesize
+from rlx_lib.validation import resume
+from rlx_lib.validation.resume import validate_golden
+from rlx_lib.validation.vendor import validate_lake
+from workbench.cli import app
+
+DESIGN_FIELDS = [
+    "depth_messages",
+    "depth_gaps",
+    "trade_messages",
+    "trade_id_gaps",
+    "out_of_order",
+    "duplicates",
+    "snapshots",
+    "book_ticker_checks",
+    "book_ticker_agreement",
+    "first_origin_time",
+    "last_origin_time",
+]
+
+
+def test_cli_writes_json_markdown_and_issue_rows(real_golden: Path, tmp_path: Path) -> None:
+    out = tmp_path / "report"
+    result = CliRunner().invoke(
+        app, ["validate", "--data-root", str(real_golden), "--out", str(out), "--strict"]
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output.strip().splitlines()[-1] == str(out / "validation.json")
+    saved = json.loads((out / "validation.json").read_text())
+    btc = saved["symbols"]["BTCUSDT"]
+    assert list(btc)[: len(DESIGN_FIELDS) - 2] == DESIGN_FIELDS[:-2]
+    assert set(DESIGN_FIELDS) <= set(btc)
+    assert "BTCUSDT" in (out / "validation.md").read_text()
+    parts = sorted((real_golden / "issues").rglob("part-validation.parquet"))
+    assert parts, "no issue partitions written"
+    issues = pl.concat([pl.read_parquet(p) for p in parts])
+    assert issues.schema == ISSUE
+    assert sorted(issues.filter(pl.col("check") == "book_ticker_mismatch")["update_id"]) == [
+        50093478174,
+        50093480542,
+    ]
+
+
+def test_strict_exits_1_on_a_gap(real_golden: Path, tmp_path: Path) -> None:
+    source = sorted((real_golden / "golden").rglob("*.jsonl.zst"))
+    # The second hour alone starts without its snapshot; the first alone misses nothing.
+    later = source[-1]
+    from rlx_lib.golden import iter_lines
+
+    lines = list(iter_lines(later))
+    damaged = tmp_path / "damaged.jsonl"
+    depth = [i for i, line in enumerate(lines) if b"@depth@100ms" in line[:80]]
+    drop = depth[10]
+    damaged.write_bytes(b"".join(line + b"\n" for i, line in enumerate(lines) if i != drop))
+    result = CliRunner().invoke(
+        app,
+        [
+            "validate",
+            str(damaged),
+            "--out",
+            str(tmp_path / "out"),
+            "--strict",
+            "--data-root",
+            str(tmp_path / "root"),
+        ],
+    )
+    assert result.exit_code == 1
+    assert "1 sequence gaps" in result.output
+
+
+def test_resume_after_a_crash_gives_the_same_report(
+    real_golden: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    golden = [real_golden / "golden"]
+    whole = validate_golden(golden)
+    checkpoint = tmp_path / "validation.checkpoint"
+    calls = {"n": 0}
+    original = resume.save_checkpoint
+
+    def crash_after_third(*args: object) -> None:
+        original(*args)
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt  # the process dies after a checkpoint
+
+    monkeypatch.setattr(resume, "save_checkpoint", crash_after_third)
+    with pytest.raises(KeyboardInterrupt):
+        validate_golden(golden, checkpoint=checkpoint, every=10_000)
+    assert checkpoint.exists()
+    saved = resume.load_checkpoint(
+        checkpoint, [str(p) for p in sorted((real_golden / "golden").rglob("*.jsonl.zst"))]
+    )
+    assert saved is not None
+    assert saved.position is not None  # stopped inside a file
+    monkeypatch.setattr(resume, "save_checkpoint", original)
+    again = validate_golden(golden, checkpoint=checkpoint, every=10_000)
+    assert again.symbols == whole.symbols
+    assert again.issues.drop("source").equals(whole.issues.drop("source"))
+    assert not checkpoint.exists()
+
+
+def test_lake_checks_find_injected_vendor_faults(tmp_path: Path) -> None:
+    root = tmp_path / "data"
+    faults = VendorFaults(drop_rate=0.02, duplicate_rate=0.01, off_grid_rate=0.002)
+    synthesize(
+        SynthConfig(symbols=("BTC-USDT",), minutes=0.2, seed=4, vendor_faults=faults),
+        root,
+        views=("lake",),
+    )
+    injected = json.loads((root / "lake" / "_injected.json").read_text())
+    assert injected["off_grid_values"]
+    summaries, rows = validate_lake(root, ["BTC-USDT"], "2024-08-08", "2024-08-10")
+    btc = summaries["BTCUSDT"]
+    assert btc["days_without_data"] == [
+        "2024-08-09 book_delta_v2",
+        "2024-08-09 book",
+        "2024-08-09 trades",
+    ]
+    assert btc["sequence_regressions"] == 0
+    assert btc["snapshot_rows"] > 0
+    assert btc["origin_time_float_artefacts"] > 0
+    assert btc["crossed_books"] == 0
+    if injected["duplicated_rows"]:
+        assert btc["duplicate_rows"] >= 1
+    # Nudges below half a unit round back onto the grid on ingest: stored values are exact.
+    assert btc["off_grid_values"] == 0
+    assert all(row["stage"] == "validation" for row in rows)
+
+
+def test_lake_off_grid_and_regressions_found_at_their_rows(tmp_path: Path) -> None:
+    root = tmp_path / "data"
+    synthesize(SynthConfig(symbols=("BTC-USDT",), minutes=0.1, seed=5), root, views=("lake",))
+    (path,) = sorted((root / "lake" / "book_delta_v2").rglob("*.parquet"))
+    frame = pl.read_parquet(path)
+    row = frame.height - 5
+    one_unit = pl.lit(Decimal("0.00000001")).cast(frame.schema["price"])
+    frame = frame.with_columns(
+        price=pl.when(pl.int_range(frame.height) == row)
+        .then(pl.col("price") + one_unit)
+        .otherwise(pl.col("price"))
+        .cast(frame.schema["price"]),
+        sequence_number=pl.when(pl.int_range(frame.height) == frame.height - 1)
+        .then(pl.col("sequence_number") - 1000)
+        .otherwise(pl.col("sequence_number")),
+    )
+    path.unlink()
+    frame.write_parquet(path)
+    summaries, rows = validate_lake(root, ["BTC-USDT"], "2024-08-08", "2024-08-09")
+    btc = summaries["BTCUSDT"]
+    assert btc["off_grid_values"] == 1
+    assert btc["sequence_regressions"] == 1
+    positions = {r["check"]: r["position"] for r in rows}
+    assert positions["off_grid"] == row
+    assert positions["sequence_regression"] == frame.height - 1
