@@ -93,8 +93,8 @@ def set_level(dense, blocks, meta, far_key, far_size, side, key, size):
     base = meta[side, BASE]
     tick = meta[side, TICK]
     offset = key - base
-    if tick > 0 and offset >= 0 and offset % tick == 0 and offset // tick < width:
-        index = offset // tick
+    index = offset // tick if tick > 0 and offset >= 0 else width
+    if index < width and index * tick == offset:
         old = dense[side, index]
         if size == 0:
             if old != 0:

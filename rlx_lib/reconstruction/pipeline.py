@@ -357,7 +357,7 @@ def reconstruct_day(config: ReconstructConfig, symbol: str, day: dt.date) -> dic
         if dataset == "drift" and source != "lake":
             continue
         target = sinks.output_path(root, dataset, source=source, symbol=symbol, day=day)
-        arrow_schema = pl.DataFrame(schema=schema).to_arrow().schema
+        arrow_schema = sinks.arrow_schema(schema)
         counts[dataset] = sinks.join_segments(
             work, dataset, segments + 1, target, arrow_schema, force=config.force
         )

@@ -73,24 +73,51 @@ def _int(values: np.ndarray, *, null: int | None = None) -> pa.Array:
     return pa.array(values, type=pa.int64(), mask=mask)
 
 
-def _frame(columns: dict[str, pa.Array], schema: pl.Schema) -> pa.Table:
-    frame = pl.from_arrow(pa.table(columns))
-    assert isinstance(frame, pl.DataFrame)
-    return frame.cast(dict(schema)).select(list(schema)).to_arrow()
+def arrow_schema(schema: pl.Schema) -> pa.Schema:
+    """The Arrow schema polars reads back as ``schema`` (enums keep their metadata), with
+    decimals as ``decimal64`` so Parquet stores them as int64."""
+    fields = []
+    for item in pl.DataFrame(schema=schema).to_arrow().schema:
+        kind = item.type
+        if pa.types.is_decimal(kind):
+            item = item.with_type(pa.decimal64(kind.precision, kind.scale))
+        fields.append(item)
+    return pa.schema(fields)
+
+
+def _enum(codes: np.ndarray, schema: pa.Schema, name: str) -> pa.Array:
+    kind = schema.field(name).type
+    values = pa.array(_ENUMS[name], kind.value_type)
+    indices = pa.array(np.ascontiguousarray(codes, dtype=np.uint8), kind.index_type)
+    return pa.DictionaryArray.from_arrays(indices, values, ordered=kind.ordered)
+
+
+_ENUMS = {"source": list(schemas.SOURCES), "kind": list(schemas.EVENT_KINDS)}
+
+
+def _frame(columns: dict[str, pa.Array | np.ndarray], schema: pl.Schema) -> pa.Table:
+    target = arrow_schema(schema)
+    arrays = [
+        _enum(columns[name], target, name) if name in _ENUMS else columns[name] for name in schema
+    ]
+    return pa.Table.from_arrays(arrays, schema=target)
+
+
+def _source(source: str, count: int) -> np.ndarray:
+    return np.full(count, schemas.SOURCES.index(source), dtype=np.uint8)
 
 
 def events_table(columns: dict[str, np.ndarray], *, source: str) -> pa.Table:
     """``EVENTS`` rows from arrays: kind codes 0 snapshot, 1 delta, 2 trade; -1 ids are null."""
     count = len(columns["sequence"])
-    kind_names = pa.array(np.array(schemas.EVENT_KINDS)[columns["kind"]].tolist())
     is_trade = columns["kind"] == 2
     return _frame(
         {
-            "source": pa.array([source] * count) if count else pa.array([], pa.string()),
+            "source": _source(source, count),
             "origin_time": _time(columns["origin_ns"]),
             "received_time": _time(columns["received_ns"]),
             "sequence": _int(columns["sequence"]),
-            "kind": kind_names if count else pa.array([], pa.string()),
+            "kind": columns["kind"],
             "update_id": pa.array(columns["update_id"], pa.int64(), mask=is_trade),
             "first_update_id": _int(columns["first_update_id"], null=-1),
             "trade_id": pa.array(columns["trade_id"], pa.int64(), mask=~is_trade),
@@ -106,7 +133,7 @@ def book_table(columns: dict[str, np.ndarray], *, source: str, depth: int) -> pa
     """``book_state_schema(depth)`` rows; a level with size 0 is absent (null)."""
     count = len(columns["update_id"])
     arrays = {
-        "source": pa.array([source] * count, pa.string()),
+        "source": _source(source, count),
         "origin_time": _time(columns["origin_ns"]),
         "received_time": _time(columns["received_ns"]),
         "update_id": _int(columns["update_id"]),
@@ -127,7 +154,7 @@ def drift_table(columns: dict[str, np.ndarray], *, source: str) -> pa.Table:
     count = len(columns["update_id"])
     return _frame(
         {
-            "source": pa.array([source] * count, pa.string()),
+            "source": _source(source, count),
             "origin_time": _time(columns["origin_ns"]),
             "received_time": _time(columns["received_ns"]),
             "update_id": _int(columns["update_id"]),
@@ -155,14 +182,18 @@ def issues_table(rows: list[dict]) -> pa.Table:
 
 
 def segment_path(work: Path, dataset: str, index: int) -> Path:
-    """``<work>/<dataset>-<index>.parquet``."""
-    return Path(work) / f"{dataset}-{index:05d}.parquet"
+    """``<work>/<dataset>-<index>.arrow``."""
+    return Path(work) / f"{dataset}-{index:05d}.arrow"
 
 
 def write_segment(table: pa.Table, path: Path) -> None:
-    """Write one segment atomically (fast zstd; it is re-read once by :func:`join_segments`)."""
-    with catalog.atomic_path(path) as temp:
-        pq.write_table(table, temp, compression="zstd", compression_level=1)
+    """Write one segment atomically as uncompressed Arrow IPC (read once by the join)."""
+    with (
+        catalog.atomic_path(path) as temp,
+        pa.OSFile(str(temp), "wb") as sink,
+        pa.ipc.new_file(sink, table.schema) as writer,
+    ):
+        writer.write_table(table)
 
 
 def output_path(root: Path, dataset: str, *, source: str, symbol: str, day: object) -> Path:
@@ -179,13 +210,19 @@ def join_segments(
     rows = 0
     with catalog.atomic_path(target) as temp:
         with pq.ParquetWriter(
-            temp, schema, compression="zstd", store_decimal_as_integer=True
+            temp,
+            schema,
+            compression="zstd",
+            compression_level=1,
+            use_dictionary=[n for n in schema.names if n in _ENUMS],
+            store_decimal_as_integer=True,
         ) as writer:
             for index in range(segments):
                 path = segment_path(work, dataset, index)
                 if not path.exists():
                     continue
-                table = pq.read_table(path).cast(schema)
+                with pa.memory_map(str(path)) as source:
+                    table = pa.ipc.open_file(source).read_all().cast(schema)
                 if table.num_rows:
                     writer.write_table(table, row_group_size=max(table.num_rows, 1))
                     rows += table.num_rows

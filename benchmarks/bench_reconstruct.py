@@ -1,0 +1,268 @@
+"""Benchmark of reconstruction: kernel, end to end, peak RSS, and two baselines on the same data.
+
+The data is a synthetic ``book_delta_v2`` stream made by a numba generator here (as in
+``shared/research/perf-anchors.md``: a seed snapshot, then messages of 1-40 rows, 90% of changes
+near the touch, 10% up to 5,000 ticks away, about 30% deletes, the book never crossed).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numba
+import numpy as np
+import polars as pl
+
+from rlx_lib import catalog, schemas
+from rlx_lib.decimals import units_to_decimal
+from rlx_lib.reconstruction import L2Book
+
+TICK = 1_000_000  # 0.01 in units
+DAY = dt.date(2024, 8, 8)
+
+
+@numba.njit(cache=True)
+def _generate(rows, seed):  # pragma: no cover - compiled
+    np.random.seed(seed)
+    width = 1 << 18
+    book = np.zeros(width, dtype=np.int64)  # sizes by tick; bids below mid, asks at or above
+    is_bid = np.empty(rows, dtype=np.bool_)
+    price = np.empty(rows, dtype=np.int64)
+    size = np.empty(rows, dtype=np.int64)
+    sequence = np.empty(rows, dtype=np.int64)
+    mid = width // 2
+    row = 0
+    update_id = 1_000_000
+    for offset in range(1, 840):  # seed snapshot block
+        for bid in (True, False):
+            tick = mid - offset if bid else mid + offset - 1
+            book[tick] = np.random.randint(1, 10**9)
+            is_bid[row], price[row], size[row], sequence[row] = bid, tick, book[tick], update_id
+            row += 1
+    while row < rows:
+        update_id += np.random.randint(1, 40)
+        step = min(max(int(np.random.normal(0.0, 3.0)), -30), 30)
+        new_mid = mid + step
+        count = np.random.randint(1, 41)
+        for tick in range(min(mid, new_mid), max(mid, new_mid)):  # clear what the mid crossed
+            if book[tick] != 0 and row < rows:
+                book[tick] = 0
+                is_bid[row], price[row], size[row] = tick < new_mid, tick, 0
+                sequence[row] = update_id
+                row += 1
+        mid = new_mid
+        for _ in range(count):
+            if row >= rows:
+                break
+            bid = np.random.random() < 0.5
+            if np.random.random() < 0.9:
+                distance = np.random.geometric(0.15)
+            else:
+                distance = np.random.randint(50, 5000)
+            tick = mid - distance if bid else mid + distance - 1
+            if book[tick] != 0 and np.random.random() < 0.45:
+                book[tick] = 0
+            else:
+                book[tick] = np.random.randint(1, 10**9)
+            is_bid[row], price[row], size[row], sequence[row] = bid, tick, book[tick], update_id
+            row += 1
+    return is_bid, (price + 6_000_000 - width // 2) * TICK, size * 1000, sequence
+
+
+def generate(rows: int, seed: int = 7) -> dict[str, np.ndarray]:
+    """A synthetic stream; a price appears at most once per side and message (last wins)."""
+    is_bid, price, size, sequence = _generate(rows, seed)
+    boundary = np.concatenate([[True], sequence[1:] != sequence[:-1]])
+    start = np.append(np.flatnonzero(boundary), rows).astype(np.int64)
+    return {"is_bid": is_bid, "price": price, "size": size, "sequence": sequence, "start": start}
+
+
+def write_lake(root: Path, data: dict[str, np.ndarray]) -> None:
+    """Write the stream as a Lake ``book_delta_v2`` partition (snapshot rows at epoch 0)."""
+    sequence = data["sequence"]
+    base = int(dt.datetime(2024, 8, 8, tzinfo=dt.UTC).timestamp() * 1e9)
+    message = np.cumsum(np.concatenate([[0], sequence[1:] != sequence[:-1]]))
+    received = base + message * 100_000_000
+    origin = np.where(message == 0, 0, received - 1_270_000_000)
+    frame = pl.DataFrame(
+        [
+            pl.Series("origin_time", origin).cast(schemas.TIME),
+            pl.Series("received_time", received).cast(schemas.TIME),
+            pl.Series("sequence_number", sequence),
+            pl.Series("side_is_bid", data["is_bid"]),
+            pl.Series("price", units_to_decimal(data["price"])),
+            pl.Series("size", units_to_decimal(data["size"])),
+        ]
+    )
+    folder = catalog.partition_dir(root, "lake/book_delta_v2", symbol="BTC-USDT", day=DAY)
+    catalog.write_parquet(frame, folder / "part-0.parquet", row_group_size=10_000)
+
+
+def kernel_seconds(data: dict[str, np.ndarray]) -> float:
+    """Apply every row, top 20 into arrays after every message."""
+    book = L2Book()
+    reset = np.zeros(len(data["start"]) - 1, dtype=bool)
+    began = time.perf_counter()
+    book.replay(data["is_bid"], data["price"], data["size"], data["start"], reset, depth=20)
+    return time.perf_counter() - began
+
+
+def sorteddict_seconds(data: dict[str, np.ndarray], messages: int) -> tuple[float, int]:
+    """Pure-Python ``SortedDict`` book, int prices, top 20 after every message."""
+    from sortedcontainers import SortedDict
+
+    start = data["start"][: messages + 1]
+    rows = int(start[-1])
+    began = time.perf_counter()
+    is_bid = data["is_bid"][:rows].tolist()
+    price = data["price"][:rows].tolist()
+    size = data["size"][:rows].tolist()
+    bounds = start.tolist()
+    bids, asks = SortedDict(), SortedDict()
+    out = np.zeros((messages, 4, 20), dtype=np.int64)
+    for m in range(messages):
+        for r in range(bounds[m], bounds[m + 1]):
+            side, key = (bids, -price[r]) if is_bid[r] else (asks, price[r])
+            if size[r] == 0:
+                side.pop(key, None)
+            else:
+                side[key] = size[r]
+        for index, side in enumerate((bids, asks)):
+            keys = side.keys()[:20]
+            out[m, 2 * index, : len(keys)] = keys
+            out[m, 2 * index + 1, : len(keys)] = side.values()[:20]
+    return time.perf_counter() - began, rows
+
+
+def lakeapi_seconds(data: dict[str, np.ndarray], messages: int) -> tuple[float, int]:
+    """lakeapi's ``OrderBookUpdater`` (floats, bests only) over the first messages."""
+    import pandas as pd
+    from lakeapi.orderbook import OrderBookUpdater
+
+    rows = int(data["start"][messages])
+    frame = pd.DataFrame(
+        {
+            "received_time": pd.to_datetime(data["sequence"][:rows] * 1000),
+            "sequence_number": data["sequence"][:rows],
+            "side_is_bid": data["is_bid"][:rows],
+            "price": data["price"][:rows] / 1e8,
+            "size": data["size"][:rows] / 1e8,
+        }
+    )
+    warm = OrderBookUpdater(frame.head(2000))
+    warm.process_next_update()
+    began = time.perf_counter()
+    updater = OrderBookUpdater(frame)
+    for _ in range(messages - 1):
+        updater.process_next_update()
+        updater.get_bests()
+    return time.perf_counter() - began, int(data["start"][messages - 1])
+
+
+_CHILD = """
+import json, resource, sys, time, datetime as dt
+from pathlib import Path
+from rlx_lib.reconstruction.pipeline import ReconstructConfig, reconstruct_day
+root = Path(sys.argv[1])
+config = ReconstructConfig(root=root, force=True, checkpoint_messages=200_000)
+began = time.perf_counter()
+summary = reconstruct_day(config, "BTC-USDT", dt.date(2024, 8, 8))
+seconds = time.perf_counter() - began
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"seconds": seconds, "rss_mb": rss, "events": summary["rows"]["events"]}))
+"""
+
+
+def end_to_end(root: Path) -> dict:
+    """``reconstruct_day`` in a fresh process (JIT cached), for wall time and peak RSS."""
+    done = subprocess.run(
+        [sys.executable, "-c", _CHILD, str(root)], check=True, capture_output=True, text=True
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def run(*, quick: bool) -> list[dict]:
+    """Figures: kernel level updates/s, end-to-end rows/s, peak RSS, baselines and ratios."""
+    rows = 1_000_000 if quick else 10_000_000
+    data = generate(rows)
+    messages = len(data["start"]) - 1
+    kernel_seconds({k: v[:1000] if k != "start" else v[:3] for k, v in data.items()})  # JIT
+    kernel = statistics.median(kernel_seconds(data) for _ in range(3))
+    kernel_rate = rows / kernel
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        write_lake(root, data)
+        end_to_end(root)  # warm the page cache and the JIT cache
+        runs = [end_to_end(root) for _ in range(1 if quick else 3)]
+    e2e = statistics.median(r["seconds"] for r in runs)
+    e2e_rate = rows / e2e
+    rss = max(r["rss_mb"] for r in runs)
+    python_seconds, python_rows = sorteddict_seconds(
+        data, min(messages, 20_000 if quick else 50_000)
+    )
+    python_rate = python_rows / python_seconds
+    lake_seconds, lake_rows = lakeapi_seconds(data, min(messages, 2_000 if quick else 5_000))
+    lake_rate = lake_rows / lake_seconds
+    return [
+        {"figure": "input rows (book_delta_v2)", "value": rows, "unit": "rows"},
+        {"figure": "messages", "value": messages, "unit": "messages"},
+        {
+            "figure": "kernel, top 20 after every message",
+            "value": kernel_rate,
+            "unit": "level updates/s",
+            "target": ">= 20M",
+        },
+        {
+            "figure": "end to end (read, apply, write events+book, depth 20)",
+            "value": e2e_rate,
+            "unit": "rows/s",
+            "target": ">= 3M",
+        },
+        {"figure": "end to end peak RSS", "value": rss, "unit": "MB"},
+        {
+            "figure": "pure-Python SortedDict, top 20",
+            "value": python_rate,
+            "unit": "level updates/s",
+        },
+        {
+            "figure": "kernel vs SortedDict",
+            "value": kernel_rate,
+            "unit": "level updates/s",
+            "baseline": "pure-Python SortedDict",
+            "ratio": kernel_rate / python_rate,
+            "target": ">= 30x",
+        },
+        {
+            "figure": "end to end vs SortedDict",
+            "value": e2e_rate,
+            "unit": "rows/s",
+            "baseline": "pure-Python SortedDict",
+            "ratio": e2e_rate / python_rate,
+            "target": ">= 30x",
+        },
+        {
+            "figure": "lakeapi OrderBookUpdater, bests",
+            "value": lake_rate,
+            "unit": "level updates/s",
+        },
+        {
+            "figure": "end to end vs lakeapi updater",
+            "value": e2e_rate,
+            "unit": "rows/s",
+            "baseline": "lakeapi OrderBookUpdater",
+            "ratio": e2e_rate / lake_rate,
+            "target": ">= 100x",
+        },
+    ]
+
+
+if __name__ == "__main__":
+    for figure in run(quick="--quick" in sys.argv):
+        print(figure)
