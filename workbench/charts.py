@@ -115,7 +115,8 @@ def rates_chart(rates: pl.DataFrame) -> alt.Chart:
 def coverage_chart(coverage: pl.DataFrame) -> alt.Chart:
     """Calendar of rows per dataset and symbol by day (``coverage`` rows)."""
     data = downsample(coverage.filter(pl.col("dt").is_not_null())).with_columns(
-        series=pl.concat_str("dataset", pl.lit(" "), pl.col("symbol").fill_null(""))
+        series=pl.concat_str("dataset", pl.lit(" "), pl.col("symbol").fill_null("")),
+        dt=pl.col("dt").cast(pl.String),
     )
     if data.is_empty():
         return _empty("no partitioned data yet")

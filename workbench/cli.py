@@ -38,6 +38,7 @@ COMMAND_MODULES = (
     "workbench.commands.reconstruct",
     "workbench.commands.fidelity",
     "workbench.commands.serve",
+    "workbench.commands.serve",
 )
 """Stage command modules, in the order their commands are listed in ``rlx --help``."""
 
