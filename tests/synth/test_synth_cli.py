@@ -1,0 +1,121 @@
+"""``rlx synth`` end to end: same seed same bytes, reruns, --from-golden, errors, the demo step."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from rlx_lib.catalog import file_sha256
+from workbench.cli import app
+from workbench.demo import DemoContext
+
+ARGS = ["synth", "--symbols", "BTC-USDT,ETH-USDT", "--minutes", "0.5", "--seed", "21"]
+
+
+def _digest(root: Path) -> dict[str, str]:
+    return {
+        str(path.relative_to(root)): file_sha256(path)
+        for path in sorted(root.rglob("*"))
+        if path.is_file()
+    }
+
+
+def _run(*args: str) -> str:
+    result = CliRunner().invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+@pytest.fixture(name="first_run", scope="module")
+def fixture_first_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    root = tmp_path_factory.mktemp("first")
+    return root, _run(*ARGS, "--data-root", str(root))
+
+
+def test_same_seed_gives_identical_files(
+    first_run: tuple[Path, str], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    first, output = first_run
+    second = tmp_path_factory.mktemp("second")
+    _run(*ARGS, "--data-root", str(second))
+    files = _digest(first)
+    assert any(name.endswith(".jsonl.zst") for name in files)
+    assert sum(name.endswith("part-0.parquet") for name in files) == 6  # 3 tables x 2 symbols
+    assert files == _digest(second)
+    assert "BTC-USDT:" in output
+    assert "ETH-USDT:" in output
+
+
+def test_other_seed_gives_other_files(first_run: tuple[Path, str], tmp_path: Path) -> None:
+    first, _ = first_run
+    args = ["synth", "--symbols", "BTC-USDT", "--minutes", "0.5", "--seed", "22"]
+    _run(*args, "--views", "golden", "--data-root", str(tmp_path))
+    mine = {k: v for k, v in _digest(tmp_path).items() if "BTC-USDT" in k}
+    theirs = {k: v for k, v in _digest(first).items() if k in mine}
+    assert mine
+    assert all(mine[k] != theirs.get(k) for k in mine)
+
+
+def test_rerun_keeps_identical_files_and_refuses_changes(first_run: tuple[Path, str]) -> None:
+    root, _ = first_run
+    before = _digest(root)
+    _run(*ARGS, "--data-root", str(root))
+    assert _digest(root) == before
+    result = CliRunner().invoke(app, [*ARGS[:-1], "22", "--data-root", str(root)])
+    assert result.exit_code == 1
+    assert "--force" in str(result.exception) or "--force" in result.output
+
+
+def test_from_golden_writes_the_vendor_view(first_run: tuple[Path, str], tmp_path: Path) -> None:
+    root, _ = first_run
+    output = _run(
+        "synth",
+        "--from-golden",
+        str(root / "golden"),
+        "--drop-rate",
+        "0.05",
+        "--seed",
+        "3",
+        "--data-root",
+        str(tmp_path),
+    )
+    assert "lake rows" in output
+    injected = json.loads((tmp_path / "lake" / "_injected.json").read_text())
+    assert injected["dropped_messages"]
+    assert injected["duplicated_rows"] == []
+    assert len(list((tmp_path / "lake").rglob("part-0.parquet"))) == 6
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--regime", "sideways"], "unknown regime"),
+        (["--symbols", "../etc"], "symbol"),
+        (["--minutes", "0"], "minutes"),
+        (["--views", "golden,csv"], "views"),
+        (["--start", "yesterday"], "--start"),
+    ],
+)
+def test_bad_options_exit_1_with_a_clear_message(
+    args: list[str], message: str, tmp_path: Path
+) -> None:
+    result = CliRunner().invoke(app, ["synth", *args, "--data-root", str(tmp_path)])
+    assert result.exit_code == 1
+    assert message in str(result.exception)
+
+
+def test_demo_step_writes_golden_and_a_separate_vendor_root(tmp_path: Path) -> None:
+    from workbench.commands.synth import demo_step
+
+    context = DemoContext(root=tmp_path / "data", out=tmp_path / "out", minutes=1, seed=5)
+    context.symbols = ("BTC-USDT",)
+    demo_step(context)
+    note = context.notes["synth"]
+    assert Path(note["vendor"]) == tmp_path / "out" / "vendor"
+    assert list((tmp_path / "data" / "golden").rglob("*.jsonl.zst"))
+    assert not (tmp_path / "data" / "lake").exists()
+    assert len(list((tmp_path / "out" / "vendor" / "lake").rglob("part-0.parquet"))) == 3
+    assert context.summary[-1].startswith("synth:")
