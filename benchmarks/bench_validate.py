@@ -1,0 +1,151 @@
+"""Validation throughput over a large synthetic golden capture, beside ``json.loads`` per line.
+
+The capture mimics a busy spot symbol: per 100 ms window one depth diff (6 levels), two
+trades and seven bookTickers, with a consistent book (so every check runs, none fires).
+Validation runs in a child process so its peak RSS is its own. Figures are medians of the
+repeats (one repeat in a full run: 5M messages take a while on one core).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import zstandard
+
+from rlx_lib.golden import iter_lines
+
+_CHILD = """
+import json, resource, sys, time
+from rlx_lib.validation.resume import validate_golden
+start = time.perf_counter()
+report = validate_golden([sys.argv[1]])
+elapsed = time.perf_counter() - start
+s = report.symbols["BTCUSDT"]
+print(json.dumps({"seconds": elapsed, "rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                  "gaps": report.gaps, "checks": s["book_ticker_checks"],
+                  "agreement": s["book_ticker_agreement"]}))
+"""
+
+
+def _units(value: int) -> str:
+    return f"{value // 100_000_000}.{value % 100_000_000:08d}"
+
+
+def write_capture(path: Path, messages: int) -> int:
+    """Write a consistent synthetic golden file of about ``messages`` lines; return the count."""
+    bid, ask = 6_000_000_000_000, 6_000_001_000_000
+    top = f'"b":"{_units(bid)}","B":"1.50000000","a":"{_units(ask)}","A":"2.00000000"'
+    snapshot_levels = ",".join(
+        f'["{_units(bid - i * 1_000_000)}","1.50000000"]' for i in range(1000)
+    )
+    ask_levels = ",".join(f'["{_units(ask + i * 1_000_000)}","2.00000000"]' for i in range(1000))
+    update_id, trade_id, capture = 1_000_000_000, 500_000_000, 1_723_161_600_000_000_000
+    written = 0
+    compressor = zstandard.ZstdCompressor(level=1)
+    with open(path, "wb") as raw, compressor.stream_writer(raw) as out:
+        out.write(
+            b'{"capture_ns": %d, "stream": "btcusdt@depthSnapshot", "data": '
+            b'{"lastUpdateId":%d,"bids":[%s],"asks":[%s]}}\n'
+            % (capture, update_id, snapshot_levels.encode(), ask_levels.encode())
+        )
+        written += 1
+        window = 0
+        chunk: list[bytes] = []
+        while written < messages:
+            event_ms = 1_723_161_600_000 + window * 100
+            first = update_id + 1
+            for k in range(7):
+                capture += 10_000_000
+                chunk.append(
+                    b'{"capture_ns": %d, "stream": "btcusdt@bookTicker", "data": '
+                    b'{"u":%d,"s":"BTCUSDT",%s}}\n' % (capture, first + k, top.encode())
+                )
+            for _ in range(2):
+                trade_id += 1
+                capture += 10_000_000
+                chunk.append(
+                    b'{"capture_ns": %d, "stream": "btcusdt@trade", "data": {"e":"trade","E":%d,'
+                    b'"s":"BTCUSDT","t":%d,"p":"%s","q":"0.01000000","T":%d,"m":true,"M":true}}\n'
+                    % (capture, event_ms, trade_id, _units(bid).encode(), event_ms)
+                )
+            update_id = first + 9
+            levels = ",".join(
+                f'["{_units(bid - (5 + (window + i) % 40) * 1_000_000)}","{i % 3}.00000000"]'
+                for i in range(3)
+            )
+            asks = ",".join(
+                f'["{_units(ask + (5 + (window + i) % 40) * 1_000_000)}","{i % 3}.00000000"]'
+                for i in range(3)
+            )
+            capture += 10_000_000
+            chunk.append(
+                b'{"capture_ns": %d, "stream": "btcusdt@depth@100ms", "data": {"e":"depthUpdate",'
+                b'"E":%d,"s":"BTCUSDT","U":%d,"u":%d,"b":[%s],"a":[%s]}}\n'
+                % (capture, event_ms, first, update_id, levels.encode(), asks.encode())
+            )
+            written += 10
+            window += 1
+            if len(chunk) >= 10_000:
+                out.write(b"".join(chunk))
+                chunk.clear()
+        out.write(b"".join(chunk))
+    return written
+
+
+def _baseline(path: Path, limit: int) -> float:
+    count = 0
+    start = time.perf_counter()
+    for line in iter_lines(path):
+        json.loads(line)
+        count += 1
+        if count >= limit:
+            break
+    return count / (time.perf_counter() - start)
+
+
+def _validate(path: Path) -> dict:
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    result = subprocess.run(
+        [sys.executable, "-c", _CHILD, str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+    )
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def run(*, quick: bool) -> list[dict]:
+    """Figures: validation messages/s, the json.loads baseline, their ratio, peak RSS."""
+    messages = 500_000 if quick else 5_000_000
+    repeats = 3 if quick else 1
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "capture.jsonl.zst"
+        count = write_capture(path, messages)
+        runs = [_validate(path) for _ in range(repeats)]
+        if any(r["gaps"] or r["agreement"] != 1.0 for r in runs):
+            msg = f"benchmark capture did not validate clean: {runs[0]}"
+            raise RuntimeError(msg)
+        rate = statistics.median(count / r["seconds"] for r in runs)
+        baseline = statistics.median(_baseline(path, min(count, 500_000)) for _ in range(repeats))
+        rss = max(r["rss_kib"] for r in runs) / 1024
+    return [
+        {
+            "figure": "validation throughput",
+            "value": rate,
+            "unit": "messages/s",
+            "baseline": "json.loads per line",
+            "ratio": rate / baseline,
+            "target": ">= 500,000",
+        },
+        {"figure": "json.loads per line (baseline)", "value": baseline, "unit": "messages/s"},
+        {"figure": "messages validated", "value": count, "unit": "messages"},
+        {"figure": "validation peak RSS", "value": rss, "unit": "MiB"},
+    ]
