@@ -87,7 +87,7 @@ TARGETS: dict[str, tuple[float, float]] = {
     "trade_size_p50": (0.0003, 0.002),
     "trade_size_p90": (0.03, 0.1),
     "trade_size_p99": (0.2, 0.5),
-    "min_notional_share": (0.15, 0.25),
+    "modal_size_share": (0.15, 0.25),
     "one_digit_share": (0.25, 0.45),
     "taker_alpha_5pct": (0.9, 1.6),
     # 10 clustering and memory
@@ -152,7 +152,7 @@ OBSERVED: dict[str, float] = {
     "trade_size_p50": 0.00067,
     "trade_size_p90": 0.05763,
     "trade_size_p99": 0.32425,
-    "min_notional_share": 0.180,
+    "modal_size_share": 0.180,
     "one_digit_share": 0.353,
     "taker_alpha_5pct": 1.17,
     "sweep_gap_cv": 1.74,
@@ -387,8 +387,8 @@ def _trade_stats(trades: list, seconds: float) -> dict[str, float]:
     out["trade_zero_gap_share"] = float(np.mean(np.diff(clock) == 0))
     out["trade_size_p50"], out["trade_size_p90"] = _pct(size, 50), _pct(size, 90)
     out["trade_size_p99"] = _pct(size, 99)
-    notional = size * price
-    out["min_notional_share"] = float(np.mean((notional >= 5.0) & (notional < 6.0)))
+    _, counts = np.unique(size, return_counts=True)
+    out["modal_size_share"] = float(counts.max() / size.size)
     digits = np.array([len(f"{q:.8f}".replace(".", "").strip("0")) == 1 for q in size])
     out["one_digit_share"] = float(np.mean(digits))
     out["taker_alpha_5pct"] = _hill(sweep_size, 0.05)

@@ -44,6 +44,7 @@ BLOCK_BITS = 4
 BLOCK = 1 << BLOCK_BITS
 FAR_CAPACITY = 4096
 PENDING_CAPACITY = 1024
+REGULATION_BIAS = 0.55  # a block chain with under one level per block overshoots its goal
 MARGIN = 60_000  # free output rows kept before each event (the largest sweep fits)
 FIRST_UPDATE_ID = 50_000_000_000
 FIRST_TRADE_ID = 3_700_000_000
@@ -69,8 +70,8 @@ _T, _LS, _LB = range(3)
     _SPAN, _LVL_MU, _LVL_SIG, _DUST_LVL, _TOUCH_MU, _TOUCH_SIG, _SPREAD, _REFILL, _REPRICE,
     _JUMP_MU, _JUMP_SIG, _MOMENTUM, _MIN_LOTS, _MIN_SHARE, _TAKE_SHARE, _TAKER_MU, _TAKER_SIG,
     _TAKER_ALPHA, _ROUND, _MAKER_MU, _MAKER_SIG, _MAKER_DUST, _FOLLOW, _FLIP, _BUY, _END,
-    _OCC_SCALE, _TAKER_CAP, _N_PARAMS,
-) = range(42)  # fmt: skip
+    _OCC_SCALE, _TAKER_CAP, _OCC_FAR, _REFORM, _TOUCH_REMOVE, _STORM, _N_PARAMS,
+) = range(46)  # fmt: skip
 
 
 @dataclass
@@ -154,9 +155,9 @@ def _target(par, d):
     if d <= 10 and par[_NEAR_OCC] > 0.0:
         occ = par[_NEAR_OCC]
     elif d <= par[_SPAN]:
-        occ = par[_OCC]
+        occ = par[_OCC] + (par[_OCC_FAR] - par[_OCC]) * (d / par[_SPAN]) ** 2
     else:
-        occ = par[_OCC] * (par[_SPAN] / d) ** 1.5
+        occ = par[_OCC_FAR] * (par[_SPAN] / d) ** 1.5
     return min(1.0, occ * par[_OCC_SCALE])
 
 
@@ -270,16 +271,20 @@ def _book_event(rng, par, t, base, book, blocks, far_px, far_sz, pend, ist, tabl
     kind = rng.random()
     if kind < par[_TOUCH]:
         size = book[side, best]
-        r = rng.random()
-        if r < 0.48:
-            new = size + _level_lots(rng, par)
-        elif r < 0.93:
-            new = max(0, size - _level_lots(rng, par))
-        else:
+        pivot = math.exp(par[_TOUCH_MU])
+        chunk = _lognormal_lots(rng, par[_TOUCH_MU] - 2.0, 1.0)
+        if rng.random() < par[_TOUCH_REMOVE]:
             new = 0
+        elif rng.random() * (pivot + size) < pivot:
+            new = size + chunk
+        else:
+            new = max(1, size - chunk) if chunk < size else max(1, size // 10)
         _set(side, best, new, t, base, book, blocks, ist, ch_t, ch_bid, ch_px, ch_sz)
         return
-    if kind < par[_TOUCH] + par[_FLICK]:
+    if kind < par[_TOUCH] + par[_STORM]:
+        _storm(rng, par, side, best, t, base, book, blocks, ist, tables, ch)
+        return
+    if kind < par[_TOUCH] + par[_STORM] + par[_FLICK]:
         d = max(1, int(_draw_table(rng, flick_x, flick_c)))
         i = best - d if side == 0 else best + d
         if 0 <= i < WINDOW and book[side, i] == 0:
@@ -300,7 +305,7 @@ def _book_event(rng, par, t, base, book, blocks, far_px, far_sz, pend, ist, tabl
         return
     block = i >> BLOCK_BITS
     count = blocks[side, block]
-    goal = _target(par, d) * BLOCK
+    goal = _target(par, d) * BLOCK * REGULATION_BIAS
     update = rng.random() < par[_UPD]
     if not update and rng.random() < goal / (count + goal):
         _set(
@@ -318,21 +323,56 @@ def _book_event(rng, par, t, base, book, blocks, far_px, far_sz, pend, ist, tabl
             ch_sz,
         )
         return
-    start = block << BLOCK_BITS
-    offset = i - start
-    for step in range(BLOCK):
-        j = start + (offset + step) % BLOCK
-        if book[side, j] > 0 and j != best:
-            size = book[side, j]
-            if not update:
-                new = 0
-            elif rng.random() < 0.5:
-                new = size + _level_lots(rng, par)
-            else:
-                new = max(1, int(size * (0.1 + 0.8 * rng.random())))
-            _set(side, j, new, t, base, book, blocks, ist, ch_t, ch_bid, ch_px, ch_sz)
+    for hop in range(2):
+        start = (block + (hop if side == 1 else -hop)) << BLOCK_BITS
+        if start < 0 or start + BLOCK > WINDOW:
             return
-    _set(side, i, _level_lots(rng, par), t, base, book, blocks, ist, ch_t, ch_bid, ch_px, ch_sz)
+        offset = rng.integers(0, BLOCK)
+        for step in range(BLOCK):
+            j = start + (offset + step) % BLOCK
+            if book[side, j] > 0 and j != best:
+                size = book[side, j]
+                if not update:
+                    new = 0
+                elif rng.random() < 0.5:
+                    new = size + _level_lots(rng, par)
+                else:
+                    new = max(1, int(size * (0.1 + 0.8 * rng.random())))
+                _set(side, j, new, t, base, book, blocks, ist, ch_t, ch_bid, ch_px, ch_sz)
+                return
+
+
+@njit(cache=True)
+def _storm(rng, par, side, best, t, base, book, blocks, ist, tables, ch):
+    """A market maker re-quotes a run of levels: each is cancelled and placed a few ticks away."""
+    ch_t, ch_bid, ch_px, ch_sz = ch
+    place_x, place_c = tables[0], tables[1]
+    levels = _lognormal_lots(rng, math.log(80.0), 0.9)
+    shift = 1 + rng.integers(0, 8)
+    step = -1 if side == 0 else 1
+    i = best + step * max(1, int(_draw_table(rng, place_x, place_c)) // 4)
+    moved = 0
+    while moved < levels and 0 <= i < WINDOW and 0 <= i + step * shift < WINDOW:
+        size = book[side, i]
+        if size > 0 and i != best:
+            _set(side, i, 0, t, base, book, blocks, ist, ch_t, ch_bid, ch_px, ch_sz)
+            j = i + step * shift
+            _set(
+                side,
+                j,
+                book[side, j] + size,
+                t,
+                base,
+                book,
+                blocks,
+                ist,
+                ch_t,
+                ch_bid,
+                ch_px,
+                ch_sz,
+            )
+            moved += 1
+        i += step
 
 
 @njit(cache=True)
@@ -340,7 +380,7 @@ def _taker_lots(rng, par, best_size):
     r = rng.random()
     if r < par[_MIN_SHARE]:
         return int(par[_MIN_LOTS])
-    if r < par[_MIN_SHARE] + par[_TAKE_SHARE]:
+    if r < par[_MIN_SHARE] + par[_TAKE_SHARE] and best_size < 0.3 * math.exp(par[_TOUCH_MU]):
         return best_size + _lognormal_lots(rng, par[_TAKER_MU], 1.0)
     z = rng.standard_normal()
     if z < 1.645:
@@ -358,25 +398,45 @@ def _taker_lots(rng, par, best_size):
 
 @njit(cache=True)
 def _reprice(rng, par, sign, t, base, book, blocks, ist, ch):
+    """Move the quotes by a heavy-tailed jump: the levels in the way are cancelled and the
+    other side re-forms on some of their prices."""
     ch_t, ch_bid, ch_px, ch_sz = ch
     jump = max(1, int(math.exp(par[_JUMP_MU] + par[_JUMP_SIG] * rng.standard_normal())))
     if rng.random() >= par[_MOMENTUM]:
         sign = -sign
-    size = _lognormal_lots(rng, par[_TOUCH_MU], par[_TOUCH_SIG])
-    if sign > 0:
-        target = min(ist[_BA] + jump, WINDOW - 2)
-        while ist[_BA] < target:
-            _set(1, ist[_BA], 0, t, base, book, blocks, ist, ch_t, ch_bid, ch_px, ch_sz)
-        if ist[_BA] > target:
-            _set(1, target, size, t, base, book, blocks, ist, ch_t, ch_bid, ch_px, ch_sz)
-        ist[_GAP] = 0
-    else:
-        target = max(ist[_BB] - jump, 1)
-        while ist[_BB] > target:
-            _set(0, ist[_BB], 0, t, base, book, blocks, ist, ch_t, ch_bid, ch_px, ch_sz)
-        if ist[_BB] < target:
-            _set(0, target, size, t, base, book, blocks, ist, ch_t, ch_bid, ch_px, ch_sz)
-        ist[_GAP] = 1
+    side = 1 if sign > 0 else 0
+    other = 1 - side
+    cleared = np.empty(64, np.int64)
+    count = 0
+    target = min(ist[_BA] + jump, WINDOW - 2) if side == 1 else max(ist[_BB] - jump, 1)
+    while (side == 1 and ist[_BA] < target) or (side == 0 and ist[_BB] > target):
+        best = ist[_BA] if side == 1 else ist[_BB]
+        if count < cleared.size:
+            cleared[count] = best
+            count += 1
+        _set(side, best, 0, t, base, book, blocks, ist, ch_t, ch_bid, ch_px, ch_sz)
+    best = ist[_BA] if side == 1 else ist[_BB]
+    if best != target:
+        size = _lognormal_lots(rng, par[_TOUCH_MU], par[_TOUCH_SIG])
+        _set(side, target, size, t, base, book, blocks, ist, ch_t, ch_bid, ch_px, ch_sz)
+    for k in range(count):
+        if rng.random() < par[_REFORM]:
+            size = _level_lots(rng, par)
+            _set(
+                other,
+                cleared[k],
+                book[other, cleared[k]] + size,
+                t,
+                base,
+                book,
+                blocks,
+                ist,
+                ch_t,
+                ch_bid,
+                ch_px,
+                ch_sz,
+            )
+    ist[_GAP] = other
 
 
 @njit(cache=True)
@@ -389,7 +449,7 @@ def _sweep(rng, par, t, base, book, blocks, ist, ch, tr):
     side = 1 if sign > 0 else 0
     best = ist[_BA] if side == 1 else ist[_BB]
     if best < 0 or best >= WINDOW:
-        return
+        return False
     remaining = _taker_lots(rng, par, book[side, best])
     taker = ist[_TAKER]
     ist[_TAKER] = taker + 1
@@ -417,6 +477,8 @@ def _sweep(rng, par, t, base, book, blocks, ist, ch, tr):
             ist[_NTR] = k + 1
     if rng.random() < par[_REPRICE]:
         _reprice(rng, par, sign, t, base, book, blocks, ist, ch)
+        return True
+    return False
 
 
 @njit(cache=True)
@@ -475,8 +537,8 @@ def _run(rng, par, base, book, blocks, far_px, far_sz, pend, ist, fst, tables, c
         else:
             u = rng.random() * bound
             if u < ls:
-                _sweep(rng, par, now, base, book, blocks, ist, ch, tr)
-                fst[_LS] = ls + a_s
+                moved = _sweep(rng, par, now, base, book, blocks, ist, ch, tr)
+                fst[_LS] = ls + a_s * (1.5 if moved else 1.0)
                 fst[_LB] = lb + par[_A_SB]
             elif u < ls + lb:
                 _book_event(
@@ -504,7 +566,9 @@ def _lots(notional: float, price: int, lot: int) -> float:
 def _parameters(regime: Regime, *, price: int, tick: int, lot: int, seconds: float) -> np.ndarray:
     par = np.zeros(_N_PARAMS)
     ticks_per_bp = price / tick / 1e4
-    par[_MU_S] = regime.sweep_rate * (1.0 - regime.sweep_branching)
+    # a sweep that moves the quotes excites half as much again (see _run)
+    branching = regime.sweep_branching * (1.0 + 0.5 * regime.reprice_share)
+    par[_MU_S] = regime.sweep_rate * (1.0 - branching)
     par[_A_S] = regime.sweep_branching * regime.sweep_decay
     par[_B_S] = regime.sweep_decay
     base_rate = (
@@ -522,6 +586,10 @@ def _parameters(regime: Regime, *, price: int, tick: int, lot: int, seconds: flo
     )
     par[_FLIFE] = regime.flicker_life_ms / 1e3
     par[_OCC], par[_NEAR_OCC] = regime.occupancy, regime.near_occupancy
+    par[_OCC_FAR] = regime.occupancy_far
+    par[_REFORM] = regime.reform_share
+    par[_TOUCH_REMOVE] = regime.touch_remove_share
+    par[_STORM] = regime.storm_share
     par[_SPAN] = regime.span_bp * ticks_per_bp
     par[_LVL_MU] = math.log(_lots(regime.level_notional, price, lot))
     par[_LVL_SIG], par[_DUST_LVL] = regime.level_sigma, regime.dust_level_share
@@ -547,9 +615,10 @@ def _parameters(regime: Regime, *, price: int, tick: int, lot: int, seconds: flo
 
 
 def _targets(par: np.ndarray, distance: np.ndarray) -> np.ndarray:
-    occupancy = np.where(
-        distance <= par[_SPAN], par[_OCC], par[_OCC] * (par[_SPAN] / np.maximum(distance, 1)) ** 1.5
-    )
+    ratio = distance / par[_SPAN]
+    inner = par[_OCC] + (par[_OCC_FAR] - par[_OCC]) * ratio**2
+    outer = par[_OCC_FAR] / np.maximum(ratio, 1.0) ** 1.5
+    occupancy = np.where(ratio <= 1.0, inner, outer)
     if par[_NEAR_OCC] > 0:
         occupancy = np.where(distance <= 10, par[_NEAR_OCC], occupancy)
     return np.minimum(1.0, occupancy * par[_OCC_SCALE])

@@ -39,48 +39,52 @@ class Regime:
     name: str
     # taker orders
     sweep_rate: float = 11.0  # mean taker orders per second
-    sweep_branching: float = 0.72  # mean children per sweep (self-excitation)
-    sweep_decay: float = 1.2  # 1/s, kernel decay
+    sweep_branching: float = 0.8  # mean children per sweep (self-excitation)
+    sweep_decay: float = 8.0  # 1/s, kernel decay
     # book events (limit orders, cancels), excluding fills
-    book_rate: float = 620.0  # mean book events per second
-    book_branching: float = 0.80
-    book_decay: float = 6.0
-    sweep_book_children: float = 8.0  # book events excited by one sweep
+    book_rate: float = 560.0  # mean book events per second
+    book_branching: float = 0.9
+    book_decay: float = 12.0
+    sweep_book_children: float = 3.0  # book events excited by one sweep
     touch_share: float = 0.22  # size changes at the best levels
+    touch_remove_share: float = 0.01  # of those, cancels of the whole best level
+    storm_share: float = 0.0002  # runs of levels re-quoted at once
     flicker_share: float = 0.065  # orders created and cancelled within milliseconds
     update_share: float = 0.12  # far events that resize a held level
     flicker_life_ms: float = 12.0
     # book shape
-    occupancy: float = 0.038  # share of ticks holding a level within the snapshot range
+    occupancy: float = 0.03  # share of ticks holding a level next to the touch ...
+    occupancy_far: float = 0.07  # ... rising to this at ``span_bp``
     near_occupancy: float = 0.2  # share within 10 ticks of the touch
     span_bp: float = 33.0  # beyond this the book thins out
-    level_notional: float = 12_000.0  # median level size, quote currency
+    level_notional: float = 6_000.0  # median level size, quote currency
     level_sigma: float = 1.1
     dust_level_share: float = 0.3  # levels of a few lots
-    touch_notional: float = 70_000.0  # median size of a fresh best level
-    touch_sigma: float = 1.3
+    touch_notional: float = 110_000.0  # median size of a fresh best level
+    touch_sigma: float = 1.8
     spread_ticks: int = 1  # the spread quotes return to
     refill_ms: float = 1.5  # mean delay before quotes step into a wide spread
     # price moves
-    reprice_share: float = 0.16  # sweeps that move the quotes
-    jump_median_bp: float = 0.42
+    reprice_share: float = 0.09  # sweeps that move the quotes
+    jump_median_bp: float = 0.5
     jump_sigma: float = 0.9
     momentum: float = 0.85  # reprices in the sweep's direction
+    reform_share: float = 0.5  # cleared prices re-quoted on the other side
     # taker order sizes
     min_notional: float = 5.0
-    min_notional_share: float = 0.14
+    min_notional_share: float = 0.3
     take_level_share: float = 0.11  # takers that take the whole best level and more
-    taker_notional: float = 200.0  # median taker order, quote currency
+    taker_notional: float = 80.0  # median taker order, quote currency
     taker_sigma: float = 2.3
     taker_alpha: float = 1.2  # Pareto tail beyond the body's 95th percentile
     round_share: float = 0.35  # sizes rounded to one significant digit
-    maker_notional: float = 400.0  # median resting order met by a taker
-    maker_sigma: float = 2.2
-    maker_dust_share: float = 0.22
+    maker_notional: float = 1_000.0  # median resting order met by a taker
+    maker_sigma: float = 1.7
+    maker_dust_share: float = 0.12
     # trade signs
     sign_follow: float = 0.65  # sweeps that follow the persistent side
     sign_flip: float = 0.05  # chance per sweep that the persistent side flips
-    buy_share: float = 0.48
+    buy_share: float = 0.5
     # initial book
     min_levels: int = 1000
 
