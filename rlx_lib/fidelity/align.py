@@ -308,7 +308,7 @@ def _book_pair(
     return BookPair(
         update_id=update,
         period=period,
-        origin_ns=shared.select(_ns("origin_time"))["origin_time"].to_numpy(),
+        origin_ns=shared.select(_ns("origin_time").fill_null(0))["origin_time"].to_numpy(),
         reference=_levels(shared, depth),
         candidate=_levels(matched, depth),
     )
@@ -335,10 +335,14 @@ def _aggregate_trades(events: pl.DataFrame) -> pl.DataFrame:
 
 
 def _shared_span(first: pl.DataFrame, second: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Both grids cut to the exchange-time span they share."""
+    """Both grids cut to the exchange-time span they share.
+
+    The first shared point is left out too: its order-flow interval may hold a state one side
+    has and the other does not (a seeding snapshot, a book that started earlier).
+    """
     if first.is_empty() or second.is_empty():
         return first.clear(), second.clear()
-    low = max(first["grid_ns"].min(), second["grid_ns"].min())
+    low = max(first["grid_ns"].min(), second["grid_ns"].min()) + GRID_NS
     high = min(first["grid_ns"].max(), second["grid_ns"].max())
     span = pl.col("grid_ns").is_between(low, high)
     return first.filter(span), second.filter(span)
