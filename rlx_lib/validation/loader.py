@@ -13,6 +13,7 @@ file's :class:`~rlx_lib.golden.ReadReport`.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,6 +28,7 @@ __all__ = [
     "iter_messages",
     "levels",
     "raw_units",
+    "trade_samples",
     "units",
 ]
 
@@ -105,3 +107,40 @@ def levels(raw: msgspec.Raw) -> list[tuple[int, int]]:
     if not raw:
         return []
     return [(units(price), units(size)) for price, size in _LEVELS.decode(raw)]
+
+
+class _Trade(msgspec.Struct):
+    T: int
+    p: str
+    q: str
+
+
+class _TradeLine(msgspec.Struct):
+    stream: str
+    data: msgspec.Raw
+
+
+_TRADE_LINE = msgspec.json.Decoder(_TradeLine)
+_TRADE = msgspec.json.Decoder(_Trade)
+
+
+def trade_samples(paths: list[Path]) -> dict[str, list[float]]:
+    """Trade sizes, prices and inter-arrival times (ms) from the ``@trade`` lines of golden
+    files, as floats for statistics (never for book state)."""
+    times: list[int] = []
+    prices: list[float] = []
+    sizes: list[float] = []
+    for path in paths:
+        for line in iter_lines(Path(path)):
+            try:
+                record = _TRADE_LINE.decode(line)
+            except (msgspec.DecodeError, msgspec.ValidationError):
+                continue
+            if not record.stream.endswith("@trade"):
+                continue
+            trade = _TRADE.decode(record.data)
+            times.append(trade.T)
+            prices.append(float(trade.p))
+            sizes.append(float(trade.q))
+    gaps = [float(b - a) for a, b in itertools.pairwise(times)]
+    return {"size": sizes, "price": prices, "inter_arrival_ms": gaps}
