@@ -19,7 +19,15 @@ __all__ = ["STEPS", "DemoContext", "run_demo"]
 
 log = logging.getLogger(__name__)
 
-STEPS: tuple[str, ...] = ("synth", "acquire", "capture", "validate", "reconstruct", "report")
+STEPS: tuple[str, ...] = (
+    "synth",
+    "acquire",
+    "capture",
+    "validate",
+    "reconstruct",
+    "report",
+    "fidelity",
+)
 """Command modules whose ``demo_step`` runs, in order (synth first, the report last)."""
 
 
