@@ -44,16 +44,17 @@ def publish_report(
     report: FidelityReport,
     out: Path,
     *,
-    validation: Path | None = None,
+    links: dict[str, Path] | None = None,
     reports_dir: Path | None = None,
 ) -> Path:
     """Write ``out/index.html`` and refresh ``reports_dir/index.html`` (default: ``out``'s parent).
 
-    ``validation`` is a ``validation.json`` (or ``.md``) to link to.
+    ``links`` names related files to link from the header, such as
+    ``{"validation summary": Path(".../validation.md")}``.
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    layout = build_dashboard(report, validation=validation, relative_to=out)
+    layout = build_dashboard(report, links=links, relative_to=out)
     path = save_html(layout, out / "index.html", title=f"rlx fidelity {report.run_id}")
     _drop_icon_links(path)
     update_reports_index(reports_dir if reports_dir is not None else out.parent)
@@ -73,10 +74,13 @@ def _drop_icon_links(path: Path) -> None:
 
 
 def build_dashboard(
-    report: FidelityReport, *, validation: Path | None = None, relative_to: Path | None = None
+    report: FidelityReport,
+    *,
+    links: dict[str, Path] | None = None,
+    relative_to: Path | None = None,
 ) -> pn.Column:
     """The dashboard as a Panel layout (one column of sections)."""
-    parts: list[Any] = [_header(report, validation, relative_to)]
+    parts: list[Any] = [_header(report, links or {}, relative_to)]
     parts += [pn.pane.Markdown("## Metrics (whole run)"), table_pane(_metric_table(report))]
     periods = _period_table(report)
     if periods.height:
@@ -114,17 +118,19 @@ def _vega(chart: alt.TopLevelMixin) -> pn.pane.Vega:
     return pn.pane.Vega(chart, sizing_mode="stretch_width")
 
 
-def _header(report: FidelityReport, validation: Path | None, relative_to: Path | None) -> Any:
+def _header(report: FidelityReport, links: dict[str, Path], relative_to: Path | None) -> Any:
     verdict = report.verdict
     outcome = "PASS" if verdict.passed else "FAIL"
     score = "undefined" if verdict.score is None else f"{verdict.score:.6f}"
     failed = "\n".join(f"- {html.escape(item)}" for item in verdict.failed) or "- nothing"
     symbols = ", ".join(html.escape(s) for s in report.symbols)
-    link = "no validation summary was given"
-    if validation is not None:
-        target = Path(validation)
+    related = []
+    for label, target in links.items():
         href = os.path.relpath(target, relative_to) if relative_to is not None else str(target)
-        link = f'<a href="{html.escape(href, quote=True)}">{html.escape(target.name)}</a>'
+        anchor = f'<a href="{html.escape(href, quote=True)}">{html.escape(Path(target).name)}</a>'
+        related.append(f"- {html.escape(label)}: {anchor}")
+    if not any("validation" in label for label in links):
+        related.append("- validation summary: none given (run `rlx validate`)")
     text = (
         f"# Fidelity report: {symbols}\n\n"
         f"Window {report.start} to {report.end} (end exclusive), "
@@ -134,7 +140,7 @@ def _header(report: FidelityReport, validation: Path | None, relative_to: Path |
         f"Headline `{verdict.headline}` (top-20 book agreement over covered messages) = "
         f"**{score}** against threshold {verdict.threshold}.\n\n"
         f"Failed:\n\n{failed}\n\n"
-        f"Validation summary: {link}\n\n"
+        "Related:\n\n" + "\n".join(related) + "\n\n"
         "How to read this: exact-match shares (agreement, coverage, trade match) should be 1; "
         "distribution and stylized-fact rows compare both sides and give effect sizes "
         "(differences near 0 mean the vendor view behaves like the live one)."

@@ -35,7 +35,8 @@ def fixture_published(tmp_path_factory, market_factory, write_market) -> Path:
     validation = base / "reports" / "validation" / "validation.json"
     validation.parent.mkdir(parents=True)
     validation.write_text("{}")
-    return publish_report(report, base / "reports" / "run", validation=validation)
+    links = {"validation summary": validation}
+    return publish_report(report, base / "reports" / "run", links=links)
 
 
 def test_report_is_one_offline_file_with_verdict_drill_down_and_index(published):

@@ -56,7 +56,8 @@ def fidelity_command(
         value = "undefined" if record.value != record.value else f"{record.value:.6g}"
         typer.echo(f"{record.symbol} {record.name}: {value} {record.unit} (n={record.n})")
     typer.echo(report.verdict.sentence())
-    path = publish_report(report, folder, validation=validation)
+    links = {"validation summary": validation} if validation is not None else {}
+    path = publish_report(report, folder, links=links)
     typer.echo(str(path.resolve()))
     if fail_on_verdict and not report.verdict.passed:
         raise typer.Exit(1)
@@ -72,7 +73,7 @@ def demo_step(context: Any) -> None:
     day = parse_day(context.day)
     summary = context.out / "index.html"
     if summary.exists():
-        os.replace(summary, context.out / "summary.html")
+        os.replace(summary, context.out / "summary.html")  # the fidelity report takes its place
     report = evaluate(
         context.root,
         list(context.symbols),
@@ -80,7 +81,14 @@ def demo_step(context: Any) -> None:
         day + dt.timedelta(days=1),
         out=context.out,
     )
-    context.report = publish_report(report, context.out, validation=context.notes.get("validation"))
+    links = {}
+    if (context.out / "summary.html").exists():
+        links["demo summary (steps, datasets)"] = context.out / "summary.html"
+    validation = context.notes.get("validation")
+    if validation is not None:
+        markdown = Path(validation).with_suffix(".md")
+        links["validation summary"] = markdown if markdown.exists() else Path(validation)
+    context.report = publish_report(report, context.out, links=links)
     context.notes["fidelity"] = report.metrics_json()["verdict"]
     context.summary.append(f"fidelity: {report.verdict.sentence()}")
 
