@@ -65,6 +65,7 @@ VIEWS = ("golden", "lake")
 LAKE_FILE = "part-0.parquet"
 INJECTED_NAME = "_injected.json"
 DEFAULT_START = dt.datetime(2024, 8, 8, tzinfo=dt.UTC)
+_HOUR_NS = 3_600_000_000_000
 _NUMERIC = {"book_delta_v2": ("price", "size"), "trades": ("quantity", "price")}
 
 
@@ -209,11 +210,12 @@ def write_golden(
     root: Path, symbol: str, records: Iterable[GoldenRecord], *, force: bool = False
 ) -> list[Path]:
     """Write records (capture order) into one golden file per capture hour of ``symbol``."""
-    hours: dict[Path, list[GoldenRecord]] = defaultdict(list)
+    hours: dict[int, list[GoldenRecord]] = defaultdict(list)
     for record in records:
-        hours[golden_path(root, symbol=symbol, capture_ns=record.capture_ns)].append(record)
+        hours[record.capture_ns // _HOUR_NS].append(record)
     written = []
-    for path, chunk in hours.items():
+    for hour, chunk in hours.items():
+        path = golden_path(root, symbol=symbol, capture_ns=hour * _HOUR_NS)
         path.parent.mkdir(parents=True, exist_ok=True)
         fresh = path.with_name(path.name + ".new")
         write_golden_file(fresh, chunk)
