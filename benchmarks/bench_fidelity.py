@@ -1,0 +1,106 @@
+"""Benchmark of a fidelity run over one symbol-hour of the synthetic ``high`` regime.
+
+Setup (not timed against the target): ``synthesize`` writes both views and ``reconstruct``
+rebuilds each into ``book/`` and ``events/``; the inputs are cached in the temp folder by their
+parameters, so a rerun times fidelity alone. Timed, end to end: read and align, every built-in
+metric, metrics.json/manifest.json/FIDELITY_RESULT rows, and the HTML report. ``--quick`` uses
+five minutes of market.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from rlx_lib.fidelity import evaluate
+from rlx_lib.reconstruction.pipeline import ReconstructConfig
+from rlx_lib.reconstruction.runner import reconstruct
+from rlx_lib.synth import SynthConfig, synthesize
+
+DAY = dt.date(2024, 8, 8)
+SYMBOL = "BTC-USDT"
+TARGET_SECONDS = 60.0
+
+
+def _inputs(minutes: int) -> tuple[Path, dict[str, float]]:
+    root = Path(tempfile.gettempdir()) / f"rlx-bench-fidelity-high-{minutes}m-seed1"
+    done = root / ".ready"
+    timings: dict[str, float] = {}
+    if not done.exists():
+        began = time.perf_counter()
+        synthesize(SynthConfig(symbols=(SYMBOL,), regime="high", minutes=minutes, seed=1), root)
+        timings["setup synth"] = time.perf_counter() - began
+        for source in ("golden", "lake"):
+            began = time.perf_counter()
+            config = ReconstructConfig(root=root, source=source, force=True)
+            failed = [
+                r for r in reconstruct(config, [SYMBOL], [DAY]) if r.get("status") == "failed"
+            ]
+            if failed:
+                raise RuntimeError(f"reconstruction failed: {failed}")
+            timings[f"setup reconstruct {source}"] = time.perf_counter() - began
+        done.write_text("ok\n")
+    return root, timings
+
+
+def _run_once(root: Path, out: Path) -> dict[str, float]:
+    from workbench.fidelity_report import publish_report
+
+    began = time.perf_counter()
+    report = evaluate(root, [SYMBOL], DAY, DAY + dt.timedelta(days=1), out=out)
+    evaluated = time.perf_counter()
+    publish_report(report, out)
+    finished = time.perf_counter()
+    align = sum(v for k, v in report.timings.items() if k.startswith("align"))
+    metrics = sum(v for k, v in report.timings.items() if k.startswith("metric"))
+    return {
+        "total": finished - began,
+        "align (read + join)": align,
+        "metrics": metrics,
+        "write results": (evaluated - began) - align - metrics,
+        "html report": finished - evaluated,
+        "states": float(report.record("depth_agreement_20").n),
+        "hawkes": report.timings.get("metric hawkes_branching_ratio", 0.0),
+        "distributions": sum(
+            report.timings.get(f"metric {name}", 0.0)
+            for name in ("trade_size_distribution", "inter_arrival_distribution")
+        ),
+    }
+
+
+def run(*, quick: bool) -> list[dict]:
+    """Figures: total seconds per symbol-hour (scaled in quick mode) and the stage breakdown."""
+    minutes = 5 if quick else 60
+    root, setup = _inputs(minutes)
+    repeats = 2 if quick else 3
+    with tempfile.TemporaryDirectory() as scratch:
+        runs = [_run_once(root, Path(scratch) / f"run{i}") for i in range(repeats)]
+    median = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
+    figures = [
+        {
+            "figure": f"fidelity end to end, {minutes} min of high (median of {repeats})",
+            "value": round(median["total"], 2),
+            "unit": "s",
+            "target": f"< {TARGET_SECONDS:.0f} s per symbol-hour",
+        },
+        {
+            "figure": "fidelity per symbol-hour (scaled)",
+            "value": round(median["total"] * 60 / minutes, 2),
+            "unit": "s",
+            "target": f"< {TARGET_SECONDS:.0f} s",
+        },
+    ]
+    for stage in ("align (read + join)", "metrics", "distributions", "hawkes", "write results"):
+        figures.append({"figure": f"stage: {stage}", "value": round(median[stage], 3), "unit": "s"})
+    figures.append(
+        {"figure": "stage: html report", "value": round(median["html report"], 3), "unit": "s"}
+    )
+    figures.append(
+        {"figure": "book states compared", "value": int(median["states"]), "unit": "states"}
+    )
+    for name, seconds in setup.items():
+        figures.append({"figure": name, "value": round(seconds, 2), "unit": "s"})
+    return figures
