@@ -191,11 +191,13 @@ def write_parquet(
     *,
     force: bool = False,
     row_group_size: int = 1_000_000,
+    compression_level: int | None = None,
 ) -> Path:
     """Write Parquet (zstd, decimals as int64) atomically.
 
     If ``path`` exists with the same bytes, nothing changes; with different bytes it raises
-    :class:`OverwriteError` unless ``force``.
+    :class:`OverwriteError` unless ``force``. ``compression_level`` trades size for speed
+    (zstd 1 writes about 2-3x faster than pyarrow's default).
     """
     table = data.to_arrow() if isinstance(data, pl.DataFrame) else data
     table = _narrow_decimals(table)
@@ -206,6 +208,7 @@ def write_parquet(
             temp,
             compression="zstd",
             row_group_size=row_group_size,
+            compression_level=compression_level,
             store_decimal_as_integer=True,
         )
         if path.exists():

@@ -19,6 +19,7 @@ crossed_book            warning   a ``book`` row with best bid >= best ask
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 
 from rlx_lib import schemas
@@ -154,9 +155,18 @@ def _origin_time_artefacts(indexed: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _repeats(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
+    """Rows equal (on ``columns``) to an earlier row; row hashes skip the common clean case."""
+    hashes = frame.select(columns).hash_rows()
+    if hashes.n_unique() == frame.height:
+        return frame.clear()
+    candidates = frame.filter(hashes.is_duplicated())
+    return candidates.filter(pl.struct(columns).is_first_distinct().not_())
+
+
 def _duplicates(table: str, indexed: pl.DataFrame) -> pl.DataFrame:
     columns = [c for c in indexed.columns if c != "position"]
-    repeated = indexed.filter(pl.struct(columns).is_first_distinct().not_())
+    repeated = _repeats(indexed, columns)
     found = [
         _finding(
             repeated,
@@ -166,7 +176,8 @@ def _duplicates(table: str, indexed: pl.DataFrame) -> pl.DataFrame:
         )
     ]
     if table == "trades":
-        distinct = indexed.filter(pl.struct(columns).is_first_distinct())
+        shared = indexed.filter(pl.col("trade_id").is_duplicated())
+        distinct = shared.filter(~pl.col("position").is_in(repeated["position"].implode()))
         clash = distinct.filter(pl.col("trade_id").is_first_distinct().not_())
         found.append(
             _finding(
@@ -194,11 +205,13 @@ def _sequence_decreasing(indexed: pl.DataFrame) -> pl.DataFrame:
 
 def _message_clocks(indexed: pl.DataFrame) -> pl.DataFrame:
     """Consecutive rows sharing a sequence number (one message) must share both clocks."""
-    same_message = pl.col("sequence_number") == pl.col("sequence_number").shift(1)
-    differs = (pl.col("origin_time") != pl.col("origin_time").shift(1)) | (
-        pl.col("received_time") != pl.col("received_time").shift(1)
+    sequence = indexed["sequence_number"].to_numpy()
+    origin = indexed["origin_time"].to_physical().to_numpy()
+    received = indexed["received_time"].to_physical().to_numpy()
+    split = (sequence[1:] == sequence[:-1]) & (
+        (origin[1:] != origin[:-1]) | (received[1:] != received[:-1])
     )
-    rows = indexed.filter(same_message & differs)
+    rows = indexed[np.flatnonzero(split) + 1]
     return _finding(
         rows,
         "message_clocks",

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import polars as pl
+import pyarrow.parquet as pq
 
 from rlx_lib import schemas
 from rlx_lib.acquisition.checks import STAGE, check_unit
@@ -210,11 +211,12 @@ def _publish(
     name = folder.relative_to(root).as_posix()
     exact, issues = check_unit(unit.table, loaded, symbol=unit.symbol, source=name)
     staging = root / "_staging" / STAGE / folder.relative_to(root)
-    staged = write_parquet(exact, staging / LAKE_FILE, force=True)
-    readback = pl.read_parquet(staged, hive_partitioning=False)
+    staged = write_parquet(exact, staging / LAKE_FILE, force=True, compression_level=1)
+    footer = pq.ParquetFile(staged)
+    readback = pl.DataFrame(schema=pl.read_parquet_schema(staged))
     schemas.check_schema(readback, schemas.LAKE_TABLES[unit.table], name=str(staged))
-    if readback.height != exact.height:
-        msg = f"{staged}: wrote {exact.height} rows, read back {readback.height}"
+    if footer.metadata.num_rows != exact.height:
+        msg = f"{staged}: wrote {exact.height} rows, the file holds {footer.metadata.num_rows}"
         raise SchemaError(msg)
     sha256 = file_sha256(staged)
     issues_dir = partition_dir(

@@ -113,16 +113,27 @@ class LocalLake:
         host, port = self._server.get_host_and_port()
         self.endpoint_url = f"http://{host}:{port}"
         self._client = self.client()
-        self._client.create_bucket(
-            Bucket=self.bucket, CreateBucketConfiguration={"LocationConstraint": _REGION}
-        )
+        # moto keeps its state per process: a bucket left by an earlier server is emptied.
+        try:
+            self._client.create_bucket(
+                Bucket=self.bucket, CreateBucketConfiguration={"LocationConstraint": _REGION}
+            )
+        except self._client.exceptions.BucketAlreadyOwnedByYou:
+            self._empty()
         log.info("local lake at %s, bucket %s", self.endpoint_url, self.bucket)
 
     def stop(self) -> None:
-        """Stop the server."""
+        """Empty the bucket and stop the server."""
         if self._server is not None:
+            self._empty()
             self._server.stop()
             self._server = None
+
+    def _empty(self) -> None:
+        pages = self._client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket)
+        for page in pages:
+            for item in page.get("Contents", []):
+                self._client.delete_object(Bucket=self.bucket, Key=item["Key"])
 
     def session(self) -> Any:
         """A boto3 session holding the local dummy key (what lakeapi signs requests with)."""
