@@ -267,10 +267,14 @@ class BinanceServer:
                 fault = faults.pop(0)[0]
                 for client in [c for c in self._clients if c.live]:
                     self._spawn(self._inject(fault, client))
-            if interval:
-                delay = start + self.feed_position * interval - time.monotonic()
-                if delay > 0:
-                    await asyncio.sleep(delay)
+                await asyncio.sleep(0)  # the fault takes effect before the next message
+            delay = start + self.feed_position * interval - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            else:
+                start -= min(delay + 0.05, 0.0)  # behind: keep the pace, never burst to catch up
+                if self.feed_position % 64 == 0:
+                    await asyncio.sleep(0)
             if kind.startswith("depth"):
                 self._books.setdefault(symbol, _Book()).apply(orjson.loads(record.data))
             frame = b'{"stream":"%s","data":%s}' % (record.stream.encode(), record.data)
@@ -284,8 +288,6 @@ class BinanceServer:
                     else:
                         self.sent.append((client.number, record.stream, record.data))
             self.feed_position += 1
-            if not interval and self.feed_position % 256 == 0:
-                await asyncio.sleep(0)
         self.finished.set()
 
     async def _inject(self, kind: str, client: _Client) -> None:

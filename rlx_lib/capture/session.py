@@ -361,6 +361,7 @@ class _Link:
         self.switched: set[str] = set()  # streams the candidate has taken over
         self.pending: dict[str, list[tuple[Any, ...]]] = {}
         self.handover_done = asyncio.Event()
+        self.catch_up: set[str] = set()  # streams the new connection may still repeat
 
     async def run(self) -> None:
         session, config = self.session, self.session.config
@@ -537,12 +538,22 @@ class _Link:
         symbol, _, kind = stream.partition("@")
         item = (capture_ns, stream, symbol, kind, raw, data, message_sequence(kind, data))
         if self.candidate is None:
-            if connection is self.current:
-                self._deliver(*item)
+            if connection is not self.current:
+                session.health.duplicates += 1  # the old connection, closing after a rotation
+            elif stream in self.catch_up and self._is_repeat(stream, item[6], raw):
+                session.health.duplicates += 1  # the new connection, still behind the old one
             else:
-                session.health.duplicates += 1
+                self.catch_up.discard(stream)
+                self._deliver(*item)
             return
         self._handover(connection, *item)
+
+    def _is_repeat(self, stream: str, sequence: int | None, raw: bytes) -> bool:
+        """True for a message at or before the last one recorded on its stream."""
+        last = self.last_sequence.get(stream)
+        if sequence is None or last is None:
+            return False
+        return sequence < last or (sequence == last and raw == self.last_raw.get(stream))
 
     def _deliver(self, *item: Any) -> None:
         capture_ns, stream, symbol, kind, raw, data, sequence = item
@@ -558,7 +569,6 @@ class _Link:
         then the new one delivers it. Frames of the new connection ahead of the old one wait.
         """
         stream, raw, sequence = item[1], item[4], item[6]
-        last = self.last_sequence.get(stream)
         if connection is self.current:
             if stream in self.switched:
                 self.session.health.duplicates += 1
@@ -570,17 +580,16 @@ class _Link:
                 return
             self._deliver(*item)
             return
-        if stream in self.switched:
-            self._deliver(*item)
-            return
         if sequence is None:
             self.session.health.duplicates += 1  # the old connection delivers it
             return
-        if last is not None and (
-            sequence < last or (sequence == last and raw == self.last_raw.get(stream))
-        ):
+        if self._is_repeat(stream, sequence, raw):
             self.session.health.duplicates += 1
-            self._switch(stream)
+            self.switched.add(stream)  # overlap seen: the new connection takes over
+            self._check_handover()
+            return
+        if stream in self.switched:
+            self._deliver(*item)
             return
         self.pending.setdefault(stream, []).append(item)
 
@@ -591,6 +600,9 @@ class _Link:
         for item in self.pending.pop(stream, []):
             if last is None or item[6] > last:
                 self._deliver(*item)
+        self._check_handover()
+
+    def _check_handover(self) -> None:
         known = {s for s in self.last_sequence if s in self.streams}
         if known <= self.switched:
             self.handover_done.set()
@@ -623,6 +635,7 @@ class _Link:
             self._switch(stream)
         self.current, self.candidate = new, None
         self.switched = set()
+        self.catch_up = set(self.last_sequence)  # drop what the new one repeats until it leads
         session.note("rotated", self.symbols, old=old.number, new=new.number, reason=reason)
         if not old.closed:
             await self._close(old, f"rotation ({reason})")

@@ -1,0 +1,196 @@
+"""Live capture against the local Binance-protocol server, one fault at a time.
+
+For every fault: every message the server sent while connected is in the files byte for byte,
+nothing is recorded twice or altered, and every depth gap is recorded as a resync and followed
+by a snapshot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from rlx_lib.capture.feed import synthetic_feed
+from rlx_lib.capture.server import BinanceServer
+from rlx_lib.capture.session import CaptureConfig, CaptureSession
+from rlx_lib.golden import GoldenRecord, ReadReport, golden_files, iter_records
+
+SYMBOLS = ("btcusdt", "ethusdt")
+FEED = list(synthetic_feed(SYMBOLS, messages=1600, seed=3))
+MARKET = {(r.stream, r.data) for r in FEED if not r.stream.endswith("Snapshot")}
+
+
+def _config(server: BinanceServer, **overrides: Any) -> CaptureConfig:
+    options: dict[str, Any] = {
+        "symbols": SYMBOLS,
+        "ws_url": server.ws_url,
+        "rest_url": server.rest_url,
+        "flush_interval": 0.1,
+        "ping_interval": 0.1,
+        "ping_timeout": 0.2,
+        "close_timeout": 0.2,
+        "stall_timeout": 5.0,
+        "backoff_initial": 0.02,
+        "handover_timeout": 0.5,
+        **overrides,
+    }
+    return CaptureConfig(**options)
+
+
+async def _capture(
+    root: Path,
+    *,
+    server_options: dict[str, Any] | None = None,
+    until: Callable[[CaptureSession], bool] = lambda session: True,
+    **overrides: Any,
+) -> tuple[BinanceServer, dict[str, Any], list[GoldenRecord]]:
+    server = BinanceServer(FEED, rate=4000, **(server_options or {}))
+    await server.start()
+    session = CaptureSession(_config(server, **overrides), root)
+    running = asyncio.create_task(session.run())
+    await server.finished.wait()
+    wanted = {(stream, data) for _, stream, data in server.sent}
+    for _ in range(200):  # let what is in flight arrive
+        if sum(session.health.messages.values()) >= len(wanted) and until(session):
+            break
+        await asyncio.sleep(0.02)
+    await asyncio.sleep(0.1)
+    session.stop()
+    summary = await running
+    await server.stop()
+    records = []
+    for path in golden_files([root / "golden"]):
+        report = ReadReport(str(path))
+        records.extend(iter_records(path, report))
+        assert report.clean, report
+    return server, summary, records
+
+
+def _check_integrity(server: BinanceServer, records: list[GoldenRecord]) -> list[dict]:
+    """Common assertions; return the ``_session`` records."""
+    market = [r for r in records if "@" in r.stream and not r.stream.endswith("Snapshot")]
+    captured = Counter((r.stream, r.data) for r in market)
+    assert max(captured.values()) == 1  # nothing recorded twice
+    assert set(captured) <= MARKET  # nothing altered: every line is a feed message, byte for byte
+    sent = {(stream, data) for _, stream, data in server.sent}
+    assert sent <= set(captured)  # everything sent while connected was recorded
+    sessions = [orjson.loads(r.data) for r in records if r.stream == "_session"]
+    for symbol in SYMBOLS:
+        mine = sorted(
+            (r for r in records if r.stream.startswith(symbol) or r.stream == "_session"),
+            key=lambda r: r.capture_ns,
+        )
+        previous = None
+        open_gap = None
+        for record in mine:
+            if record.stream == f"{symbol}@depth@100ms":
+                data = orjson.loads(record.data)
+                if previous is not None and data["U"] != previous + 1:
+                    assert open_gap is None or open_gap == "resynced"
+                    open_gap = ("gap", data["U"])
+                previous = data["u"]
+            elif record.stream == "_session" and open_gap and open_gap[0] == "gap":
+                note = orjson.loads(record.data)
+                if note["event"] == "resync" and note["symbol"] == symbol.upper():
+                    open_gap = ("resync", open_gap[1])
+            elif record.stream == f"{symbol}@depthSnapshot" and open_gap:
+                assert open_gap[0] == "resync"  # the gap was recorded before the snapshot
+                open_gap = None
+        assert open_gap is None  # every gap was followed by a resync snapshot
+    return sessions
+
+
+def _events(sessions: list[dict], name: str) -> list[dict]:
+    return [s for s in sessions if s["event"] == name]
+
+
+def test_clean_capture_records_everything_once(data_root: Path) -> None:
+    server, summary, records = asyncio.run(_capture(data_root))
+    sessions = _check_integrity(server, records)
+    assert len({(s, d) for _, s, d in server.sent}) == len(MARKET)
+    assert summary["depth_gaps"] == summary["trade_gaps"] == 0
+    assert summary["snapshots"] == 2
+    assert {s["symbol"] for s in _events(sessions, "subscribed")} == {"BTCUSDT", "ETHUSDT"}
+    assert {s["reason"] for s in _events(sessions, "disconnected")} == {"stopped"}
+    paths = golden_files([data_root / "golden"])
+    assert [p.parent.parent.name for p in paths] == ["symbol=BTC-USDT", "symbol=ETH-USDT"]
+
+
+@pytest.mark.parametrize("fault", ["abort", "close", "expire"])
+def test_disconnects_reconnect_and_resync(fault: str, data_root: Path) -> None:
+    server, summary, records = asyncio.run(
+        _capture(data_root, server_options={"faults": [(fault, 500)], "settle": 0.05})
+    )
+    sessions = _check_integrity(server, records)
+    assert [kind for kind, _, _ in server.injected] == [fault]
+    assert summary["reconnects"] == 1
+    assert summary["connections"] == 2
+    reasons = [s["reason"] for s in _events(sessions, "disconnected") if s["connection"] == 1]
+    expected = {"abort": "without a close frame", "close": "1001", "expire": "1000"}[fault]
+    assert all(expected in reason for reason in reasons)
+    assert len(reasons) == 2  # one record per symbol file
+    assert summary["depth_gaps"] >= 1, (summary, server.injected, len(server.sent))
+    assert summary["snapshots"] >= 2 + summary["depth_gaps"] - 1
+
+
+def test_stall_without_pongs_is_detected(data_root: Path) -> None:
+    server, summary, records = asyncio.run(
+        _capture(
+            data_root,
+            server_options={"faults": [("stall", 500)]},
+            until=lambda session: session.health.reconnects > 0,
+        )
+    )
+    sessions = _check_integrity(server, records)
+    assert summary["reconnects"] == 1
+    first = [s for s in _events(sessions, "disconnected") if s["connection"] == 1]
+    assert first
+    assert "duration" not in first[0]["reason"]
+
+
+@pytest.mark.parametrize("how", ["serverShutdown", "rotation"])
+def test_make_before_break_leaves_no_gap(how: str, data_root: Path) -> None:
+    if how == "serverShutdown":
+        options: dict[str, Any] = {"faults": [("shutdown", 500)], "shutdown_lead": 0.15}
+        overrides: dict[str, Any] = {}
+    else:  # rotate before the server's forced disconnect (24 h scaled down)
+        options, overrides = {"max_age": 0.6}, {"rotate_after": 0.25}
+    server, summary, records = asyncio.run(_capture(data_root, server_options=options, **overrides))
+    sessions = _check_integrity(server, records)
+    assert summary["connections"] >= 2
+    assert summary["reconnects"] == 0
+    assert summary["depth_gaps"] == summary["trade_gaps"] == summary["resyncs"] == 0
+    assert summary["duplicates_dropped"] > 0  # the overlap was seen and removed
+    assert len({(s, d) for _, s, d in server.sent}) == len(MARKET)
+    assert _events(sessions, "rotated")
+    if how == "serverShutdown":
+        assert _events(sessions, "serverShutdown")
+
+
+def test_malformed_frame_is_recorded_and_capture_goes_on(data_root: Path) -> None:
+    server, summary, records = asyncio.run(
+        _capture(data_root, server_options={"faults": [("malformed", 300)]})
+    )
+    sessions = _check_integrity(server, records)
+    bad = _events(sessions, "malformed")
+    assert len(bad) == 2  # one per symbol file
+    assert bad[0]["text"].startswith('{"stream":"!malformed"')
+    assert summary["malformed_frames"] == 1
+    assert summary["reconnects"] == 0
+
+
+def test_rest_errors_are_retried(data_root: Path) -> None:
+    server, summary, records = asyncio.run(
+        _capture(data_root, server_options={"rest_failures": [429, 500, 500]})
+    )
+    sessions = _check_integrity(server, records)
+    statuses = sorted(s["status"] for s in _events(sessions, "snapshot_failed"))
+    assert statuses == [429, 500, 500]
+    assert summary["snapshots"] == 2
+    assert [status for _, status in server.rest_requests].count(200) == 2
