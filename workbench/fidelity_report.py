@@ -31,7 +31,7 @@ from workbench.publish import save_html, table_pane, update_reports_index
 if TYPE_CHECKING:
     from rlx_lib.fidelity import Aligned, FidelityReport
 
-__all__ = ["build_dashboard", "publish_report"]
+__all__ = ["build_dashboard", "coverage_chart", "publish_report"]
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +89,7 @@ def build_dashboard(
         title = html.escape(symbol)
         parts += [
             pn.pane.Markdown(f"## {title}: coverage timeline"),
-            _vega(_coverage_chart(aligned)),
+            _vega(coverage_chart(aligned)),
             pn.pane.Markdown(f"## {title}: disagreement drill-down"),
             *_drill_down(aligned),
             pn.pane.Markdown(f"## {title}: distributions"),
@@ -187,7 +187,7 @@ def _passed(passed: bool | None) -> str:
     return "" if passed is None else ("yes" if passed else "NO")
 
 
-def _coverage_chart(aligned: Aligned) -> alt.LayerChart:
+def coverage_chart(aligned: Aligned) -> alt.LayerChart:
     """Per exchange-time second: share of live messages the vendor holds, and of equal books."""
     messages = aligned.reference_messages.filter(pl.col("kind") == "delta").with_columns(
         pl.col("update_id").is_in(aligned.candidate_messages["update_id"].implode()).alias("hit")
