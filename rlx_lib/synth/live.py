@@ -20,6 +20,7 @@ a constant capture clock offset, ``_session`` records, and the live faults of
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
@@ -37,12 +38,11 @@ from rlx_lib.venues.binance import SESSION_STREAM, SNAPSHOT_SUFFIX, stream_name
 __all__ = [
     "REST_DEPTH",
     "WINDOW_NS",
+    "Exchange",
     "Feed",
-    "LiveView",
-    "build_live",
-    "exchange_feed",
+    "LiveConnection",
     "live_records",
-    "replay_book",
+    "update_id_at",
 ]
 
 WINDOW_NS = 100_000_000
@@ -80,15 +80,9 @@ def _levels_json(prices: Sequence[int], sizes: Sequence[int]) -> str:
     )
 
 
-def _depth_windows(truth: Any, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Window index of every change, and the end (ms) of every window index used."""
-    phase = int(truth.start_ns) - int(rng.integers(0, 100)) * MS
+def _depth(truth: Any, rng: np.random.Generator, symbol: str, phase: int) -> tuple[np.ndarray, ...]:
+    """depthUpdate messages: windows of 100 ms of exchange time on a grid starting at ``phase``."""
     window = (np.asarray(truth.change_time_ns, dtype=np.int64) - phase) // WINDOW_NS
-    return window, phase
-
-
-def _depth(truth: Any, rng: np.random.Generator, symbol: str) -> tuple[np.ndarray, ...]:
-    window, phase = _depth_windows(truth, rng)
     count = len(window)
     ids = int(truth.first_update_id) + np.arange(count, dtype=np.int64)
     if count == 0:
@@ -133,7 +127,10 @@ def _depth(truth: Any, rng: np.random.Generator, symbol: str) -> tuple[np.ndarra
     return event_ms, first_ids, final_ids, texts
 
 
-def _trades(truth: Any, rng: np.random.Generator, symbol: str) -> tuple[np.ndarray, ...]:
+def _trades(
+    truth: Any, rng: np.random.Generator, symbol: str, *, first_agg: int, last_event_ms: int
+) -> tuple[np.ndarray, ...]:
+    """trade and aggTrade messages; aggregate ids count on from ``first_agg``."""
     time_ms = np.asarray(truth.trade_time_ns, dtype=np.int64) // MS
     count = len(time_ms)
     if count == 0:
@@ -150,7 +147,7 @@ def _trades(truth: Any, rng: np.random.Generator, symbol: str) -> tuple[np.ndarr
     growth = np.minimum((fills_per_order[order_of_fill] > 20) * position * 0.3, 210).astype(
         np.int64
     )
-    event_ms = np.maximum.accumulate(time_ms + base + growth)
+    event_ms = np.maximum.accumulate(np.maximum(time_ms + base + growth, last_event_ms))
     maker = np.asarray(truth.trade_buyer_is_maker, dtype=bool).tolist()
     trade_id = np.asarray(truth.trade_id, dtype=np.int64).tolist()
     quantity = np.asarray(truth.trade_quantity, dtype=np.int64).tolist()
@@ -166,7 +163,6 @@ def _trades(truth: Any, rng: np.random.Generator, symbol: str) -> tuple[np.ndarr
     ]
     group_start = np.flatnonzero(np.r_[True, (taker[1:] != taker[:-1]) | (price[1:] != price[:-1])])
     group_end = np.r_[group_start[1:], count] - 1
-    first_agg = 1 + int(trade_id[0]) // 3 if count else 1
     agg_json = []
     for number, (low, high) in enumerate(
         zip(group_start.tolist(), group_end.tolist(), strict=True)
@@ -182,55 +178,99 @@ def _trades(truth: Any, rng: np.random.Generator, symbol: str) -> tuple[np.ndarr
     return event_ms, trade_json, event_ms[group_end], agg_json
 
 
-def replay_book(
-    truth: Any, *, snapshots: dict[int, int] | None = None
-) -> tuple[np.ndarray, list[bytes], dict[int, bytes]]:
-    """Replay the truth book: bookTicker messages, and REST snapshots.
+class Exchange:
+    """What the exchange publishes for one symbol, window after window of ground truth.
 
-    ``snapshots`` maps an update id to a depth (levels a side). Returns
-    ``(ticker_time_ns, ticker_json, bodies)``; ``bodies`` maps each requested id to the raw
-    ``/api/v3/depth`` body of the book right after that id.
+    Keeps what runs across windows: the 100 ms grid, the aggregate-trade ids, the trade
+    event clock, and the exchange's own book (for bookTicker and REST snapshots).
     """
-    wanted = dict(snapshots or {})
-    symbol = binance_symbol(truth.symbol).upper()
-    bids = SortedDict(
-        zip(truth.initial_bid_price.tolist(), truth.initial_bid_size.tolist(), strict=True)
-    )
-    asks = SortedDict(
-        zip(truth.initial_ask_price.tolist(), truth.initial_ask_size.tolist(), strict=True)
-    )
-    first = int(truth.first_update_id)
-    bodies: dict[int, bytes] = {}
-    if first - 1 in wanted:
-        bodies[first - 1] = _snapshot_json(first - 1, bids, asks, wanted[first - 1])
-    times: list[int] = []
-    texts: list[bytes] = []
-    top: tuple[Any, Any] = (None, None)
-    change_time = truth.change_time_ns.tolist()
-    is_bids = truth.change_is_bid.tolist()
-    prices = truth.change_price.tolist()
-    sizes = truth.change_size.tolist()
-    for index, price in enumerate(prices):
-        book = bids if is_bids[index] else asks
-        if sizes[index]:
-            book[price] = sizes[index]
-        else:
-            book.pop(price, None)
-        now = (bids.peekitem(-1) if bids else None, asks.peekitem(0) if asks else None)
-        update_id = first + index
-        if now != top and now[0] is not None and now[1] is not None:
-            times.append(change_time[index])
-            texts.append(
-                (
-                    f'{{"u":{update_id},"s":"{symbol}","b":"{_decimal(now[0][0])}",'
-                    f'"B":"{_decimal(now[0][1])}","a":"{_decimal(now[1][0])}",'
-                    f'"A":"{_decimal(now[1][1])}"}}'
-                ).encode()
+
+    def __init__(self, symbol: str, *, seed: int, start_ns: int) -> None:
+        self.symbol = binance_symbol(symbol).upper()
+        self._seed = seed
+        self.phase_ns = start_ns + int(np.random.default_rng([seed, 0x11FE]).integers(0, 100)) * MS
+        self._chunk = 0
+        self._next_agg: int | None = None
+        self._last_trade_ms = 0
+        self._bids: SortedDict | None = None
+        self._asks = SortedDict()
+        self._top: tuple[Any, Any] = (None, None)
+
+    def messages(self, truth: Any) -> Feed:
+        """Depth, trade and aggTrade messages of one window of ground truth."""
+        rng = np.random.default_rng([self._seed, 0x11FE, self._chunk])
+        self._chunk += 1
+        if self._next_agg is None:
+            self._next_agg = 1 + int(truth.trade_id[0]) // 3 if len(truth.trade_id) else 1
+        depth_ms, first_ids, final_ids, depth_json = _depth(truth, rng, self.symbol, self.phase_ns)
+        trade_ms, trade_json, agg_ms, agg_json = _trades(
+            truth, rng, self.symbol, first_agg=self._next_agg, last_event_ms=self._last_trade_ms
+        )
+        self._next_agg += len(agg_json)
+        if len(trade_ms):
+            self._last_trade_ms = int(trade_ms[-1])
+        return Feed(
+            symbol=self.symbol,
+            depth_event_ms=depth_ms,
+            depth_first_id=first_ids,
+            depth_final_id=final_ids,
+            depth_json=depth_json,
+            trade_event_ms=trade_ms,
+            trade_json=trade_json,
+            agg_event_ms=agg_ms,
+            agg_json=agg_json,
+        )
+
+    def replay(
+        self, truth: Any, *, snapshots: dict[int, int] | None = None
+    ) -> tuple[np.ndarray, list[bytes], dict[int, bytes]]:
+        """Apply one window's changes to the exchange's book.
+
+        Returns ``(ticker_time_ns, ticker_json, bodies)``: a bookTicker whenever the best bid
+        or ask (price or size) changes, and for every id of ``snapshots`` (id -> levels a
+        side) inside this window the raw ``/api/v3/depth`` body of the book after that id.
+        """
+        wanted = dict(snapshots or {})
+        if self._bids is None:
+            self._bids = SortedDict(
+                zip(truth.initial_bid_price.tolist(), truth.initial_bid_size.tolist(), strict=True)
             )
-        top = now
-        if update_id in wanted:
-            bodies[update_id] = _snapshot_json(update_id, bids, asks, wanted[update_id])
-    return np.asarray(times, dtype=np.int64), texts, bodies
+            self._asks = SortedDict(
+                zip(truth.initial_ask_price.tolist(), truth.initial_ask_size.tolist(), strict=True)
+            )
+        bids, asks, symbol = self._bids, self._asks, self.symbol
+        first = int(truth.first_update_id)
+        bodies: dict[int, bytes] = {}
+        if first - 1 in wanted:
+            bodies[first - 1] = _snapshot_json(first - 1, bids, asks, wanted[first - 1])
+        times: list[int] = []
+        texts: list[bytes] = []
+        top = self._top
+        change_time = truth.change_time_ns.tolist()
+        is_bids = truth.change_is_bid.tolist()
+        sizes = truth.change_size.tolist()
+        for index, price in enumerate(truth.change_price.tolist()):
+            book = bids if is_bids[index] else asks
+            if sizes[index]:
+                book[price] = sizes[index]
+            else:
+                book.pop(price, None)
+            now = (bids.peekitem(-1) if bids else None, asks.peekitem(0) if asks else None)
+            update_id = first + index
+            if now != top and now[0] is not None and now[1] is not None:
+                times.append(change_time[index])
+                texts.append(
+                    (
+                        f'{{"u":{update_id},"s":"{symbol}","b":"{_decimal(now[0][0])}",'
+                        f'"B":"{_decimal(now[0][1])}","a":"{_decimal(now[1][0])}",'
+                        f'"A":"{_decimal(now[1][1])}"}}'
+                    ).encode()
+                )
+            top = now
+            if update_id in wanted:
+                bodies[update_id] = _snapshot_json(update_id, bids, asks, wanted[update_id])
+        self._top = top
+        return np.asarray(times, dtype=np.int64), texts, bodies
 
 
 def _snapshot_json(update_id: int, bids: SortedDict, asks: SortedDict, depth: int) -> bytes:
@@ -243,45 +283,10 @@ def _snapshot_json(update_id: int, bids: SortedDict, asks: SortedDict, depth: in
     ).encode()
 
 
-def exchange_feed(truth: Any, *, seed: int) -> Feed:
-    """Every depth, trade and aggTrade message the exchange publishes for ``truth``."""
-    rng = np.random.default_rng([seed, 0x11FE])
-    symbol = binance_symbol(truth.symbol).upper()
-    depth_ms, first_ids, final_ids, depth_json = _depth(truth, rng, symbol)
-    trade_ms, trade_json, agg_ms, agg_json = _trades(truth, rng, symbol)
-    return Feed(
-        symbol=symbol,
-        depth_event_ms=depth_ms,
-        depth_first_id=first_ids,
-        depth_final_id=final_ids,
-        depth_json=depth_json,
-        trade_event_ms=trade_ms,
-        trade_json=trade_json,
-        agg_event_ms=agg_ms,
-        agg_json=agg_json,
-    )
-
-
 def update_id_at(truth: Any, time_ns: int) -> int:
     """The id of the last change at or before ``time_ns`` (``first_update_id - 1`` if none)."""
     position = int(np.searchsorted(truth.change_time_ns, time_ns, side="right"))
     return int(truth.first_update_id) + position - 1
-
-
-def _arrivals(exchange_ns: np.ndarray, rng: np.random.Generator, *, jitter_ns: float) -> np.ndarray:
-    """Network latency with jitter that never reorders a stream (calibration §6, §12)."""
-    latency = 4 * MS + rng.gamma(2.0, jitter_ns, size=len(exchange_ns)).astype(np.int64)
-    arrival = np.asarray(exchange_ns, dtype=np.int64) + latency
-    return np.maximum.accumulate(arrival) if len(arrival) else arrival
-
-
-@dataclass(frozen=True)
-class LiveView:
-    """Golden records of one symbol in capture order, and the faults injected into them."""
-
-    records: list[GoldenRecord]
-    injected: dict[str, Any]
-    snapshots: dict[int, bytes]  # every REST body produced, by lastUpdateId (extras included)
 
 
 _KIND_ORDER = {
@@ -293,112 +298,155 @@ _KIND_ORDER = {
     "aggTrade": 5,
 }
 
-
-def _rest_request(truth: Any, arrival_ns: int, rng: np.random.Generator) -> tuple[int, int]:
-    """A REST snapshot asked for when a diff arrives: ``(lastUpdateId, response arrival)``."""
-    request = arrival_ns + int(rng.integers(60, 160)) * MS
-    served = request + int(rng.integers(5, 20)) * MS
-    return update_id_at(truth, served), request + int(rng.integers(150, 300)) * MS
+Event = tuple[int, int, int, str, bytes]  # arrival, kind order, number, stream, text
 
 
-def build_live(
-    truth: Any,
-    feed: Feed,
-    *,
-    seed: int,
-    faults: LiveFaults | None = None,
-    extra_snapshots: dict[int, int] | None = None,
-) -> LiveView:
-    """Deliver ``feed`` as a live connection would receive it, with the given faults.
+class LiveConnection:
+    """One symbol's live connection, as a capture receives it, window after window.
 
-    ``extra_snapshots`` (id -> depth) asks the same book replay for more REST bodies (the
-    vendor view's), returned in :attr:`LiveView.snapshots`.
+    Latency with jitter that never reorders a stream (calibration §6, §12), a constant
+    capture clock offset, ``_session`` records, a REST snapshot asked for when the first diff
+    arrives after (re)connecting, and the live faults. :meth:`deliver` returns the records
+    whose capture time is settled, in capture order; later ones wait for the next window.
     """
-    faults = faults or LiveFaults()
-    rng = np.random.default_rng([seed, 0x1173])
-    base = binance_symbol(truth.symbol)
-    depth_arrival = _arrivals(feed.depth_event_ms * MS, rng, jitter_ns=0.6 * MS)
-    trade_arrival = _arrivals(feed.trade_event_ms * MS, rng, jitter_ns=1.2 * MS)
-    agg_arrival = _arrivals(feed.agg_event_ms * MS, rng, jitter_ns=1.2 * MS)
-    connected = int(truth.start_ns)
-    requests: list[tuple[int, int]] = []  # (lastUpdateId, arrival)
-    if len(depth_arrival):
-        requests.append(_rest_request(truth, int(depth_arrival[0]), rng))
-    not_before = requests[0][1] + 1_000 * MS if requests else int(truth.end_ns)
-    outages = plan_disconnects(
-        faults.disconnects, start_ns=not_before, end_ns=int(truth.end_ns), rng=rng
-    )
-    for _, back in outages:
-        later = int(np.searchsorted(depth_arrival, back, side="left"))
-        if later < len(depth_arrival):
-            requests.append(_rest_request(truth, int(depth_arrival[later]), rng))
-    wanted = {update_id: REST_DEPTH for update_id, _ in requests}
-    for update_id, depth in (extra_snapshots or {}).items():
-        wanted[update_id] = max(depth, wanted.get(update_id, 0))
-    ticker_ns, ticker_json, bodies = replay_book(truth, snapshots=wanted)
-    ticker_arrival = _arrivals(ticker_ns, rng, jitter_ns=0.6 * MS)
 
-    events: list[tuple[int, int, int, str, bytes]] = []
+    def __init__(
+        self, symbol: str, *, seed: int, start_ns: int, end_ns: int, faults: LiveFaults
+    ) -> None:
+        self.symbol = symbol
+        self._base = binance_symbol(symbol)
+        self._faults = faults
+        self._rng = np.random.default_rng([seed, 0x1173])
+        clock = np.random.default_rng([seed, 0xC10C])  # its own stream: faults leave it alone
+        self.offset_ns = int(clock.integers(0, 3 * MS)) + faults.clock_skew_ns
+        self.outages = plan_disconnects(
+            faults.disconnects,
+            start_ns=start_ns + 5_000 * MS,
+            end_ns=end_ns,
+            rng=np.random.default_rng([seed, 0xD15C]),
+        )
+        self._triggers = [start_ns] + [back for _, back in self.outages]
+        self._requests: list[tuple[int, int]] = []  # (lastUpdateId, arrival) not yet served
+        self._last: dict[str, int] = {}
+        self._count: dict[str, int] = {}
+        streams = [stream_name(self._base, kind) for kind in LIVE_STREAMS]
+        hello = orjson.dumps({"event": "connected", "symbols": [self._base], "streams": streams})
+        lost = orjson.dumps(
+            {"event": "disconnected", "symbols": [self._base], "reason": "synthetic disconnect"}
+        )
+        self._held: list[Event] = [(start_ns, 0, 0, SESSION_STREAM, hello)]
+        for number, (down, back) in enumerate(self.outages):
+            self._held.append((down, 0, 2 * number + 1, SESSION_STREAM, lost))
+            self._held.append((back, 0, 2 * number + 2, SESSION_STREAM, hello))
+        self._previous_u: int | None = None
+        self._snapshot_seen = False
+        self.injected: dict[str, Any] = {
+            "gaps": [],
+            "disconnects": [
+                {"symbol": symbol, "down_ns": d + self.offset_ns, "up_ns": b + self.offset_ns}
+                for d, b in self.outages
+            ],
+            "out_of_order": [],
+        }
 
-    def add(arrivals: np.ndarray, kind: str, texts: Sequence[bytes]) -> None:
-        name = stream_name(base, kind)
+    def _arrivals(self, kind: str, exchange_ns: np.ndarray, jitter_ns: float) -> np.ndarray:
+        latency = 4 * MS + self._rng.gamma(2.0, jitter_ns, size=len(exchange_ns)).astype(np.int64)
+        arrival = np.asarray(exchange_ns, dtype=np.int64) + latency
+        if len(arrival):
+            arrival = np.maximum.accumulate(np.maximum(arrival, self._last.get(kind, 0)))
+            self._last[kind] = int(arrival[-1])
+        return arrival
+
+    def snapshot_requests(self, truth: Any, feed: Feed) -> dict[int, int]:
+        """Ask for REST snapshots where due; the ids the exchange must serve (id -> depth)."""
+        self._depth_arrival = self._arrivals("depth@100ms", feed.depth_event_ms * MS, 0.6 * MS)
+        while self._triggers and len(self._depth_arrival):
+            later = int(np.searchsorted(self._depth_arrival, self._triggers[0], side="left"))
+            if later >= len(self._depth_arrival):
+                break
+            self._triggers.pop(0)
+            request = int(self._depth_arrival[later]) + int(self._rng.integers(60, 160)) * MS
+            served = request + int(self._rng.integers(5, 20)) * MS
+            arrival = request + int(self._rng.integers(150, 300)) * MS
+            self._requests.append((update_id_at(truth, served), arrival))
+        return {update_id: REST_DEPTH for update_id, _ in self._requests}
+
+    def deliver(
+        self,
+        feed: Feed,
+        replayed: tuple[np.ndarray, list[bytes], dict[int, bytes]],
+        *,
+        horizon_ns: int | None,
+    ) -> list[GoldenRecord]:
+        """Records of this window whose arrival is before ``horizon_ns`` (all when None)."""
+        ticker_ns, ticker_json, bodies = replayed
+        events: list[Event] = []
+        self._add(events, "depth@100ms", self._depth_arrival, feed.depth_json)
+        trades = self._arrivals("trade", feed.trade_event_ms * MS, 1.2 * MS)
+        self._add(events, "trade", trades, feed.trade_json)
+        aggs = self._arrivals("aggTrade", feed.agg_event_ms * MS, 1.2 * MS)
+        self._add(events, "aggTrade", aggs, feed.agg_json)
+        tickers = self._arrivals("bookTicker", ticker_ns, 0.6 * MS)
+        self._add(events, "bookTicker", tickers, ticker_json)
+        waiting = []
+        for update_id, arrival in self._requests:
+            if update_id in bodies:
+                body = bodies[update_id]
+                number = self._count.get(SNAPSHOT_SUFFIX, 0)
+                self._count[SNAPSHOT_SUFFIX] = number + 1
+                stream = stream_name(self._base, SNAPSHOT_SUFFIX)
+                events.append((arrival, _KIND_ORDER["depthSnapshot"], number, stream, body))
+            else:
+                waiting.append((update_id, arrival))
+        self._requests = waiting
+        events = [e for e in events if not any(d <= e[0] < b for d, b in self.outages)]
+        events = sorted(self._held + events, key=lambda e: e[:3])
+        cut = len(events) if horizon_ns is None else bisect_left([e[0] for e in events], horizon_ns)
+        ready, self._held = events[:cut], events[cut:]
+        records = [GoldenRecord(a + self.offset_ns, name, text) for a, _, _, name, text in ready]
+        records, swaps = reorder_neighbours(records, rate=self._faults.reorder_rate, rng=self._rng)
+        self.injected["out_of_order"] += [{"symbol": self.symbol, **swap} for swap in swaps]
+        self._note_gaps(records)
+        return records
+
+    def _add(
+        self, events: list[Event], kind: str, arrivals: np.ndarray, texts: Sequence[bytes]
+    ) -> None:
+        name = stream_name(self._base, kind)
         order = _KIND_ORDER[kind]
+        start = self._count.get(kind, 0)
+        self._count[kind] = start + len(texts)
         events.extend(
-            (arrival, order, index, name, text)
+            (arrival, order, start + index, name, text)
             for index, (arrival, text) in enumerate(zip(arrivals.tolist(), texts, strict=True))
         )
 
-    add(depth_arrival, "depth@100ms", feed.depth_json)
-    add(trade_arrival, "trade", feed.trade_json)
-    add(agg_arrival, "aggTrade", feed.agg_json)
-    add(ticker_arrival, "bookTicker", ticker_json)
-    snapshot_stream = stream_name(base, SNAPSHOT_SUFFIX)
-    for number, (update_id, arrival) in enumerate(requests):
-        events.append(
-            (arrival, _KIND_ORDER["depthSnapshot"], number, snapshot_stream, bodies[update_id])
-        )
-    streams = [stream_name(base, kind) for kind in LIVE_STREAMS]
-    session = {"event": "connected", "symbols": [base], "streams": streams}
-    events.append((connected, 0, 0, SESSION_STREAM, orjson.dumps(session)))
-    for number, (down, back) in enumerate(outages):
-        events = [e for e in events if not (down <= e[0] < back) or e[3] == SESSION_STREAM]
-        lost = {"event": "disconnected", "symbols": [base], "reason": "synthetic disconnect"}
-        events.append((down, 0, 2 * number + 1, SESSION_STREAM, orjson.dumps(lost)))
-        events.append((back, 0, 2 * number + 2, SESSION_STREAM, orjson.dumps(session)))
-    events.sort(key=lambda e: e[:3])
-    clock = np.random.default_rng([seed, 0xC10C])  # its own stream: faults leave it alone
-    offset = int(clock.integers(0, 3 * MS)) + faults.clock_skew_ns  # capture clock ahead
-    records = [GoldenRecord(arrival + offset, name, text) for arrival, _, _, name, text in events]
-    records, swaps = reorder_neighbours(records, rate=faults.reorder_rate, rng=rng)
-    injected = {
-        "gaps": _gaps(records, truth.symbol),
-        "disconnects": [
-            {"symbol": truth.symbol, "down_ns": down + offset, "up_ns": back + offset}
-            for down, back in outages
-        ],
-        "out_of_order": [{"symbol": truth.symbol, **swap} for swap in swaps],
-        "clock_skew_ns": faults.clock_skew_ns,
-    }
-    return LiveView(records=records, injected=injected, snapshots=bodies)
-
-
-def _gaps(records: Sequence[GoldenRecord], symbol: str) -> list[dict[str, Any]]:
-    """Breaks in the delivered diff chain: ``U`` not equal to the previous ``u + 1``."""
-    gaps = []
-    previous = None
-    for record in records:
-        if not record.stream.endswith("@depth@100ms"):
-            continue
-        message = orjson.loads(record.data)
-        if previous is not None and message["U"] != previous + 1:
-            gaps.append({"symbol": symbol, "after_u": previous, "resume_u": message["U"]})
-        previous = message["u"]
-    return gaps
+    def _note_gaps(self, records: Sequence[GoldenRecord]) -> None:
+        """Breaks in the delivered diff chain once synced: ``U`` is not the previous ``u + 1``."""
+        for record in records:
+            if record.stream.endswith("@depthSnapshot"):
+                self._snapshot_seen = True
+            elif record.stream.endswith("@depth@100ms"):
+                message = orjson.loads(record.data)
+                previous, self._previous_u = self._previous_u, message["u"]
+                if self._snapshot_seen and previous is not None and message["U"] != previous + 1:
+                    self.injected["gaps"].append(
+                        {"symbol": self.symbol, "after_u": previous, "resume_u": message["U"]}
+                    )
 
 
 def live_records(
     truth: Any, *, seed: int, faults: LiveFaults | None = None
 ) -> Iterator[GoldenRecord]:
-    """Golden records of the live view of ``truth`` in capture order."""
-    view = build_live(truth, exchange_feed(truth, seed=seed), seed=seed, faults=faults)
-    yield from view.records
+    """Golden records of the live view of one window of ground truth, in capture order."""
+    exchange = Exchange(truth.symbol, seed=seed, start_ns=int(truth.start_ns))
+    connection = LiveConnection(
+        truth.symbol,
+        seed=seed,
+        start_ns=int(truth.start_ns),
+        end_ns=int(truth.end_ns),
+        faults=faults or LiveFaults(),
+    )
+    feed = exchange.messages(truth)
+    wanted = connection.snapshot_requests(truth, feed)
+    yield from connection.deliver(feed, exchange.replay(truth, snapshots=wanted), horizon_ns=None)

@@ -15,14 +15,16 @@ import json
 import logging
 import os
 import zlib
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from rlx_lib import schemas
 from rlx_lib.catalog import (
@@ -31,7 +33,6 @@ from rlx_lib.catalog import (
     partition_dir,
     validate_symbol,
     write_manifest,
-    write_parquet,
 )
 from rlx_lib.decimals import format_units
 from rlx_lib.errors import ConfigError, OverwriteError
@@ -43,18 +44,20 @@ from rlx_lib.synth.faults import (
     empty_vendor_injected,
     nudge_off_grid,
 )
-from rlx_lib.synth.live import build_live, exchange_feed
-from rlx_lib.synth.vendor import VENDOR_SNAPSHOT_DEPTH, LakeRecorder, plan_vendor, record_feed
+from rlx_lib.synth.live import Exchange, LiveConnection
+from rlx_lib.synth.vendor import LakeRecorder, VendorConnection
 from rlx_lib.venues.lake import normalize_loaded
 
 __all__ = [
+    "CHUNK_SECONDS",
     "INJECTED_NAME",
     "LAKE_FILE",
     "VIEWS",
+    "GoldenWriter",
+    "LakeWriter",
     "SynthConfig",
     "SynthSummary",
     "synthesize",
-    "write_golden",
     "write_injected",
     "write_lake",
 ]
@@ -66,6 +69,7 @@ LAKE_FILE = "part-0.parquet"
 INJECTED_NAME = "_injected.json"
 DEFAULT_START = dt.datetime(2024, 8, 8, tzinfo=dt.UTC)
 _HOUR_NS = 3_600_000_000_000
+CHUNK_SECONDS = 3600.0
 _NUMERIC = {"book_delta_v2": ("price", "size"), "trades": ("quantity", "price")}
 
 
@@ -133,22 +137,33 @@ def _symbol_seed(seed: int, symbol: str) -> int:
     return (seed * 1_000_003 + zlib.crc32(symbol.encode())) % (2**63)
 
 
+def _windows(config: SynthConfig, phase_ns: int, chunk_ns: int) -> list[tuple[int, int]]:
+    """Simulation windows: ends on the 100 ms depth grid, so no depth window is cut."""
+    start, end = config.start_ns, config.start_ns + round(config.minutes * 60e9)
+    edges = [start]
+    edge = phase_ns + chunk_ns
+    while edge < end:
+        edges.append(edge)
+        edge += chunk_ns
+    edges.append(end)
+    return list(pairwise(edges))
+
+
 def synthesize(
     config: SynthConfig,
     root: Path,
     *,
     views: Sequence[str] = VIEWS,
     vendor_root: Path | None = None,
+    chunk_seconds: float = CHUNK_SECONDS,
     force: bool = False,
 ) -> SynthSummary:
     """Simulate every symbol of ``config`` and write the requested views under ``root``.
 
-    The vendor view goes under ``vendor_root`` instead when given (the demo serves it from a
-    local S3 server). ``force`` replaces files whose content would change.
-
-    Examples
-    --------
-    >>> summary = synthesize(SynthConfig(minutes=0.1), tmp_root)  # doctest: +SKIP
+    The market is simulated and written window by window (``chunk_seconds``, an hour by
+    default), so memory stays bounded however long the session. The vendor view goes under
+    ``vendor_root`` instead when given (the demo serves it from a local S3 server).
+    ``force`` replaces files whose content would change.
     """
     from rlx_lib.synth.market import simulate
 
@@ -163,69 +178,208 @@ def synthesize(
     lake_injected = empty_vendor_injected()
     for symbol in config.symbols:
         seed = _symbol_seed(config.seed, symbol)
-        truth = simulate(
-            symbol,
-            config.regime,
-            start_ns=config.start_ns,
-            seconds=config.minutes * 60,
-            seed=config.seed,
+        end_ns = config.start_ns + round(config.minutes * 60e9)
+        exchange = Exchange(symbol, seed=seed, start_ns=config.start_ns)
+        live = LiveConnection(
+            symbol, seed=seed, start_ns=config.start_ns, end_ns=end_ns, faults=config.live_faults
         )
-        summary.changes[symbol] = len(truth.change_price)
-        feed = exchange_feed(truth, seed=seed)
-        plan = plan_vendor(truth, feed, seed=seed)
-        live = build_live(
-            truth,
-            feed,
-            seed=seed,
-            faults=config.live_faults,
-            extra_snapshots={plan.snapshot_id: VENDOR_SNAPSHOT_DEPTH},
-        )
+        vendor = VendorConnection(seed=seed)
+        recorder = LakeRecorder()
+        golden = GoldenWriter(root, symbol, force=force)
+        lake = LakeWriter(lake_root, symbol, faults=config.vendor_faults, seed=seed, force=force)
+        windows = _windows(config, exchange.phase_ns, round(chunk_seconds * 1e9))
+        truth = None
+        changes = 0
+        for number, (start, stop) in enumerate(windows):
+            truth = simulate(
+                symbol,
+                config.regime,
+                start_ns=truth.end_ns if truth is not None else start,
+                seconds=(stop - start) / 1e9,
+                seed=config.seed,
+                initial=truth.final if truth is not None else None,
+            )
+            changes += len(truth.change_price)
+            feed = exchange.messages(truth)
+            wanted = live.snapshot_requests(truth, feed) | vendor.snapshot_requests(truth, feed)
+            replayed = exchange.replay(truth, snapshots=wanted)
+            last = number == len(windows) - 1
+            records = live.deliver(feed, replayed, horizon_ns=None if last else stop)
+            if "golden" in views:
+                golden.add(records)
+            if "lake" in views:
+                vendor.record(recorder, feed, replayed[2])
+                lake.add(recorder.take_frames())
+        summary.changes[symbol] = changes
         if "golden" in views:
-            summary.records[symbol] = len(live.records)
-            summary.golden_files += write_golden(root, symbol, live.records, force=force)
+            summary.golden_files += golden.close()
+            summary.records[symbol] = golden.records
             for key in live_injected:
                 live_injected[key] += live.injected[key]
         if "lake" in views:
-            recorder = record_feed(feed, plan, live.snapshots[plan.snapshot_id])
-            files, injected, rows = write_lake(
-                lake_root, symbol, recorder, faults=config.vendor_faults, seed=seed, force=force
-            )
-            summary.lake_files += files
+            summary.lake_files += lake.close()
             for key in lake_injected:
-                lake_injected[key] += injected[key]
-            for table, count in rows.items():
+                lake_injected[key] += lake.injected[key]
+            for table, count in lake.rows.items():
                 summary.rows[table] = summary.rows.get(table, 0) + count
-        log.info("synthesized %s: %d changes", symbol, len(truth.change_price))
+        log.info("synthesized %s: %d changes", symbol, changes)
     if "golden" in views:
-        golden = {**live_injected, "clock_skew_ns": config.live_faults.clock_skew_ns}
-        write_injected(root / GOLDEN_DATASET, golden)
-        summary.injected["golden"] = golden
+        golden_faults = {**live_injected, "clock_skew_ns": config.live_faults.clock_skew_ns}
+        write_injected(root / GOLDEN_DATASET, golden_faults)
+        summary.injected["golden"] = golden_faults
     if "lake" in views:
         write_injected(lake_root / "lake", lake_injected)
         summary.injected["lake"] = lake_injected
     return summary
 
 
-def write_golden(
-    root: Path, symbol: str, records: Iterable[GoldenRecord], *, force: bool = False
-) -> list[Path]:
-    """Write records (capture order) into one golden file per capture hour of ``symbol``."""
-    hours: dict[int, list[GoldenRecord]] = defaultdict(list)
-    for record in records:
-        hours[record.capture_ns // _HOUR_NS].append(record)
-    written = []
-    for hour, chunk in hours.items():
-        path = golden_path(root, symbol=symbol, capture_ns=hour * _HOUR_NS)
+def _settle(fresh: Path, path: Path, *, force: bool) -> Path:
+    """Move a finished temp file into place: same bytes keep the file, others need ``force``."""
+    if path.exists() and file_sha256(path) != file_sha256(fresh) and not force:
+        fresh.unlink()
+        msg = f"{path} exists with different content; rerun with --force to replace it"
+        raise OverwriteError(msg)
+    os.replace(fresh, path)
+    return path
+
+
+class GoldenWriter:
+    """Golden records of one symbol, in capture order, into one file per capture hour."""
+
+    def __init__(self, root: Path, symbol: str, *, force: bool = False) -> None:
+        self._root, self._symbol, self._force = Path(root), symbol, force
+        self._hour: int | None = None
+        self._pending: list[GoldenRecord] = []
+        self.files: list[Path] = []
+        self.records = 0
+
+    def add(self, records: Iterable[GoldenRecord]) -> None:
+        """Take more records (capture order); an hour's file is written once it is complete."""
+        for record in records:
+            hour = record.capture_ns // _HOUR_NS
+            if hour != self._hour:
+                self._flush()
+                self._hour = hour
+            self._pending.append(record)
+            self.records += 1
+
+    def _flush(self) -> None:
+        if self._hour is None or not self._pending:
+            return
+        path = golden_path(self._root, symbol=self._symbol, capture_ns=self._hour * _HOUR_NS)
         path.parent.mkdir(parents=True, exist_ok=True)
         fresh = path.with_name(path.name + ".new")
-        write_golden_file(fresh, chunk)
-        if path.exists() and file_sha256(path) != file_sha256(fresh) and not force:
-            fresh.unlink()
-            msg = f"{path} exists with different content; rerun with --force to replace it"
-            raise OverwriteError(msg)
-        os.replace(fresh, path)
-        written.append(path)
-    return written
+        write_golden_file(fresh, self._pending)
+        self.files.append(_settle(fresh, path, force=self._force))
+        self._pending = []
+
+    def close(self) -> list[Path]:
+        """Write the last hour; return every file written."""
+        self._flush()
+        return self.files
+
+
+class LakeWriter:
+    """Vendor frames of one symbol, window after window, into one Parquet file per table and day.
+
+    Faults are injected per window (row numbers count from the start of the day's file);
+    frames are made exact by :func:`rlx_lib.venues.lake.normalize_loaded`.
+    """
+
+    def __init__(
+        self, root: Path, symbol: str, *, faults: VendorFaults, seed: int, force: bool = False
+    ) -> None:
+        self._root, self._symbol, self._faults, self._force = Path(root), symbol, faults, force
+        self._rng = np.random.default_rng([seed, 0xFA17])
+        self._open: dict[tuple[str, dt.date], tuple[pq.ParquetWriter, Path, Path]] = {}
+        self._written: dict[tuple[str, dt.date], int] = {}
+        self.injected = empty_vendor_injected()
+        self.rows: dict[str, int] = {}
+        self.files: list[Path] = []
+
+    def add(self, frames: dict[str, pl.DataFrame]) -> None:
+        """Inject faults into one window's loaded-style frames and append them, exact."""
+        faults, rng = self._faults, self._rng
+        for table, frame in frames.items():
+            if table == "book_delta_v2" and faults.drop_rate > 0:
+                frame, dropped = _drop_messages(frame, rate=faults.drop_rate, rng=rng)
+                self.injected["dropped_messages"] += dropped
+            days = frame["received_time"].dt.date()
+            for day in days.unique(maintain_order=True).to_list():
+                part = frame.filter(days == day)
+                offset = self._written.get((table, day), 0)
+                if table == "book_delta_v2" and faults.duplicate_rate > 0:
+                    part, picked = duplicate_rows(part, rate=faults.duplicate_rate, rng=rng)
+                    self.injected["duplicated_rows"] += _duplicate_notes(
+                        part, picked, symbol=self._symbol, day=day, offset=offset
+                    )
+                if table in _NUMERIC and faults.off_grid_rate > 0:
+                    part, moved = nudge_off_grid(
+                        part, _NUMERIC[table], rate=faults.off_grid_rate, rng=rng
+                    )
+                    self.injected["off_grid_values"] += [
+                        {
+                            "table": table,
+                            "symbol": self._symbol,
+                            "dt": day.isoformat(),
+                            **item,
+                            "row": item["row"] + offset,
+                        }
+                        for item in moved
+                    ]
+                exact, _ = normalize_loaded(table, part)
+                schemas.check_schema(exact, schemas.LAKE_TABLES[table], name=f"lake/{table}")
+                self._writer(table, day).write_table(_arrow(exact))
+                self._written[(table, day)] = offset + exact.height
+                self.rows[table] = self.rows.get(table, 0) + exact.height
+
+    def _writer(self, table: str, day: dt.date) -> pq.ParquetWriter:
+        key = (table, day)
+        if key not in self._open:
+            folder = partition_dir(self._root, f"lake/{table}", symbol=self._symbol, day=day)
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / LAKE_FILE
+            fresh = path.with_name(path.name + ".new")
+            writer = pq.ParquetWriter(
+                fresh, _arrow_schema(table), compression="zstd", store_decimal_as_integer=True
+            )
+            self._open[key] = (writer, fresh, path)
+        return self._open[key][0]
+
+    def close(self) -> list[Path]:
+        """Finish every file (atomic rename, manifest entry); return them."""
+        for (table, _), (writer, fresh, path) in self._open.items():
+            writer.close()
+            _settle(fresh, path, force=self._force)
+            frame = pl.read_parquet(path, columns=["origin_time"], hive_partitioning=False)
+            write_manifest(
+                path.parent, _manifest_entry(path, frame, symbol=self._symbol, table=table)
+            )
+            self.files.append(path)
+        self._open = {}
+        return self.files
+
+
+def _arrow_schema(table: str) -> pa.Schema:
+    """The Arrow schema of a lake table, decimals as int64-backed decimal64."""
+    empty = pl.DataFrame(schema=schemas.LAKE_TABLES[table]).to_arrow()
+    return pa.schema(
+        [
+            field.with_type(pa.decimal64(18, 8)) if pa.types.is_decimal(field.type) else field
+            for field in empty.schema
+        ]
+    )
+
+
+def _arrow(frame: pl.DataFrame) -> pa.Table:
+    table = frame.to_arrow()
+    schema = pa.schema(
+        [
+            field.with_type(pa.decimal64(18, 8)) if pa.types.is_decimal(field.type) else field
+            for field in table.schema
+        ]
+    )
+    return table.cast(schema)
 
 
 def write_lake(
@@ -237,46 +391,17 @@ def write_lake(
     seed: int,
     force: bool = False,
 ) -> tuple[list[Path], dict[str, list[Any]], dict[str, int]]:
-    """Inject vendor faults into the recorder's frames, make them exact and write them per day.
+    """Write a recorder's rows as the vendor view in one go.
 
     Returns the files written, what was injected, and the row count per table.
     """
-    rng = np.random.default_rng([seed, 0xFA17])
-    injected = empty_vendor_injected()
-    files: list[Path] = []
-    rows: dict[str, int] = {}
-    for table, frame in recorder.frames().items():
-        if table == "book_delta_v2" and faults.drop_rate > 0:
-            frame, dropped = _drop_messages(frame, rate=faults.drop_rate, rng=rng)
-            injected["dropped_messages"] += dropped
-        days = frame["received_time"].dt.date()
-        for day in days.unique(maintain_order=True).to_list():
-            part = frame.filter(days == day)
-            if table == "book_delta_v2" and faults.duplicate_rate > 0:
-                part, picked = duplicate_rows(part, rate=faults.duplicate_rate, rng=rng)
-                injected["duplicated_rows"] += _duplicate_notes(
-                    part, picked, symbol=symbol, day=day
-                )
-            if table in _NUMERIC and faults.off_grid_rate > 0:
-                part, moved = nudge_off_grid(
-                    part, _NUMERIC[table], rate=faults.off_grid_rate, rng=rng
-                )
-                injected["off_grid_values"] += [
-                    {"table": table, "symbol": symbol, "dt": day.isoformat(), **item}
-                    for item in moved
-                ]
-            exact, _ = normalize_loaded(table, part)
-            schemas.check_schema(exact, schemas.LAKE_TABLES[table], name=f"lake/{table}")
-            folder = partition_dir(root, f"lake/{table}", symbol=symbol, day=day)
-            path = write_parquet(exact, folder / LAKE_FILE, force=force)
-            write_manifest(folder, _manifest_entry(path, exact, symbol=symbol, table=table))
-            files.append(path)
-            rows[table] = rows.get(table, 0) + exact.height
-    return files, injected, rows
+    writer = LakeWriter(root, symbol, faults=faults, seed=seed, force=force)
+    writer.add(recorder.take_frames())
+    return writer.close(), writer.injected, writer.rows
 
 
 def _duplicate_notes(
-    part: pl.DataFrame, picked: np.ndarray, *, symbol: str, day: dt.date
+    part: pl.DataFrame, picked: np.ndarray, *, symbol: str, day: dt.date, offset: int
 ) -> list[dict[str, Any]]:
     """Where each copy sits in the written file (right after its original) and what it holds."""
     notes = []
@@ -287,7 +412,7 @@ def _duplicate_notes(
                 "table": "book_delta_v2",
                 "symbol": symbol,
                 "dt": day.isoformat(),
-                "row": row,
+                "row": row + offset,
                 "sequence_number": int(part["sequence_number"][row]),
                 "side_is_bid": bool(part["side_is_bid"][row]),
                 "price": format_units(round(part["price"][row] * 1e8)),

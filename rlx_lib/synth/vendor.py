@@ -9,13 +9,12 @@ and ``trades`` rows per aggregate trade (``trade_id = a``, taker side, ``origin_
 Frames come out loaded-style, as ``lakeapi.load_data`` returns them (float64 prices and
 sizes, naive ns datetimes), to be made exact by :func:`rlx_lib.venues.lake.normalize_loaded`.
 
-The same recorder serves the synthetic market (:func:`record_feed`) and any golden samples
+The same recorder serves the synthetic market (:class:`VendorConnection`) and any golden samples
 (:mod:`rlx_lib.synth.from_golden`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
@@ -41,10 +40,8 @@ __all__ = [
     "BOOK_INTERVAL_NS",
     "VENDOR_SNAPSHOT_DEPTH",
     "LakeRecorder",
-    "VendorPlan",
+    "VendorConnection",
     "float_clock",
-    "plan_vendor",
-    "record_feed",
 ]
 
 VENDOR_SNAPSHOT_DEPTH = 5000
@@ -159,6 +156,14 @@ class LakeRecorder:
             "book_delta_v2": _loaded(self.delta, schemas.LAKE_BOOK_DELTA_V2),
         }
 
+    def take_frames(self) -> dict[str, pl.DataFrame]:
+        """:meth:`frames`, then forget the rows (the next call returns only newer rows)."""
+        frames = self.frames()
+        self.delta = {k: [] for k in schemas.LAKE_BOOK_DELTA_V2}
+        self.book = []
+        self.trades = {k: [] for k in schemas.LAKE_TRADES}
+        return frames
+
     def _book_frame(self) -> pl.DataFrame:
         columns: dict[str, Any] = {
             "origin_time": [row[0] for row in self.book],
@@ -190,50 +195,54 @@ def _loaded(columns: dict[str, list[Any]], schema: pl.Schema) -> pl.DataFrame:
     return pl.DataFrame(series)
 
 
-@dataclass(frozen=True)
-class VendorPlan:
-    """When the vendor's collector received each message, and which snapshot it took."""
+class VendorConnection:
+    """The vendor collector's own connection to the exchange, window after window.
 
-    depth_received_ns: np.ndarray
-    agg_received_ns: np.ndarray
-    snapshot_id: int
-    snapshot_received_ns: int
+    Its receipt clock is ``E`` plus a latency with its own jitter (never reordering a
+    stream); it asks for one REST snapshot (5000 levels) when its first diff arrives.
+    """
 
+    def __init__(self, *, seed: int) -> None:
+        self._rng = np.random.default_rng([seed, 0x7E4D])
+        self._last: dict[str, int] = {}
+        self._snapshot: tuple[int, int] | None = None  # (lastUpdateId, receipt)
+        self._served = False
 
-def plan_vendor(truth: Any, feed: Feed, *, seed: int) -> VendorPlan:
-    """The vendor's own connection: latency with its own jitter, a snapshot after its first diff."""
-    rng = np.random.default_rng([seed, 0x7E4D])
-
-    def received(event_ms: np.ndarray) -> np.ndarray:
-        latency = 6 * MS + rng.gamma(2.0, 1.5 * MS, size=len(event_ms)).astype(np.int64)
+    def _received(self, kind: str, event_ms: np.ndarray) -> np.ndarray:
+        latency = 6 * MS + self._rng.gamma(2.0, 1.5 * MS, size=len(event_ms)).astype(np.int64)
         arrival = np.asarray(event_ms, dtype=np.int64) * MS + latency
-        return float_clock(np.maximum.accumulate(arrival)) if len(arrival) else arrival
+        if len(arrival):
+            arrival = np.maximum.accumulate(np.maximum(arrival, self._last.get(kind, 0)))
+            self._last[kind] = int(arrival[-1])
+        return float_clock(arrival)
 
-    depth = received(feed.depth_event_ms)
-    aggs = received(feed.agg_event_ms)
-    if len(depth):
-        asked = int(depth[0]) + int(rng.integers(1, 30)) * MS
-        snapshot_id = update_id_at(truth, asked + int(rng.integers(5, 20)) * MS)
-        snapshot_received = int(
-            float_clock(np.asarray([asked + int(rng.integers(150, 400)) * MS]))[0]
-        )
-    else:
-        snapshot_id, snapshot_received = int(truth.first_update_id) - 1, int(truth.start_ns)
-    return VendorPlan(depth, aggs, snapshot_id, snapshot_received)
+    def snapshot_requests(self, truth: Any, feed: Feed) -> dict[int, int]:
+        """The snapshot the exchange must serve in this window (id -> depth), if any."""
+        self._depth = self._received("depth", feed.depth_event_ms)
+        self._aggs = self._received("aggTrade", feed.agg_event_ms)
+        if self._snapshot is None and len(self._depth):
+            asked = int(self._depth[0]) + int(self._rng.integers(1, 30)) * MS
+            update_id = update_id_at(truth, asked + int(self._rng.integers(5, 20)) * MS)
+            receipt = asked + int(self._rng.integers(150, 400)) * MS
+            self._snapshot = (update_id, int(float_clock(np.asarray([receipt]))[0]))
+        if self._snapshot is None or self._served:
+            return {}
+        return {self._snapshot[0]: VENDOR_SNAPSHOT_DEPTH}
 
-
-def record_feed(feed: Feed, plan: VendorPlan, snapshot_body: bytes) -> LakeRecorder:
-    """Run the vendor's collector over the synthetic feed in its receipt order."""
-    recorder = LakeRecorder()
-    events: list[tuple[int, int, int]] = [(plan.snapshot_received_ns, 0, 0)]
-    events.extend((int(t), 1, i) for i, t in enumerate(plan.depth_received_ns.tolist()))
-    events.extend((int(t), 2, i) for i, t in enumerate(plan.agg_received_ns.tolist()))
-    events.sort()
-    for received, kind, index in events:
-        if kind == 0:
-            recorder.snapshot(received, parse_depth_snapshot(snapshot_body))
-        elif kind == 1:
-            recorder.depth(received, parse_depth_update(feed.depth_json[index]))
-        else:
-            recorder.agg_trade(received, parse_agg_trade(feed.agg_json[index]))
-    return recorder
+    def record(self, recorder: LakeRecorder, feed: Feed, bodies: dict[int, bytes]) -> None:
+        """Run the collector over this window's messages in its receipt order."""
+        events: list[tuple[int, int, int]] = []
+        if self._snapshot is not None and not self._served and self._snapshot[0] in bodies:
+            self._served = True
+            events.append((self._snapshot[1], 0, 0))
+        events.extend((int(t), 1, i) for i, t in enumerate(self._depth.tolist()))
+        events.extend((int(t), 2, i) for i, t in enumerate(self._aggs.tolist()))
+        events.sort()
+        for received, kind, index in events:
+            if kind == 0:
+                body = bodies[self._snapshot[0]] if self._snapshot else b""
+                recorder.snapshot(received, parse_depth_snapshot(body))
+            elif kind == 1:
+                recorder.depth(received, parse_depth_update(feed.depth_json[index]))
+            else:
+                recorder.agg_trade(received, parse_agg_trade(feed.agg_json[index]))
