@@ -1,0 +1,88 @@
+"""What is in the local lake: a coverage table per table, symbol and day, and its calendar.
+
+Rows and bytes come from Parquet footers through DuckDB (``workbench/sql/lake_coverage.sql``);
+issue counts and sha256 come from each partition's manifest, written by ``rlx acquire``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from rlx_lib.catalog import read_manifest
+from rlx_lib.venues.lake import TABLES
+from workbench import db
+
+__all__ = ["calendar_chart", "lake_coverage"]
+
+_SCHEMA = {
+    "table": pl.String,
+    "exchange": pl.String,
+    "symbol": pl.String,
+    "dt": pl.Date,
+    "files": pl.Int64,
+    "rows": pl.Int64,
+    "bytes": pl.Int64,
+    "issues": pl.Int64,
+    "verified": pl.Boolean,
+}
+
+
+def lake_coverage(root: Path | str | None = None) -> pl.DataFrame:
+    """One row per (table, exchange, symbol, day) in ``lake/``: files, rows, bytes, issues.
+
+    ``verified`` is true when the partition has an acquisition manifest entry.
+    """
+    database = db.connect(root)
+    try:
+        base = database.root
+        if not any((base / "lake").glob("**/*.parquet")):
+            return pl.DataFrame(schema=_SCHEMA)
+        found = database.query(
+            "lake_coverage", root=str(base), glob=str(base / "lake" / "**" / "*.parquet")
+        )
+    finally:
+        database.close()
+    entries = [
+        {
+            "table": table,
+            "exchange": entry["exchange"],
+            "symbol": entry["symbol"],
+            "dt": entry["dt"],
+            "issues": sum((entry.get("issues") or {}).values()),
+            "verified": entry.get("stage") == "acquisition",
+        }
+        for table in TABLES
+        for entry in read_manifest(base, f"lake/{table}")
+        if entry.get("file") == "part-0.parquet"
+    ]
+    manifests = pl.DataFrame(
+        entries,
+        schema={k: _SCHEMA[k] for k in ("table", "exchange", "symbol", "issues", "verified")}
+        | {"dt": pl.String},
+    ).with_columns(pl.col("dt").str.to_date())
+    joined = found.join(manifests, on=["table", "exchange", "symbol", "dt"], how="left")
+    return joined.with_columns(pl.col("verified").fill_null(value=False)).select(list(_SCHEMA))
+
+
+def calendar_chart(coverage: pl.DataFrame) -> Any:
+    """A calendar heat map: one row per symbol and table, one cell per day, coloured by rows."""
+    import altair as alt
+
+    data = coverage.with_columns(
+        (pl.col("symbol") + " · " + pl.col("table")).alias("series"),
+        (pl.col("bytes") / 1e6).round(3).alias("megabytes"),
+    )
+    return (
+        alt.Chart(data.to_pandas())
+        .mark_rect()
+        .encode(
+            x=alt.X("dt:T", timeUnit="yearmonthdate", title="day (UTC)"),
+            y=alt.Y("series:N", title=None),
+            color=alt.Color("rows:Q", scale=alt.Scale(type="log"), title="rows"),
+            tooltip=["symbol", "table", "dt:T", "rows", "megabytes", "files", "issues", "verified"],
+        )
+        .properties(width=600, title="lake/ coverage: rows per symbol, table and day")
+    )
