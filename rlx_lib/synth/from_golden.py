@@ -16,12 +16,13 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
+import polars as pl
 
 from rlx_lib.catalog import lake_symbol
 from rlx_lib.golden import GoldenRecord, ReadReport, golden_files, iter_records
 from rlx_lib.synth.faults import VendorFaults, empty_vendor_injected
 from rlx_lib.synth.live import MS
-from rlx_lib.synth.session import SynthSummary, write_injected, write_lake
+from rlx_lib.synth.session import LakeWriter, SynthSummary, write_injected
 from rlx_lib.synth.vendor import LakeRecorder, float_clock
 from rlx_lib.venues.binance import (
     SNAPSHOT_SUFFIX,
@@ -34,7 +35,7 @@ from rlx_lib.venues.binance import (
     split_stream,
 )
 
-__all__ = ["record_golden", "vendor_from_golden"]
+__all__ = ["GoldenCollector", "vendor_from_golden"]
 
 log = logging.getLogger(__name__)
 
@@ -86,56 +87,59 @@ def _agg(group: list[Trade]) -> AggTrade:
     )
 
 
-def record_golden(records: Iterable[GoldenRecord], *, seed: int = 0) -> dict[str, LakeRecorder]:
-    """Run the vendor's collector over golden records; one recorder per Lake-style symbol."""
-    rng = np.random.default_rng([seed, 0x601D])
-    clock = _Latency(rng)
-    recorders: dict[str, LakeRecorder] = {}
-    pending: dict[str, list[tuple[int, Trade]]] = {}  # raw trades, used when no aggTrade came
-    has_agg: set[str] = set()
-    names: dict[str, tuple[str, str]] = {}
-    for record in records:
+class GoldenCollector:
+    """The vendor's collector over golden records, any number of symbols, flushed in parts.
+
+    Raw ``trade`` records of a symbol that has no ``aggTrade`` stream are grouped into
+    aggregate trades; a group still open at a flush waits for the next part.
+    """
+
+    def __init__(self, *, seed: int = 0) -> None:
+        self._clock = _Latency(np.random.default_rng([seed, 0x601D]))
+        self.recorders: dict[str, LakeRecorder] = {}
+        self._trades: dict[str, list[tuple[int, Trade]]] = {}
+        self._has_agg: set[str] = set()
+        self._names: dict[str, tuple[str, str]] = {}
+
+    def add(self, record: GoldenRecord) -> None:
+        """Take one golden record (capture order)."""
         if record.stream.startswith("_"):
-            continue
-        if record.stream not in names:
+            return
+        if record.stream not in self._names:
             base, kind = split_stream(record.stream)
-            names[record.stream] = (lake_symbol(base), kind)
-        symbol, kind = names[record.stream]
-        if symbol not in recorders:
-            recorders[symbol] = LakeRecorder()
-        recorder = recorders[symbol]
-        if kind == "depth@100ms" or kind == "depth":
+            self._names[record.stream] = (lake_symbol(base), kind)
+        symbol, kind = self._names[record.stream]
+        if symbol not in self.recorders:
+            self.recorders[symbol] = LakeRecorder()
+        recorder, clock = self.recorders[symbol], self._clock
+        if kind in ("depth@100ms", "depth"):
             update = parse_depth_update(record.data)
             recorder.depth(clock.received(record.stream, update.event_time), update)
         elif kind == SNAPSHOT_SUFFIX:
             received = clock.latest + 1000 if clock.latest else record.capture_ns
-            recorder.snapshot(
-                int(float_clock(np.asarray([received]))[0]), parse_depth_snapshot(record.data)
-            )
+            body = parse_depth_snapshot(record.data)
+            recorder.snapshot(int(float_clock(np.asarray([received]))[0]), body)
         elif kind == "aggTrade":
-            has_agg.add(symbol)
+            self._has_agg.add(symbol)
+            self._trades.pop(symbol, None)
             trade = parse_agg_trade(record.data)
             recorder.agg_trade(clock.received(record.stream, trade.event_time), trade)
-        elif kind == "trade" and symbol not in has_agg:
+        elif kind == "trade" and symbol not in self._has_agg:
             trade = parse_trade(record.data)
-            pending.setdefault(symbol, []).append(
-                (clock.received(record.stream, trade.event_time), trade)
-            )
-    for symbol, trades in pending.items():
-        if symbol in has_agg:
-            continue
-        received = dict((t.trade_id, r) for r, t in trades)
-        for agg in _aggregate(t for _, t in trades):
-            recorders[symbol].agg_trade(received[agg.last_trade_id], agg)
-    return recorders
+            received = clock.received(record.stream, trade.event_time)
+            self._trades.setdefault(symbol, []).append((received, trade))
 
-
-def _read(paths: Iterable[Path]) -> Iterator[GoldenRecord]:
-    for path in golden_files(paths):
-        report = ReadReport(str(path))
-        yield from iter_records(path, report)
-        if not report.clean:
-            log.warning("%s: %s %s", path, report.truncated or "", report.bad_lines[:3])
+    def flush(self, *, final: bool = False) -> dict[str, dict[str, pl.DataFrame]]:
+        """The rows collected since the last flush, per symbol, as loaded-style frames."""
+        for symbol, trades in self._trades.items():
+            received = {t.trade_id: r for r, t in trades}
+            groups = list(_aggregate(t for _, t in trades))
+            keep = groups if final else groups[:-1]
+            for agg in keep:
+                self.recorders[symbol].agg_trade(received[agg.last_trade_id], agg)
+            done = keep[-1].last_trade_id if keep else None
+            self._trades[symbol] = [(r, t) for r, t in trades if done is None or t.trade_id > done]
+        return {symbol: recorder.take_frames() for symbol, recorder in self.recorders.items()}
 
 
 def vendor_from_golden(
@@ -147,19 +151,33 @@ def vendor_from_golden(
     force: bool = False,
 ) -> SynthSummary:
     """Write under ``root`` the ``lake/`` tables Crypto Lake would have stored for the golden
-    files or folders ``paths`` (messages dropped at ``drop_rate``, listed in ``_injected.json``)."""
+    files or folders ``paths`` (messages dropped at ``drop_rate``, listed in ``_injected.json``).
+
+    Files are read one after the other and their rows written as they come, so memory stays
+    bounded by one golden file.
+    """
     faults = VendorFaults(drop_rate=drop_rate)
     root = Path(root)
     summary = SynthSummary(root=root)
+    collector = GoldenCollector(seed=seed)
+    writers: dict[str, LakeWriter] = {}
+    files = golden_files(paths)
+    for number, path in enumerate(files):
+        report = ReadReport(str(path))
+        for record in iter_records(path, report):
+            collector.add(record)
+        if not report.clean:
+            log.warning("%s: %s %s", path, report.truncated or "", report.bad_lines[:3])
+        for symbol, frames in collector.flush(final=number == len(files) - 1).items():
+            if symbol not in writers:
+                writers[symbol] = LakeWriter(root, symbol, faults=faults, seed=seed, force=force)
+            writers[symbol].add(frames)
     injected = empty_vendor_injected()
-    for symbol, recorder in record_golden(_read(paths), seed=seed).items():
-        files, found, rows = write_lake(
-            root, symbol, recorder, faults=faults, seed=seed, force=force
-        )
-        summary.lake_files += files
+    for writer in writers.values():
+        summary.lake_files += writer.close()
         for key in injected:
-            injected[key] += found[key]
-        for table, count in rows.items():
+            injected[key] += writer.injected[key]
+        for table, count in writer.rows.items():
             summary.rows[table] = summary.rows.get(table, 0) + count
     write_injected(root / "lake", injected)
     summary.injected["lake"] = injected

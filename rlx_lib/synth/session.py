@@ -59,7 +59,6 @@ __all__ = [
     "SynthSummary",
     "synthesize",
     "write_injected",
-    "write_lake",
 ]
 
 log = logging.getLogger(__name__)
@@ -380,24 +379,6 @@ def _arrow(frame: pl.DataFrame) -> pa.Table:
         ]
     )
     return table.cast(schema)
-
-
-def write_lake(
-    root: Path,
-    symbol: str,
-    recorder: LakeRecorder,
-    *,
-    faults: VendorFaults,
-    seed: int,
-    force: bool = False,
-) -> tuple[list[Path], dict[str, list[Any]], dict[str, int]]:
-    """Write a recorder's rows as the vendor view in one go.
-
-    Returns the files written, what was injected, and the row count per table.
-    """
-    writer = LakeWriter(root, symbol, faults=faults, seed=seed, force=force)
-    writer.add(recorder.take_frames())
-    return writer.close(), writer.injected, writer.rows
 
 
 def _duplicate_notes(
