@@ -1,0 +1,46 @@
+"""``rlx fidelity`` from the command line: outputs, exit codes, the reports index."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from workbench.cli import app
+
+WINDOW = ["--start", "2024-08-08", "--end", "2024-08-09"]
+
+
+def test_fidelity_command_writes_report_metrics_manifest_and_index(
+    data_root, tmp_path, market_factory, write_market
+):
+    write_market(data_root, market_factory(messages=120, seed=21))
+    out = tmp_path / "reports" / "fidelity-run"
+    arguments = ["fidelity", "--symbols", "BTC-USDT", *WINDOW, "--out", str(out)]
+    result = CliRunner().invoke(app, [*arguments, "--data-root", str(data_root)])
+    assert result.exit_code == 0, result.output
+    assert "PASS: depth_agreement_20 = 1.000000" in result.output
+    assert result.output.strip().splitlines()[-1] == str((out / "index.html").resolve())
+    metrics = json.loads((out / "metrics.json").read_text())
+    names = {m["name"] for m in metrics["metrics"]}
+    assert {"top_of_book_agreement", "depth_agreement_20", "message_coverage"} <= names
+    assert json.loads((out / "manifest.json").read_text())["run_id"] == metrics["run_id"]
+    assert "fidelity-run/index.html" in (tmp_path / "reports" / "index.html").read_text()
+
+
+def test_fidelity_command_fails_clearly(data_root, tmp_path, market_factory, write_market):
+    runner = CliRunner()
+    missing = runner.invoke(app, ["fidelity", "--symbols", "BTC-USDT", *WINDOW])
+    assert missing.exit_code == 1
+    assert "rlx reconstruct" in str(missing.exception)
+    write_market(data_root, market_factory(messages=80, seed=22, drop=(10,)))
+    out = tmp_path / "out"
+    arguments = ["fidelity", "--symbols", "BTC-USDT", *WINDOW, "--out", str(out)]
+    failed = runner.invoke(
+        app, [*arguments, "--metrics", "message_coverage,depth_agreement_20", "--fail-on-verdict"]
+    )
+    assert failed.exit_code == 1
+    assert "FAIL: depth_agreement_20" in failed.output
+    unknown = runner.invoke(app, [*arguments, "--metrics", "no_such_metric"])
+    assert unknown.exit_code == 1
+    assert "unknown fidelity metric 'no_such_metric'" in str(unknown.exception)
