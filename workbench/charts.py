@@ -45,21 +45,30 @@ def _empty(message: str) -> alt.Chart:
 def mid_spread_chart(
     series: pl.DataFrame, *, title: str = "Mid price and spread"
 ) -> alt.VConcatChart:
-    """Mid price above spread, over exchange time (``book_series`` rows; optional ``symbol``)."""
+    """Mid price (one panel per ``symbol`` if present) above spread, over exchange time.
+
+    Takes ``book_series`` rows, optionally with a ``symbol`` column.
+    """
     data = downsample(series)
-    color = alt.Color("symbol:N") if "symbol" in data.columns else alt.value("#264653")
-    base = alt.Chart(data).encode(x=alt.X("origin_time:T", title="exchange time (UTC)"))
-    mid = base.mark_line().encode(
-        y=alt.Y("mid:Q", title="mid", scale=alt.Scale(zero=False)), color=color
-    )
+    x = alt.X("origin_time:T", title="exchange time (UTC)")
+    base = alt.Chart(data).encode(x=x)
+    names = data["symbol"].unique(maintain_order=True).to_list() if "symbol" in data.columns else []
+    color = alt.Color("symbol:N") if names else alt.value("#264653")
+    mids = [
+        base.transform_filter(alt.datum.symbol == name)
+        .mark_line()
+        .encode(y=alt.Y("mid:Q", title=f"mid {name}", scale=alt.Scale(zero=False)), color=color)
+        .properties(height=160, width="container")
+        for name in names
+    ] or [
+        base.mark_line()
+        .encode(y=alt.Y("mid:Q", title="mid", scale=alt.Scale(zero=False)), color=color)
+        .properties(height=220, width="container")
+    ]
     spread = base.mark_line(interpolate="step-after").encode(
         y=alt.Y("spread:Q", title="spread"), color=color
     )
-    return alt.vconcat(
-        mid.properties(height=220, width="container"),
-        spread.properties(height=120, width="container"),
-        title=title,
-    )
+    return alt.vconcat(*mids, spread.properties(height=120, width="container"), title=title)
 
 
 def ladder_chart(ladder: pl.DataFrame) -> alt.Chart:
