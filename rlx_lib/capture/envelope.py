@@ -13,8 +13,8 @@ import orjson
 
 __all__ = ["SEQUENCE_KEYS", "message_sequence", "split_envelope", "to_nanoseconds"]
 
-_STREAM_PREFIX = b'{"stream":"'
-_DATA_KEY = b'","data":'
+_STREAM_PREFIX = b'{"stream":"'  # 11 bytes
+_DATA_KEY = b'","data":'  # 9 bytes
 
 SEQUENCE_KEYS = {"depth": "u", "trade": "t", "aggTrade": "a", "bookTicker": "u"}
 """The payload field that orders messages of a stream kind (``depth@100ms`` -> ``depth``)."""
@@ -31,19 +31,18 @@ def split_envelope(frame: bytes) -> tuple[str, bytes, dict[str, Any]] | None:
     >>> split_envelope(b'{"stream":"btcusdt@trade","data":{"t":1}}')[:2]
     ('btcusdt@trade', b'{"t":1}')
     """
-    frame = frame.strip()
-    if frame.startswith(_STREAM_PREFIX) and frame.endswith(b"}"):
-        end = frame.find(_DATA_KEY, len(_STREAM_PREFIX))
+    if frame[:11] == _STREAM_PREFIX and frame[-1:] == b"}":  # Binance's exact envelope
+        end = frame.find(_DATA_KEY, 11)
         if end > 0:
-            stream = frame[len(_STREAM_PREFIX) : end]
-            raw = frame[end + len(_DATA_KEY) : -1].strip()
+            stream = frame[11:end]
+            raw = frame[end + 9 : -1]
             if b'"' not in stream and b"\\" not in stream:
                 try:
                     data = orjson.loads(raw)
                 except orjson.JSONDecodeError:
                     return None
                 return (stream.decode(), raw, data) if isinstance(data, dict) else None
-    return _split_slowly(frame)
+    return _split_slowly(frame.strip())
 
 
 def _split_slowly(frame: bytes) -> tuple[str, bytes, dict[str, Any]] | None:

@@ -94,7 +94,7 @@ def read_hftbacktest(
         except ValueError:
             report.bad_lines.append((report.lines, f"bad receive time {token[:30]!r}"))
             continue
-        envelope = split_envelope(text)
+        envelope = split_envelope(text.strip())
         if envelope is not None:
             stream, raw, _ = envelope
             if current is None and not stream.startswith("!"):
@@ -160,7 +160,7 @@ def _read_cryptofeed_file(path: Path, report: ReadReport) -> Iterator[GoldenReco
                 yield GoldenRecord(capture_ns, SESSION_STREAM, data)
             continue
         stamp, colon, frame = line.partition(b": ")
-        envelope = split_envelope(frame) if colon else None
+        envelope = split_envelope(frame.strip()) if colon else None
         try:
             capture_ns = to_nanoseconds(stamp)
         except ValueError:

@@ -1,6 +1,6 @@
 """The capture journal: golden files per symbol and hour, written as ``.part`` while open.
 
-Records are appended to a zstd stream per open file. :meth:`Journal.flush` ends the current
+Records are buffered per open file; :meth:`Journal.flush` compresses them, ends the current
 zstd frame and hands the bytes to the operating system, so a process killed with ``kill -9``
 loses at most what came after the last flush, and every file (``.part`` included) reads back up
 to its last complete record. A file is renamed to its final name when its hour is over or the
@@ -12,19 +12,21 @@ from __future__ import annotations
 import logging
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
+import orjson
 import zstandard
 
-from rlx_lib.golden import PART_SUFFIX, format_record, golden_path
+from rlx_lib.golden import PART_SUFFIX, golden_path
 
 __all__ = ["Journal"]
 
 log = logging.getLogger(__name__)
 
 _HOUR_NS = 3_600_000_000_000
+_WRITE_BYTES = 1 << 22  # compress at least every 4 MiB of text between flushes
 
 
 @dataclass
@@ -34,7 +36,9 @@ class _OpenFile:
     hour: int  # capture hour (ns // 1 h)
     handle: BinaryIO
     writer: zstandard.ZstdCompressionWriter
-    pending: bool = False  # written since the last flush
+    lines: list[bytes] = field(default_factory=list)  # buffered since the last flush
+    buffered: int = 0  # bytes in ``lines``
+    dirty: bool = False  # compressed since the last frame ended
 
 
 class Journal:
@@ -58,32 +62,49 @@ class Journal:
         self.closed_files: list[Path] = []
         self.level = level
         self._files: dict[str, _OpenFile] = {}
+        self._middles: dict[str, bytes] = {}
 
     def write(self, symbol: str, capture_ns: int, stream: str, data: bytes) -> None:
-        """Append one record to the file of ``symbol`` (Lake style) for its capture hour."""
-        line = format_record(capture_ns, stream, data)
+        """Append one record to the file of ``symbol`` (Lake style) for its capture hour.
+
+        The line is :func:`rlx_lib.golden.format_record`'s, built from a cached stream part.
+        """
+        middle = self._middles.get(stream)
+        if middle is None:
+            middle = self._middles[stream] = b', "stream": %s, "data": ' % orjson.dumps(stream)
+        line = b'{"capture_ns": %d%s%s}\n' % (capture_ns, middle, data)
         handle = self._files.get(symbol)
-        hour = capture_ns // _HOUR_NS
-        if handle is None or handle.hour != hour:
+        if handle is None or handle.hour != capture_ns // _HOUR_NS:
             if handle is not None:
                 self._close(symbol)
             handle = self._open(symbol, capture_ns)
-        handle.writer.write(line)
-        handle.pending = True
+        handle.lines.append(line)
+        handle.buffered += len(line)
+        if handle.buffered >= _WRITE_BYTES:
+            self._compress(handle)
         self.bytes_written += len(line)
         self.records_written += 1
 
     def flush(self, *, now_ns: int | None = None) -> None:
-        """End the zstd frame of every file written since the last flush; close files whose
-        hour is over (``now_ns`` defaults to the clock)."""
+        """Compress what was buffered and end the zstd frame of every file written since the
+        last flush; close files whose hour is over (``now_ns`` defaults to the clock)."""
         hour = (now_ns if now_ns is not None else time.time_ns()) // _HOUR_NS
         for symbol, handle in list(self._files.items()):
-            if handle.pending:
+            self._compress(handle)
+            if handle.dirty:
                 handle.writer.flush(zstandard.FLUSH_FRAME)
                 handle.handle.flush()
-                handle.pending = False
+                handle.dirty = False
             if handle.hour < hour:
                 self._close(symbol)
+
+    @staticmethod
+    def _compress(handle: _OpenFile) -> None:
+        if handle.lines:
+            handle.writer.write(b"".join(handle.lines))
+            handle.lines.clear()
+            handle.buffered = 0
+            handle.dirty = True
 
     def close(self) -> list[Path]:
         """Flush, fsync and rename every open file; return every file this journal closed."""
@@ -113,6 +134,7 @@ class Journal:
 
     def _close(self, symbol: str) -> None:
         handle = self._files.pop(symbol)
+        self._compress(handle)
         handle.writer.flush(zstandard.FLUSH_FRAME)
         handle.writer.close()
         handle.handle.flush()

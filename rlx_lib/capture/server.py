@@ -22,6 +22,7 @@ import itertools
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -54,11 +55,15 @@ class _Book:
     last_update_id: int = 0
     bids: dict[str, str] = field(default_factory=dict)
     asks: dict[str, str] = field(default_factory=dict)
+    recent: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=512))
 
     def reset(self, body: dict[str, Any]) -> None:
+        """Take a recorded snapshot, then re-apply the diffs already sent after it."""
         self.last_update_id = body["lastUpdateId"]
         self.bids = {price: size for price, size in body["bids"]}
         self.asks = {price: size for price, size in body["asks"]}
+        for diff in [d for d in self.recent if d["u"] > body["lastUpdateId"]]:
+            self.apply(diff)
 
     def apply(self, diff: dict[str, Any]) -> None:
         for side, levels in ((self.bids, diff["b"]), (self.asks, diff["a"])):
@@ -68,6 +73,7 @@ class _Book:
                 else:
                     side[price] = size
         self.last_update_id = diff["u"]
+        self.recent.append(diff)
 
     def body(self, limit: int) -> bytes:
         bids = sorted(self.bids.items(), key=lambda level: -Decimal(level[0]))[:limit]
@@ -157,6 +163,11 @@ class BinanceServer:
     def rest_url(self) -> str:
         """``http://127.0.0.1:<port>``."""
         return f"http://{self.host}:{self.port}"
+
+    @property
+    def live_connections(self) -> int:
+        """Connections currently open."""
+        return len(self._clients)
 
     async def start(self) -> None:
         """Listen (an ephemeral port unless ``port`` was given) and start the feed."""
@@ -278,17 +289,43 @@ class BinanceServer:
             if kind.startswith("depth"):
                 self._books.setdefault(symbol, _Book()).apply(orjson.loads(record.data))
             frame = b'{"stream":"%s","data":%s}' % (record.stream.encode(), record.data)
-            text = frame.decode()
             for client in list(self._clients):
-                if client.live and record.stream in client.streams:
-                    try:
-                        await client.connection.send(text)
-                    except ConnectionClosed:
-                        client.live = False
-                    else:
-                        self.sent.append((client.number, record.stream, record.data))
+                if (
+                    client.live
+                    and record.stream in client.streams
+                    and await self._send(client, frame, raw=not interval)
+                ):
+                    self.sent.append((client.number, record.stream, record.data))
             self.feed_position += 1
         self.finished.set()
+
+    async def _send(self, client: _Client, frame: bytes, *, raw: bool) -> bool:
+        """Send one text frame; flat out (``raw``), write it to the socket without a round
+        through the websocket layer, as an unmasked server frame."""
+        connection = client.connection
+        if not raw:
+            try:
+                await connection.send(frame.decode())
+            except ConnectionClosed:
+                client.live = False
+                return False
+            return True
+        transport = connection.transport
+        if transport.is_closing():
+            client.live = False
+            return False
+        size = len(frame)
+        if size < 126:
+            header = bytes((0x81, size))
+        elif size < 1 << 16:
+            header = bytes((0x81, 126)) + size.to_bytes(2, "big")
+        else:
+            header = bytes((0x81, 127)) + size.to_bytes(8, "big")
+        transport.write(header + frame)
+        if self.feed_position % 256 == 0:
+            while transport.get_write_buffer_size() > 1 << 23 and not transport.is_closing():
+                await asyncio.sleep(0.001)
+        return True
 
     async def _inject(self, kind: str, client: _Client) -> None:
         """Apply one fault to one connection."""

@@ -224,7 +224,14 @@ class CaptureSession:
         log.info("capture %s %s %s", event, ",".join(symbols), fields or "")
 
     def record(
-        self, capture_ns: int, stream: str, symbol: str, kind: str, raw: bytes, data: dict
+        self,
+        capture_ns: int,
+        stream: str,
+        symbol: str,
+        kind: str,
+        raw: bytes,
+        data: dict,
+        sequence: int | None = None,
     ) -> None:
         """Journal one market message, then do the sync bookkeeping of its stream."""
         state = self._symbols.get(symbol)
@@ -235,8 +242,8 @@ class CaptureSession:
         self.health.message(stream, len(raw))
         if kind.startswith("depth"):
             self._depth(symbol, state, data)
-        elif kind in ("trade", "aggTrade"):
-            self._trade(symbol, state, kind, data)
+        elif sequence is not None and kind in ("trade", "aggTrade"):
+            self._trade(symbol, state, kind, sequence)
 
     def _depth(self, symbol: str, state: _SymbolState, data: dict) -> None:
         first, final = data.get("U"), data.get("u")
@@ -257,10 +264,7 @@ class CaptureSession:
         if not state.sync.synced:
             self._request_snapshot(symbol, state)
 
-    def _trade(self, symbol: str, state: _SymbolState, kind: str, data: dict) -> None:
-        identity = message_sequence(kind, data)
-        if identity is None:
-            return
+    def _trade(self, symbol: str, state: _SymbolState, kind: str, identity: int) -> None:
         last = state.last_trade.get(kind)
         if last is not None and identity > last + 1:
             self.health.trade_gaps[symbol] += 1
@@ -556,8 +560,8 @@ class _Link:
         return sequence < last or (sequence == last and raw == self.last_raw.get(stream))
 
     def _deliver(self, *item: Any) -> None:
-        capture_ns, stream, symbol, kind, raw, data, sequence = item
-        self.session.record(capture_ns, stream, symbol, kind, raw, data)
+        self.session.record(*item)
+        stream, raw, sequence = item[1], item[4], item[6]
         if sequence is not None:
             self.last_sequence[stream] = sequence
             self.last_raw[stream] = raw

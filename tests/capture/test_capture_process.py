@@ -48,12 +48,16 @@ def _read_all(root: Path) -> tuple[list, list[ReadReport]]:
     return records, reports
 
 
+def _market(records: list) -> list[tuple[str, bytes]]:
+    return [(r.stream, r.data) for r in records if "@" in r.stream and "Snapshot" not in r.stream]
+
+
 def _wait_for_records(root: Path, process: subprocess.Popen[bytes], count: int) -> int:
     seen = 0
     while seen < count:
         assert process.poll() is None, process.communicate()
         time.sleep(0.2)
-        seen = len([r for r in _read_all(root)[0] if "@" in r.stream])
+        seen = len(_market(_read_all(root)[0]))
     return seen
 
 
@@ -70,7 +74,7 @@ def test_sigkill_loses_at_most_the_last_flush(data_root: Path) -> None:
     records, reports = _read_all(data_root)
     assert all(report.path.endswith(".part") for report in reports)  # killed while open
     assert all(not report.bad_lines for report in reports)  # damage only past the last frame
-    market = [(r.stream, r.data) for r in records if "@" in r.stream and "Snapshot" not in r.stream]
+    market = _market(records)
     assert len(market) >= seen  # everything flushed before the kill is still there
     for symbol in ("btcusdt", "ethusdt"):
         mine = [item for item in market if item[0].startswith(symbol)]
@@ -95,7 +99,6 @@ def test_sigterm_flushes_and_closes_every_file(data_root: Path) -> None:
     records, reports = _read_all(data_root)
     assert [Path(r.path).suffix for r in reports] == [".zst", ".zst"]  # renamed when closed
     assert all(report.clean for report in reports)
-    market = {(r.stream, r.data) for r in records if "@" in r.stream and "Snapshot" not in r.stream}
-    assert market == sent
+    assert set(_market(records)) == sent
     reasons = [r.data for r in records if r.stream == "_session" and b"disconnected" in r.data]
     assert all(b"SIGTERM" in reason for reason in reasons)

@@ -1,0 +1,124 @@
+"""Capture throughput: a local server (another process) blasts synthetic Binance messages
+through the full capture path (websocket -> envelope split -> demultiplex -> sync bookkeeping ->
+journal -> zstd files), beside the original project's approach measured in the same run
+(the same websocket feed, then ``json.loads`` + ``json.dumps`` + gzip per line)."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import json
+import multiprocessing
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from websockets.asyncio.client import connect
+
+from rlx_lib.capture.feed import synthetic_feed
+from rlx_lib.capture.server import BinanceServer
+from rlx_lib.capture.session import CaptureConfig, CaptureSession
+
+SYMBOLS = ["btcusdt", "ethusdt"]
+TARGET = 50_000.0
+
+
+def _serve(messages: int, port_queue: Any, stop_event: Any) -> None:
+    async def main() -> None:
+        feed = list(synthetic_feed(SYMBOLS, messages=messages, seed=11))
+        while not stop_event.is_set():
+            server = BinanceServer(feed, rate=None)
+            await server.start()
+            port_queue.put(server.port)
+            await server.finished.wait()
+            while server.live_connections:  # until the client has read everything and left
+                await asyncio.sleep(0.05)
+            await server.stop()
+
+    asyncio.run(main())
+
+
+async def _capture(port: int, messages: int, root: Path) -> float:
+    config = CaptureConfig(
+        symbols=tuple(SYMBOLS),
+        ws_url=f"ws://127.0.0.1:{port}",
+        rest_url=f"http://127.0.0.1:{port}",
+        stall_timeout=30.0,
+    )
+    session = CaptureSession(config, root)
+    running = asyncio.create_task(session.run())
+    while not session.health.messages:
+        await asyncio.sleep(0.001)
+    start = time.perf_counter()
+    while sum(session.health.messages.values()) < messages:
+        await asyncio.sleep(0.005)
+    elapsed = time.perf_counter() - start
+    session.stop()
+    await running
+    return sum(session.health.messages.values()) / elapsed
+
+
+async def _baseline(port: int, messages: int, root: Path) -> float:
+    streams = [f"{symbol}@{kind}" for symbol in SYMBOLS for kind in ("depth@100ms", "trade", "aggTrade", "bookTicker")]
+    url = f"ws://127.0.0.1:{port}/stream?streams={'/'.join(streams)}"
+    count = 0
+    async with connect(url, compression=None, max_size=None, proxy=None) as socket:
+        with gzip.open(root / "baseline.jsonl.gz", "wb") as out:
+            first = await socket.recv()
+            start = time.perf_counter()
+            for message in [first]:
+                envelope = json.loads(message)
+                out.write((json.dumps({"capture_ns": time.time_ns(), **envelope}) + "\n").encode())
+            count = 1
+            while count < messages:
+                message = await socket.recv()
+                envelope = json.loads(message)
+                line = json.dumps({"capture_ns": time.time_ns(), **envelope})
+                out.write((line + "\n").encode())
+                count += 1
+            elapsed = time.perf_counter() - start
+    return count / elapsed
+
+
+def run(*, quick: bool) -> list[dict[str, Any]]:
+    """Median messages/s of the capture and of the baseline over a few runs."""
+    messages = 40_000 if quick else 100_000
+    repeats = 1 if quick else 3
+    context = multiprocessing.get_context("spawn")
+    ports, stop = context.Queue(), context.Event()
+    server = context.Process(target=_serve, args=(messages, ports, stop), daemon=True)
+    server.start()
+    captured, baseline = [], []
+    try:
+        for _ in range(repeats):
+            for runner, results in ((_capture, captured), (_baseline, baseline)):
+                port = ports.get(timeout=120)
+                with tempfile.TemporaryDirectory() as folder:
+                    results.append(asyncio.run(runner(port, messages, Path(folder))))
+    finally:
+        stop.set()
+        server.terminate()
+        server.join(10)
+    rate, base = statistics.median(captured), statistics.median(baseline)
+    return [
+        {
+            "figure": "capture throughput (websocket -> zstd golden files)",
+            "value": round(rate),
+            "unit": "msg/s",
+            "baseline": "json.loads + json.dumps + gzip per line",
+            "ratio": round(rate / base, 2),
+            "target": f">= {TARGET:,.0f} msg/s",
+        },
+        {
+            "figure": "baseline throughput (json + gzip per line)",
+            "value": round(base),
+            "unit": "msg/s",
+        },
+    ]
+
+
+if __name__ == "__main__":
+    for figure in run(quick=False):
+        print(figure)
