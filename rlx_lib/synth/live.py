@@ -13,8 +13,9 @@ as Binance publishes them (``shared/research/binance.md``, ``calibration.md`` §
 - REST depth snapshots (1000 levels a side) requested when the first diff arrives, so they
   land after 2-3 diffs, some of them stale.
 
-Delivery (:func:`build_live`) adds a network latency with jitter that never reorders a stream,
-a constant capture clock offset, ``_session`` records, and the live faults of
+:class:`Exchange` publishes these window after window of ground truth; :class:`LiveConnection`
+delivers them as a capture receives them: a network latency with jitter that never reorders a
+stream, a constant capture clock offset, ``_session`` records, and the live faults of
 :mod:`rlx_lib.synth.faults`. Records come out in capture order.
 """
 
@@ -53,7 +54,7 @@ LIVE_STREAMS = ("depth@100ms", "trade", "aggTrade", "bookTicker")
 
 @dataclass(frozen=True)
 class Feed:
-    """What the exchange publishes for one symbol, before any delivery.
+    """What the exchange publishes for one symbol in one window, before any delivery.
 
     Arrays are aligned per message kind; ``*_json`` hold the raw message text.
     """

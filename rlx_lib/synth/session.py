@@ -68,7 +68,7 @@ LAKE_FILE = "part-0.parquet"
 INJECTED_NAME = "_injected.json"
 DEFAULT_START = dt.datetime(2024, 8, 8, tzinfo=dt.UTC)
 _HOUR_NS = 3_600_000_000_000
-CHUNK_SECONDS = 3600.0
+CHUNK_SECONDS = 600.0
 _NUMERIC = {"book_delta_v2": ("price", "size"), "trades": ("quantity", "price")}
 
 
@@ -159,7 +159,7 @@ def synthesize(
 ) -> SynthSummary:
     """Simulate every symbol of ``config`` and write the requested views under ``root``.
 
-    The market is simulated and written window by window (``chunk_seconds``, an hour by
+    The market is simulated and written window by window (``chunk_seconds``, ten minutes by
     default), so memory stays bounded however long the session. The vendor view goes under
     ``vendor_root`` instead when given (the demo serves it from a local S3 server).
     ``force`` replaces files whose content would change.
