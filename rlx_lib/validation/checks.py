@@ -17,7 +17,6 @@ Findings are capped per symbol and check (``max_rows``); the counters stay exact
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 import logging
 import re
@@ -27,9 +26,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rlx_lib.golden import ReadReport
-from rlx_lib.validation.book import ExactBook, Top
-from rlx_lib.validation.loader import GoldenMessage, iter_messages, levels, raw_units
+import msgspec
+import numpy as np
+
+from rlx_lib.golden import ReadReport, iter_lines
+from rlx_lib.reconstruction import L2Book
+from rlx_lib.validation.loader import GoldenMessage, levels, raw_units
+from rlx_lib.validation.scan import FIELDS, parse_levels, scan_block
 from rlx_lib.validation.sequence import Hole, IdSequence, Verdict
 from rlx_lib.venues.binance import DepthSync, SyncVerdict
 
@@ -47,6 +50,70 @@ _KINDS = {
     "bookTicker": "book_ticker",
     "depthSnapshot": "snapshot",
 }
+
+
+_DECODER = msgspec.json.Decoder(GoldenMessage)
+_BATCH = 4096
+_MISSING = np.iinfo(np.int64).min
+(
+    _CAPTURE,
+    _E,
+    _T,
+    _FIRST_ID,
+    _LAST_ID,
+    _ID,
+    _HASH,
+    _KIND,
+    _START,
+    _END,
+    _OK,
+    _BID_PRICE,
+    _BID_SIZE,
+    _ASK_PRICE,
+    _ASK_SIZE,
+) = range(len(FIELDS))
+_OTHER, _DEPTH, _TRADE, _AGG_TRADE, _BOOK_TICKER, _SNAPSHOT, _SESSION = range(7)
+_EXACT_LATENCY_MS = 60_000
+
+
+def _value(number: Any) -> int | None:
+    return None if number == _MISSING else int(number)
+
+
+def _raw_int(raw: msgspec.Raw) -> int | None:
+    text = bytes(raw)
+    return int(text) if text.isdigit() else None
+
+
+def _raw_levels(line: bytes) -> tuple[msgspec.Raw, msgspec.Raw]:
+    data = _DECODER.decode(line).data
+    return data.b, data.a
+
+
+def _level_arrays(changes: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(is_bid, price, size)`` arrays from parsed arrays, raw JSON arrays or level lists."""
+    if len(changes) == 3:
+        return changes
+    bids, asks = changes
+    if isinstance(bids, msgspec.Raw):
+        bids, asks = levels(bids), levels(asks)
+    rows = bids + asks
+    is_bid = np.zeros(len(rows), dtype=bool)
+    is_bid[: len(bids)] = True
+    price = np.array([p for p, _ in rows], dtype=np.int64)
+    size = np.array([q for _, q in rows], dtype=np.int64)
+    return is_bid, price, size
+
+
+def _units_or_missing(raw: msgspec.Raw) -> int:
+    return raw_units(raw) if raw else _MISSING
+
+
+def _bucket(latency: np.ndarray) -> np.ndarray:
+    """Latency histogram bins: 1 ms within a minute, whole seconds beyond (bounded memory)."""
+    return np.where(
+        np.abs(latency) <= _EXACT_LATENCY_MS, latency, np.round(latency / 1000) * 1000
+    ).astype(np.int64)
 
 
 def issue_row(
@@ -99,10 +166,17 @@ class SymbolState:
     trade_ids: IdSequence = field(init=False)
     agg_ids: IdSequence = field(init=False)
     sync: DepthSync = field(default_factory=lambda: DepthSync(max_buffer=20_000))
-    book: ExactBook | None = None
+    book: L2Book | None = None  # the shared exact book, created at the first snapshot
+    book_valid: bool = False  # False until a snapshot, and again after a gap
+    ops: list = field(default_factory=list)  # book changes not yet replayed (see _flush)
     last_ticker_id: int | None = None
-    tickers: list[tuple[int, Any]] = field(default_factory=list)  # (u, payload), sorted by u
-    pending: list[tuple[int, Top, str, int, int | None]] = field(default_factory=list)
+    # bookTickers kept for the join (u ascending) and their (b, B, a, A) in units
+    ticker_ids: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    ticker_tops: np.ndarray = field(default_factory=lambda: np.empty((0, 4), dtype=np.int64))
+    # book states waiting for a bookTicker with a larger u: ids, tops (0 = empty side), where
+    pending_ids: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    pending_tops: np.ndarray = field(default_factory=lambda: np.empty((0, 4), dtype=np.int64))
+    pending_where: list[tuple[str, int, int | None]] = field(default_factory=list)
     latency: Counter = field(default_factory=Counter)  # ms -> messages
     previous_latency: int | None = None
     first_ms: int | None = None
@@ -140,6 +214,8 @@ class GoldenValidator:
         self.position: tuple[str, int] | None = None  # file and line reached (for resume)
         self._rows: Counter = Counter()
         self._streams: dict[str, tuple[str, str]] = {}
+        self._hashes: dict[int, tuple[str, str]] = {}  # stream-name hash -> (symbol, kind)
+        self._previous_capture = 0
         self._finished = False
 
     # -- issues ---------------------------------------------------------------------------
@@ -177,69 +253,310 @@ class GoldenValidator:
     ) -> ReadReport:
         """Validate one golden file, continuing the state left by earlier files.
 
-        ``skip_lines`` resumes inside a file; ``checkpoint(validator)`` is called every
-        ``every`` lines.
+        Lines are read in batches: a compiled scan (:mod:`rlx_lib.validation.scan`) takes the
+        ids and clocks of canonical lines and the checks run on arrays; only depth diffs,
+        snapshots and anomalies are decoded one by one. A batch holding any non-canonical line
+        is read line by line with the typed decoder. ``skip_lines`` resumes inside a file;
+        ``checkpoint(validator)`` is called about every ``every`` lines.
         """
         source = str(path)
         report = ReadReport(source)
         match = _PATH_SYMBOL.search(source)
         file_symbols = {match.group(1).replace("-", "")} if match else set()
-        previous_capture = 0
-        stream_of = self._stream
-        states = self.states
-        for number, message in iter_messages(Path(path), report):
+        self._previous_capture = 0
+        number = 0
+        batch: list[bytes] = []
+        next_checkpoint = skip_lines + every
+        for line in iter_lines(Path(path), report):
+            number += 1
             if number <= skip_lines:
                 continue
-            if message is None:
-                self._issue(
-                    "bad_line",
-                    "error",
-                    next(iter(file_symbols), ""),
-                    "line is not a golden record",
-                    source=source,
-                    position=number,
-                )
-                continue
-            symbol, kind = stream_of(message.stream)
-            capture = message.capture_ns
-            if capture < previous_capture:
-                self._issue(
-                    "capture_clock_backwards",
-                    "warning",
-                    symbol,
-                    f"capture_ns {capture} is {(previous_capture - capture) / 1e6:.3f} ms "
-                    "before the previous line's",
-                    source=source,
-                    position=number,
-                    origin_ms=message.data.E,
-                )
-                (states.get(symbol) or self._state(symbol)).counts["capture_clock_backwards"] += 1
-            previous_capture = capture
-            if kind == "session":
-                self._session(message, file_symbols, source, number)
-                continue
-            state = states.get(symbol) or self._state(symbol)
-            file_symbols.add(symbol)
-            if kind == "depth":
-                self._depth(state, message, source, number)
-            elif kind == "book_ticker":
-                self._book_ticker(state, message, source, number)
-            elif kind == "trade":
-                self._trade(state, message, source, number, "trade", message.data.t)
-            elif kind == "agg_trade":
-                self._trade(state, message, source, number, "agg_trade", int(bytes(message.data.a)))
-            elif kind == "snapshot":
-                self._snapshot(state, message, source, number)
-            else:
-                state.counts["other_messages"] += 1
-            if checkpoint is not None and number % every == 0:
-                self.position = (source, number)
-                checkpoint(self)
+            batch.append(line)
+            if len(batch) >= _BATCH:
+                self._batch(batch, number - len(batch) + 1, source, file_symbols)
+                batch = []
+                if checkpoint is not None and number >= next_checkpoint:
+                    self.position = (source, number)
+                    checkpoint(self)
+                    next_checkpoint = number + every
+        if batch:
+            self._batch(batch, number - len(batch) + 1, source, file_symbols)
         self._file_damage(report, file_symbols)
         self.reports.append(report)
         self.files_done.append(source)
         self.position = None
         return report
+
+    def _batch(self, lines: list[bytes], first: int, source: str, symbols: set[str]) -> None:
+        block = b"\n".join(lines) + b"\n"
+        table = scan_block(block, len(lines))
+        if (
+            len(table) != len(lines)
+            or not table[:, _OK].all()
+            or bool((table[:, _KIND] == _SESSION).any())  # resets must keep their line order
+        ):
+            for offset, line in enumerate(lines):
+                self._line(line, first + offset, source, symbols)
+            return
+        kinds = table[:, _KIND]
+        hashes = table[:, _HASH]
+        names = self._hash_names(hashes, lines)
+        capture = table[:, _CAPTURE]
+        previous = np.empty_like(capture)
+        previous[0] = self._previous_capture
+        previous[1:] = capture[:-1]
+        for offset in np.flatnonzero(capture < previous).tolist():
+            self._capture_backwards(
+                names[int(hashes[offset])][0],
+                int(capture[offset]),
+                int(previous[offset]),
+                _value(table[offset, _E]),
+                source,
+                first + offset,
+            )
+        self._previous_capture = int(capture[-1])
+        unique = np.unique(hashes)
+        by_symbol: dict[str, np.ndarray] = {}
+        if len(unique) == 1 or len({names[int(h)][0] for h in unique.tolist()}) == 1:
+            by_symbol[names[int(unique[0])][0]] = np.ones(len(lines), dtype=bool)
+        else:
+            for value in unique.tolist():
+                symbol = names[value][0]
+                mask = hashes == value
+                by_symbol[symbol] = by_symbol[symbol] | mask if symbol in by_symbol else mask
+        for symbol, mask in by_symbol.items():
+            if symbol == "" or symbol.startswith("_"):
+                self._sessions(
+                    np.flatnonzero(mask & (kinds == _SESSION)), lines, first, source, symbols
+                )
+                continue
+            state = self.states.get(symbol) or self._state(symbol)
+            symbols.add(symbol)
+            self._symbol_batch(state, table, mask, lines, block, first, source)
+
+    def _hash_names(self, hashes: np.ndarray, lines: list[bytes]) -> dict[int, tuple[str, str]]:
+        names = self._hashes
+        for value in np.unique(hashes).tolist():
+            if value not in names:
+                line = lines[int(np.argmax(hashes == value))]
+                start = line.index(b'"stream": "') + 11
+                stream = line[start : line.index(b'"', start)].decode()
+                names[value] = self._stream(stream)
+        return names
+
+    def _sessions(
+        self, offsets: np.ndarray, lines: list[bytes], first: int, source: str, symbols: set[str]
+    ) -> None:
+        for offset in offsets.tolist():
+            self._session(_DECODER.decode(lines[offset]), symbols, source, first + offset)
+
+    def _symbol_batch(
+        self,
+        state: SymbolState,
+        table: np.ndarray,
+        mask: np.ndarray,
+        lines: list[bytes],
+        block: bytes,
+        first: int,
+        source: str,
+    ) -> None:
+        kinds = table[:, _KIND]
+        counts = state.counts
+        depth = np.flatnonzero(mask & (kinds == _DEPTH))
+        book_levels = self._depth_levels(table, depth, block)
+        for offset in np.flatnonzero(mask & ((kinds == _DEPTH) | (kinds == _SNAPSHOT))).tolist():
+            if kinds[offset] == _SNAPSHOT:
+                self._snapshot(state, _DECODER.decode(lines[offset]), source, first + offset)
+                continue
+            changes = book_levels.get(offset) or _raw_levels(lines[offset])
+            row = table[offset]
+            self._depth_ids(
+                state,
+                _value(row[_FIRST_ID]),
+                _value(row[_LAST_ID]),
+                _value(row[_E]),
+                changes,
+                source,
+                first + offset,
+            )
+        self._flush(state)
+        for code, what in ((_TRADE, "trade"), (_AGG_TRADE, "agg_trade")):
+            offsets = np.flatnonzero(mask & (kinds == code))
+            if len(offsets):
+                self._trades(state, what, table[offsets], offsets, first, source)
+        offsets = np.flatnonzero(mask & (kinds == _BOOK_TICKER))
+        if len(offsets):
+            self._book_tickers(state, table[offsets], offsets, lines, first, source)
+        timed = np.flatnonzero(
+            mask & (kinds >= _DEPTH) & (kinds <= _AGG_TRADE) & (table[:, _E] != _MISSING)
+        )
+        if len(timed):
+            self._clocks(state, table[timed], timed, first, source)
+        counts["other_messages"] += int(np.count_nonzero(mask & (kinds == _OTHER)))
+
+    @staticmethod
+    def _depth_levels(table: np.ndarray, depth: np.ndarray, block: bytes) -> dict[int, tuple]:
+        """Parsed ``(bids, asks)`` per depth line offset (lines the scan could not read are
+        left out and decoded one by one)."""
+        if not len(depth):
+            return {}
+        line, is_bid, price, size, ok = parse_levels(
+            block, table[depth, _START], table[depth, _END]
+        )
+        bounds = np.searchsorted(line, np.arange(len(depth) + 1))
+        parsed = {}
+        for index, offset in enumerate(depth.tolist()):
+            if not ok[index]:
+                continue
+            low, high = int(bounds[index]), int(bounds[index + 1])
+            parsed[offset] = (is_bid[low:high], price[low:high], size[low:high])
+        return parsed
+
+    def _trades(
+        self,
+        state: SymbolState,
+        what: str,
+        rows: np.ndarray,
+        offsets: np.ndarray,
+        first: int,
+        source: str,
+    ) -> None:
+        state.counts[f"{what}_messages"] += len(rows)
+        ids = rows[:, _ID]
+        sequence = state.trade_ids if what == "trade" else state.agg_ids
+        follows = sequence.last is None or ids[0] == sequence.last + 1
+        if (
+            follows
+            and not sequence.holes
+            and ids.min() != _MISSING
+            and (len(ids) == 1 or bool((np.diff(ids) == 1).all()))
+        ):
+            sequence.last = int(ids[-1])
+            sequence.count += len(ids)
+            return
+        times = np.where(rows[:, _T] != _MISSING, rows[:, _T], rows[:, _E])
+        for row, offset in enumerate(offsets.tolist()):
+            self._trade_id(
+                state, what, _value(ids[row]), _value(times[row]), source, first + offset
+            )
+
+    def _book_tickers(
+        self,
+        state: SymbolState,
+        rows: np.ndarray,
+        offsets: np.ndarray,
+        lines: list[bytes],
+        first: int,
+        source: str,
+    ) -> None:
+        ids = rows[:, _LAST_ID]
+        last = state.last_ticker_id
+        if (
+            ids.min() != _MISSING
+            and (last is None or ids[0] > last)
+            and (len(ids) == 1 or bool((np.diff(ids) > 0).all()))
+        ):
+            state.counts["book_ticker_messages"] += len(ids)
+            self._add_tickers(state, ids, rows[:, _BID_PRICE : _ASK_SIZE + 1])
+            return
+        for row, offset in enumerate(offsets.tolist()):
+            tops = rows[row, _BID_PRICE : _ASK_SIZE + 1]
+            self._book_ticker_id(state, _value(ids[row]), tops, source, first + offset)
+
+    def _clocks(
+        self, state: SymbolState, rows: np.ndarray, offsets: np.ndarray, first: int, source: str
+    ) -> None:
+        events = rows[:, _E]
+        origins = np.where(rows[:, _T] != _MISSING, rows[:, _T], events)
+        low, high = int(origins.min()), int(origins.max())
+        if state.first_ms is None or low < state.first_ms:
+            state.first_ms = low
+        if state.last_ms is None or high > state.last_ms:
+            state.last_ms = high
+        latency = rows[:, _CAPTURE] // 1_000_000 - events
+        values, counts = np.unique(_bucket(latency), return_counts=True)
+        histogram = state.latency
+        for value, count in zip(values.tolist(), counts.tolist(), strict=True):
+            histogram[value] += count
+        previous = np.empty_like(latency)
+        previous[0] = latency[0] if state.previous_latency is None else state.previous_latency
+        previous[1:] = latency[:-1]
+        for row in np.flatnonzero(np.abs(latency - previous) > self.jump_ms).tolist():
+            self._clock_jump(
+                state,
+                int(previous[row]),
+                int(latency[row]),
+                source,
+                first + int(offsets[row]),
+                int(events[row]),
+            )
+        state.previous_latency = int(latency[-1])
+
+    def _line(self, line: bytes, number: int, source: str, file_symbols: set[str]) -> None:
+        """The line-by-line path (non-canonical batches): typed decode, then the checks."""
+        try:
+            message = _DECODER.decode(line)
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            if not line.strip():
+                return
+            self._issue(
+                "bad_line",
+                "error",
+                next(iter(file_symbols), ""),
+                "line is not a golden record",
+                source=source,
+                position=number,
+            )
+            return
+        symbol, kind = self._stream(message.stream)
+        capture = message.capture_ns
+        if capture < self._previous_capture:
+            self._capture_backwards(
+                symbol, capture, self._previous_capture, message.data.E, source, number
+            )
+        self._previous_capture = capture
+        if kind == "session":
+            self._session(message, file_symbols, source, number)
+            return
+        state = self.states.get(symbol) or self._state(symbol)
+        file_symbols.add(symbol)
+        data = message.data
+        if kind == "depth":
+            self._depth(state, message, source, number)
+        elif kind == "book_ticker":
+            self._book_ticker_id(state, data.u, data, source, number)
+        elif kind in ("trade", "agg_trade"):
+            state.counts[f"{kind}_messages"] += 1
+            event_ms = data.T if data.T is not None else data.E
+            self._clock(state, capture, data.E, source, number, event_ms)
+            trade_id = data.t if kind == "trade" else _raw_int(data.a)
+            self._trade_id(state, kind, trade_id, event_ms, source, number)
+        elif kind == "snapshot":
+            self._snapshot(state, message, source, number)
+            self._flush(state)
+        else:
+            state.counts["other_messages"] += 1
+
+    def _capture_backwards(
+        self,
+        symbol: str,
+        capture: int,
+        previous: int,
+        event_ms: int | None,
+        source: str,
+        number: int,
+    ) -> None:
+        self._issue(
+            "capture_clock_backwards",
+            "warning",
+            symbol,
+            f"capture_ns {capture} is {(previous - capture) / 1e6:.3f} ms before the previous "
+            "line's",
+            source=source,
+            position=number,
+            origin_ms=event_ms,
+        )
+        (self.states.get(symbol) or self._state(symbol)).counts["capture_clock_backwards"] += 1
 
     def _file_damage(self, report: ReadReport, symbols: set[str]) -> None:
         symbol = ",".join(sorted(symbols))
@@ -277,20 +594,31 @@ class GoldenValidator:
         if state.last_ms is None or origin_ms > state.last_ms:
             state.last_ms = origin_ms
         latency = capture_ns // 1_000_000 - event_ms
-        state.latency[latency] += 1
+        state.latency[int(_bucket(np.array([latency]))[0])] += 1
         previous = state.previous_latency
         if previous is not None and abs(latency - previous) > self.jump_ms:
-            state.counts["capture_clock_jumps"] += 1
-            self._issue(
-                "capture_clock_jump",
-                "warning",
-                state.symbol,
-                f"capture latency jumped from {previous} ms to {latency} ms",
-                source=source,
-                position=number,
-                origin_ms=event_ms,
-            )
+            self._clock_jump(state, previous, latency, source, number, event_ms)
         state.previous_latency = latency
+
+    def _clock_jump(
+        self,
+        state: SymbolState,
+        previous: int,
+        latency: int,
+        source: str,
+        number: int,
+        event_ms: int,
+    ) -> None:
+        state.counts["capture_clock_jumps"] += 1
+        self._issue(
+            "capture_clock_jump",
+            "warning",
+            state.symbol,
+            f"capture latency jumped from {previous} ms to {latency} ms",
+            source=source,
+            position=number,
+            origin_ms=event_ms,
+        )
 
     def _sequence_issue(
         self,
@@ -346,12 +674,32 @@ class GoldenValidator:
                 update_id=hole.first,
             )
 
-    def _depth(self, state: SymbolState, message: GoldenMessage, source: str, number: int) -> None:
+    def _depth(
+        self,
+        state: SymbolState,
+        message: GoldenMessage,
+        source: str,
+        number: int,
+    ) -> None:
         data = message.data
-        first, last, event_ms = data.U, data.u, data.E
+        self._clock(state, message.capture_ns, data.E, source, number)
+        self._depth_ids(state, data.U, data.u, data.E, (data.b, data.a), source, number)
+        self._flush(state)
+
+    def _depth_ids(
+        self,
+        state: SymbolState,
+        first: int | None,
+        last: int | None,
+        event_ms: int | None,
+        changes: tuple,
+        source: str,
+        number: int,
+    ) -> None:
+        """One depth diff; ``changes`` is ``(bids, asks)`` as raw JSON arrays, or parsed
+        ``(is_bid, price, size)`` arrays."""
         state.counts["depth_messages"] += 1
         state.depth_since_reset = True
-        self._clock(state, message.capture_ns, event_ms, source, number)
         if first is None or last is None:
             self._issue(
                 "bad_message",
@@ -369,39 +717,29 @@ class GoldenValidator:
         if verdict is Verdict.LATE or verdict is Verdict.DUPLICATE:
             self._sequence_issue(state, "depth", verdict, first, last, source, number, event_ms)
             return
-        steps = state.sync.diff(first, last, (source, number, event_ms, data.b, data.a))
+        steps = state.sync.diff(first, last, (source, number, event_ms, changes))
         self._sync_steps(state, steps, replay=False)
 
     def _sync_steps(self, state: SymbolState, steps: list, *, replay: bool) -> None:
         for step in steps:
             verdict = step.verdict
             if verdict is SyncVerdict.APPLY:
-                source, number, event_ms, bids, asks = step.item
-                book = state.book
-                if book is None:
+                source, number, event_ms, changes = step.item
+                if not state.book_valid:
                     continue
-                book.apply(levels(bids), levels(asks))
                 state.counts["depth_applied"] += 1
-                top = book.top()
-                if top[0] is not None and top[2] is not None and top[0] >= top[2]:
-                    state.counts["crossed_books"] += 1
-                    self._issue(
-                        "crossed_book",
-                        "error",
-                        state.symbol,
-                        f"best bid {_fmt(top[0])} >= best ask {_fmt(top[2])} after u="
-                        f"{step.final_update_id}",
-                        source=source,
-                        position=number,
-                        origin_ms=event_ms,
-                        update_id=step.final_update_id,
+                state.ops.append(
+                    (
+                        False,
+                        *_level_arrays(changes),
+                        (step.final_update_id, source, number, event_ms),
                     )
-                self._book_state(state, step.final_update_id, top, source, number, event_ms)
+                )
             elif verdict is SyncVerdict.STALE:
                 state.counts["depth_stale"] += 1
             elif verdict is SyncVerdict.GAP:
                 source, number, event_ms = step.item[:3]
-                state.book = None
+                state.book_valid = False
                 state.counts["book_resets"] += 1
                 check = "snapshot_stale" if replay else "book_desynced"
                 why = (
@@ -440,7 +778,10 @@ class GoldenValidator:
             return
         bids, asks = levels(data.bids), levels(data.asks)
         state.snapshot_levels.append((last_id, len(bids), len(asks)))
-        state.book = ExactBook(bids, asks)
+        if state.book is None:
+            state.book = L2Book()
+        state.book_valid = True
+        state.ops.append((True, *_level_arrays((bids, asks)), None))
         self._sync_steps(state, state.sync.snapshot(last_id), replay=True)
 
     def _session(self, message: GoldenMessage, symbols: set[str], source: str, number: int) -> None:
@@ -452,7 +793,7 @@ class GoldenValidator:
                 event == "connected" and state.depth_since_reset
             ):
                 state.sync.reset()
-                state.book = None
+                state.book_valid = False
                 state.depth_since_reset = False
                 state.counts["session_resets"] += 1
                 self._issue(
@@ -464,19 +805,15 @@ class GoldenValidator:
                     position=number,
                 )
 
-    def _trade(
+    def _trade_id(
         self,
         state: SymbolState,
-        message: GoldenMessage,
-        source: str,
-        number: int,
         what: str,
         trade_id: int | None,
+        event_ms: int | None,
+        source: str,
+        number: int,
     ) -> None:
-        data = message.data
-        state.counts[f"{what}_messages"] += 1
-        event_ms = data.T if data.T is not None else data.E
-        self._clock(state, message.capture_ns, data.E, source, number, event_ms)
         if trade_id is None:
             self._issue(
                 "bad_message",
@@ -497,11 +834,11 @@ class GoldenValidator:
 
     # -- bookTicker join by update id -------------------------------------------------------
 
-    def _book_ticker(
-        self, state: SymbolState, message: GoldenMessage, source: str, number: int
+    def _book_ticker_id(
+        self, state: SymbolState, update_id: int | None, tops: Any, source: str, number: int
     ) -> None:
-        data = message.data
-        update_id = data.u
+        """One bookTicker (``tops``: its payload or its (b, B, a, A) units) through the order
+        check."""
         state.counts["book_ticker_messages"] += 1
         if update_id is None:
             return
@@ -512,67 +849,121 @@ class GoldenValidator:
                 state, "bookTicker", verdict, update_id, update_id, source, number, None
             )
             return
-        state.last_ticker_id = update_id
-        tickers = state.tickers
-        pending = state.pending
-        if pending and pending[0][0] < update_id:
-            # The previous ticker is the last one with u <= each resolved state's id.
-            previous = tickers[-1] if tickers else None
-            keep = 0
-            while keep < len(pending) and pending[keep][0] < update_id:
-                self._compare(state, pending[keep], previous)
-                keep += 1
-            del pending[:keep]
-        tickers.append((update_id, data))
-        if len(tickers) > 8192:
-            floor = pending[0][0] if pending else state.sync.update_id
-            if floor is None:
-                cut = len(tickers) - 4096
-            else:
-                cut = bisect.bisect_right(tickers, floor, key=lambda item: item[0]) - 1
-            if cut > 0:
-                del tickers[:cut]
+        if not isinstance(tops, np.ndarray):
+            tops = np.array(
+                [
+                    _units_or_missing(tops.b),
+                    _units_or_missing(tops.B),
+                    _units_or_missing(tops.a),
+                    _units_or_missing(tops.A),
+                ]
+            )
+        self._add_tickers(state, np.array([update_id]), tops.reshape(1, 4))
 
-    def _book_state(
-        self,
-        state: SymbolState,
-        update_id: int,
-        top: Top,
-        source: str,
-        number: int,
-        event_ms: int | None,
-    ) -> None:
-        entry = (update_id, top, source, number, event_ms)
+    def _add_tickers(self, state: SymbolState, ids: np.ndarray, tops: np.ndarray) -> None:
+        state.ticker_ids = np.concatenate([state.ticker_ids, ids])
+        state.ticker_tops = np.concatenate([state.ticker_tops, tops])
+        state.last_ticker_id = int(ids[-1])
+        self._resolve(state)
+
+    def _resolve(self, state: SymbolState) -> None:
+        """Compare the pending book states that now have their bookTicker (the last one with
+        ``u <=`` the state's id, known once a later one arrived); trim the history."""
         last = state.last_ticker_id
-        if last is not None and last > update_id:
-            tickers = state.tickers
-            index = bisect.bisect_right(tickers, update_id, key=lambda item: item[0]) - 1
-            self._compare(state, entry, tickers[index] if index >= 0 else None)
-        else:
-            state.pending.append(entry)
+        pending = state.pending_ids
+        if len(pending) and last is not None and pending[0] < last:
+            ready = pending < last
+            index = np.searchsorted(state.ticker_ids, pending[ready], side="right") - 1
+            self._compare(state, np.flatnonzero(ready), index)
+            keep = np.flatnonzero(~ready)
+            state.pending_ids = pending[keep]
+            state.pending_tops = state.pending_tops[keep]
+            state.pending_where = [state.pending_where[k] for k in keep.tolist()]
+        if len(state.ticker_ids) > 8192:
+            floor = state.pending_ids[0] if len(state.pending_ids) else state.sync.update_id
+            if floor is None:
+                cut = len(state.ticker_ids) - 4096
+            else:
+                cut = int(np.searchsorted(state.ticker_ids, floor, side="right")) - 1
+            if cut > 0:
+                state.ticker_ids = state.ticker_ids[cut:]
+                state.ticker_tops = state.ticker_tops[cut:]
 
-    def _compare(self, state: SymbolState, entry: tuple, ticker: tuple[int, Any] | None) -> None:
-        if ticker is None:
+    def _compare(self, state: SymbolState, rows: np.ndarray, index: np.ndarray) -> None:
+        """Compare pending states ``rows`` with tickers ``index`` (-1: none yet, not counted)."""
+        known = index >= 0
+        rows, index = rows[known], index[known]
+        if not len(rows):
             return
-        update_id, top, source, number, event_ms = entry
-        ticker_id, data = ticker
-        seen = (raw_units(data.b), raw_units(data.B), raw_units(data.a), raw_units(data.A))
-        state.counts["book_ticker_checks"] += 1
-        if seen == top:
-            state.counts["book_ticker_matches"] += 1
+        book = state.pending_tops[rows]
+        seen = state.ticker_tops[index]
+        equal = (book == seen).all(axis=1)
+        state.counts["book_ticker_checks"] += len(rows)
+        state.counts["book_ticker_matches"] += int(equal.sum())
+        for k in np.flatnonzero(~equal).tolist():
+            row = int(rows[k])
+            top, ticker = book[k].tolist(), seen[k].tolist()
+            source, number, event_ms = state.pending_where[row]
+            self._issue(
+                "book_ticker_mismatch",
+                "warning",
+                state.symbol,
+                f"book after u={int(state.pending_ids[row])}: bid {_fmt(top[0])} x "
+                f"{_fmt(top[1])}, ask {_fmt(top[2])} x {_fmt(top[3])}; bookTicker "
+                f"u={int(state.ticker_ids[index[k]])}: bid {_fmt(ticker[0])} x {_fmt(ticker[1])}, "
+                f"ask {_fmt(ticker[2])} x {_fmt(ticker[3])}",
+                source=source,
+                position=number,
+                origin_ms=event_ms,
+                update_id=int(state.pending_ids[row]),
+            )
+
+    def _flush(self, state: SymbolState) -> None:
+        """Replay the queued snapshots and diffs on the book in one compiled call, then check
+        each diff's top of book (crossed, bookTicker)."""
+        ops = state.ops
+        if not ops or state.book is None:
+            ops.clear()
             return
-        self._issue(
-            "book_ticker_mismatch",
-            "warning",
-            state.symbol,
-            f"book after u={update_id}: bid {_fmt(top[0])} x {_fmt(top[1])}, ask {_fmt(top[2])} x "
-            f"{_fmt(top[3])}; bookTicker u={ticker_id}: bid {_fmt(seen[0])} x {_fmt(seen[1])}, "
-            f"ask {_fmt(seen[2])} x {_fmt(seen[3])}",
-            source=source,
-            position=number,
-            origin_ms=event_ms,
-            update_id=update_id,
+        starts = np.zeros(len(ops) + 1, dtype=np.int64)
+        np.cumsum([len(op[2]) for op in ops], out=starts[1:])
+        top = state.book.replay(
+            np.concatenate([op[1] for op in ops]),
+            np.concatenate([op[2] for op in ops]),
+            np.concatenate([op[3] for op in ops]),
+            starts,
+            np.array([op[0] for op in ops], dtype=bool),
+            depth=1,
         )
+        applied = np.array([not op[0] for op in ops], dtype=bool)
+        tops = np.stack(
+            [top.bid_price[:, 0], top.bid_size[:, 0], top.ask_price[:, 0], top.ask_size[:, 0]],
+            axis=1,
+        )[applied]
+        meta = [op[4] for op in ops if not op[0]]
+        ops.clear()
+        if not meta:
+            return
+        ids = np.array([m[0] for m in meta], dtype=np.int64)
+        crossed = (tops[:, 0] > 0) & (tops[:, 2] > 0) & (tops[:, 0] >= tops[:, 2])
+        for k in np.flatnonzero(crossed).tolist():
+            update_id, source, number, event_ms = meta[k]
+            state.counts["crossed_books"] += 1
+            self._issue(
+                "crossed_book",
+                "error",
+                state.symbol,
+                f"best bid {_fmt(int(tops[k, 0]))} >= best ask {_fmt(int(tops[k, 2]))} after "
+                f"u={update_id}",
+                source=source,
+                position=number,
+                origin_ms=event_ms,
+                update_id=update_id,
+            )
+        state.pending_ids = np.concatenate([state.pending_ids, ids])
+        state.pending_tops = np.concatenate([state.pending_tops, tops])
+        state.pending_where.extend(m[1:] for m in meta)
+        self._resolve(state)
 
     # -- end ------------------------------------------------------------------------------
 
@@ -585,10 +976,11 @@ class GoldenValidator:
             self._gaps(state, "depth", state.depth_ids.close())
             self._gaps(state, "trade", state.trade_ids.close())
             self._gaps(state, "agg_trade", state.agg_ids.close())
-            previous = state.tickers[-1] if state.tickers else None
-            for entry in state.pending:
-                self._compare(state, entry, previous)
-            state.pending.clear()
+            if len(state.pending_ids):  # every bookTicker is known now
+                index = np.searchsorted(state.ticker_ids, state.pending_ids, side="right") - 1
+                self._compare(state, np.arange(len(state.pending_ids)), index)
+                state.pending_ids = state.pending_ids[:0]
+                state.pending_where = []
             self._clock_summary(state)
             if state.counts["depth_messages"] and not state.counts["snapshots"]:
                 self._issue(
