@@ -12,6 +12,9 @@ import polars.selectors as cs
 
 __all__ = [
     "MAX_POINTS",
+    "capture_events_chart",
+    "capture_latency_chart",
+    "capture_rate_chart",
     "coverage_chart",
     "depth_chart",
     "distribution_chart",
@@ -176,4 +179,64 @@ def metric_chart(metrics: pl.DataFrame) -> alt.Chart:
             tooltip=["run_id", "symbol", "metric", "value", "unit", "n"],
         )
         .properties(width="container")
+    )
+
+
+def capture_rate_chart(rates: pl.DataFrame) -> alt.Chart:
+    """Messages per second per stream over capture time (``capture.health.message_rates``)."""
+    data = downsample(rates)
+    return (
+        alt.Chart(data, title="Capture: messages per second per stream")
+        .mark_line()
+        .encode(
+            x=alt.X("capture_time:T", title="capture time (UTC)"),
+            y=alt.Y("per_second:Q", title="messages / s"),
+            color=alt.Color("stream:N"),
+            tooltip=["capture_time:T", "stream", "per_second"],
+        )
+        .properties(height=220, width="container")
+    )
+
+
+def capture_latency_chart(latency: pl.DataFrame) -> alt.Chart:
+    """Distribution of capture time minus exchange time ``E`` per stream kind
+    (``capture.health.capture_latency``)."""
+    data = downsample(latency.select("kind", "latency_ms"))
+    return (
+        alt.Chart(data, title="Capture latency: capture_ns - E (ms; clocks differ)")
+        .mark_bar(opacity=0.6)
+        .encode(
+            x=alt.X("latency_ms:Q", bin=alt.Bin(maxbins=50), title="ms"),
+            y=alt.Y("count():Q", stack=None, title="messages"),
+            color=alt.Color("kind:N"),
+        )
+        .properties(height=200, width="container")
+    )
+
+
+def capture_events_chart(events: pl.DataFrame, gaps: pl.DataFrame) -> alt.Chart:
+    """Session events (connects, disconnects, resyncs, snapshots) and sequence gaps on one
+    timeline (``capture.health.session_events`` and ``capture_gaps``)."""
+    marks = pl.concat(
+        [
+            events.select("capture_time", "symbol", what=pl.col("event")),
+            gaps.select(
+                "capture_time",
+                "symbol",
+                what=pl.format("gap in {} ({} missing)", pl.col("kind"), pl.col("missing")),
+            ),
+        ]
+    )
+    if marks.is_empty():
+        return _empty("no session events and no gaps")
+    return (
+        alt.Chart(downsample(marks), title="Capture: sessions, snapshots and gaps")
+        .mark_point(filled=True, size=70)
+        .encode(
+            x=alt.X("capture_time:T", title="capture time (UTC)"),
+            y=alt.Y("what:N", title=None),
+            color=alt.Color("symbol:N"),
+            tooltip=["capture_time:T", "symbol", "what"],
+        )
+        .properties(height=220, width="container")
     )

@@ -25,6 +25,7 @@ import contextlib
 import itertools
 import logging
 import random
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -56,7 +57,7 @@ from rlx_lib.venues.binance import (
     parse_depth_snapshot,
 )
 
-__all__ = ["CaptureConfig", "CaptureSession", "capture"]
+__all__ = ["CaptureConfig", "CaptureSession", "run_capture"]
 
 log = logging.getLogger(__name__)
 
@@ -659,6 +660,23 @@ def _reason(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"[:200]
 
 
-async def capture(config: CaptureConfig, root: Path, **options: Any) -> dict[str, Any]:
-    """Run a capture to the end and return its summary."""
-    return await CaptureSession(config, root, **options).run()
+def run_capture(config: CaptureConfig, root: Path, **options: Any) -> dict[str, Any]:
+    """Run a capture to the end from synchronous code and return its summary.
+
+    It runs on its own event loop in a worker thread, so it also works where a loop is already
+    running (Jupyter, marimo).
+    """
+    outcome: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            outcome["summary"] = asyncio.run(CaptureSession(config, root, **options).run())
+        except BaseException as error:  # handed to the caller's thread
+            outcome["error"] = error
+
+    worker = threading.Thread(target=target, name="rlx-capture")
+    worker.start()
+    worker.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["summary"]

@@ -16,7 +16,8 @@ import typer
 
 from rlx_lib.capture.feed import synthetic_feed
 from rlx_lib.capture.importers import FORMATS, import_files
-from rlx_lib.capture.server import BinanceServer, ServerThread
+from rlx_lib.capture.local import capture_local
+from rlx_lib.capture.server import BinanceServer
 from rlx_lib.capture.session import CaptureConfig, CaptureSession
 from rlx_lib.catalog import binance_symbol
 from rlx_lib.errors import ConfigError
@@ -192,16 +193,8 @@ def demo_step(context: Any) -> None:
     seconds = 4.0
     symbols = tuple(binance_symbol(symbol) for symbol in context.symbols)
     out = Path(context.out) / "capture"
-    server = BinanceServer(records, rate=min(max(market / seconds, 100.0), 5000.0))
-    with ServerThread(server) as running:
-        config = CaptureConfig(
-            symbols=symbols,
-            ws_url=running.ws_url,
-            rest_url=running.rest_url,
-            duration=seconds + 1.0,
-            flush_interval=0.5,
-        )
-        summary = asyncio.run(CaptureSession(config, out).run())
+    rate = min(max(market / seconds, 100.0), 5000.0)
+    summary = capture_local(records, out, symbols=symbols, rate=rate, seconds=seconds + 1.0)
     context.notes["capture"] = {"root": str(out), "summary": summary}
     context.summary.append(
         f"capture: {summary['messages']} messages from a local Binance-protocol server "
