@@ -57,12 +57,12 @@ def new_state(window: int = WINDOW, capacity: int = 1024) -> tuple[np.ndarray, .
     return dense, blocks, meta, far_key, far_size
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, inline="always")
 def _next_occupied(dense, blocks, side, index):
     """First occupied dense index >= ``index`` (or the window length)."""
     width = dense.shape[1]
     while index < width:
-        if index & 63 == 0:
+        if (index & 63) == 0:
             while index < width and blocks[side, index >> BLOCK_SHIFT] == 0:
                 index += 64
             if index >= width:
@@ -73,7 +73,7 @@ def _next_occupied(dense, blocks, side, index):
     return width
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, inline="always")
 def _far_position(far_key, side, count, key):
     """Index of the first far key <= ``key`` (far keys are sorted descending)."""
     low, high = 0, count
@@ -86,7 +86,7 @@ def _far_position(far_key, side, count, key):
     return low
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, inline="always")
 def set_level(dense, blocks, meta, far_key, far_size, side, key, size):
     """Set the size at ``key`` on ``side`` (0 removes it). The caller ensures far capacity."""
     width = dense.shape[1]
@@ -136,7 +136,7 @@ def set_level(dense, blocks, meta, far_key, far_size, side, key, size):
         meta[side, OFF_GRID] += 1
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, inline="always")
 def best_key(meta, far_key, side):
     """The best (smallest) key on ``side``, or ``EMPTY_KEY``."""
     best = EMPTY_KEY
@@ -257,7 +257,7 @@ def recenter(dense, blocks, meta, far_key, far_size, side):
     meta[side, FAR] = far
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, inline="always")
 def _needs_recenter(meta, far_key, side, width):
     tick = meta[side, TICK]
     if meta[side, COUNT] + meta[side, FAR] == 0:

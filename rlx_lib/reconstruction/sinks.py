@@ -92,6 +92,8 @@ def _enum(codes: np.ndarray, schema: pa.Schema, name: str) -> pa.Array:
     return pa.DictionaryArray.from_arrays(indices, values, ordered=kind.ordered)
 
 
+_STATISTICS = ("origin_time", "received_time", "sequence", "update_id", "trade_id")
+"""Columns with min/max statistics in Parquet (for pruning); prices and sizes skip them."""
 _ENUMS = {"source": list(schemas.SOURCES), "kind": list(schemas.EVENT_KINDS)}
 
 
@@ -215,6 +217,7 @@ def join_segments(
             compression="zstd",
             compression_level=1,
             use_dictionary=[n for n in schema.names if n in _ENUMS],
+            write_statistics=[n for n in schema.names if n in _STATISTICS],
             store_decimal_as_integer=True,
         ) as writer:
             for index in range(segments):
