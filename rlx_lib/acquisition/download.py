@@ -198,8 +198,9 @@ def raise_for_failures(results: Iterable[UnitResult]) -> None:
     if not all(isinstance(r.error, kind) for r in failed):
         same_family = all(isinstance(r.error, AcquisitionError) for r in failed)
         kind = AcquisitionError if same_family else RlxError
-    lines = "; ".join(str(r.error) for r in failed)
-    msg = f"{len(failed)} unit(s) not acquired (lake/ holds only verified units): {lines}"
+    lines = "; ".join(str(r.error) for r in failed[:3])
+    more = f"; and {len(failed) - 3} more" if len(failed) > 3 else ""
+    msg = f"{len(failed)} unit(s) not acquired (lake/ holds only verified units): {lines}{more}"
     raise kind(msg)
 
 

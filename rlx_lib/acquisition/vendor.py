@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import io
 import logging
 import os
 import sys
@@ -183,7 +184,8 @@ def load_day(
     start = dt.datetime.combine(day, dt.time())
     end = start + dt.timedelta(days=1)
     where = f"{table} {exchange} {symbol} {day} from {source.describe()['bucket']}"
-    with _configured(source, cache_dir) as main:
+    chatter = io.StringIO()  # botocache prints its retries to stdout; keep them in the log
+    with _configured(source, cache_dir) as main, contextlib.redirect_stdout(chatter):
         try:
             frame = main.load_data(
                 table,
@@ -199,6 +201,9 @@ def load_day(
             )
         except Exception as error:
             raise _translate(error, where=where, table=table, source=source) from None
+        finally:
+            if chatter.getvalue():
+                log.debug("lakeapi: %s", chatter.getvalue().strip())
     if frame.shape[1] == 0:
         # lakeapi logs "No data available" and returns no columns for a file that is empty
         # or lacks Parquet's magic bytes; that is a damaged object, not an empty day.
@@ -224,6 +229,7 @@ def _translate(error: Exception, *, where: str, table: str, source: LakeSource) 
         botocore.exceptions.EndpointConnectionError | botocore.exceptions.ConnectTimeoutError,
     ):
         endpoint = source.describe()["endpoint"]
+        endpoint = "AWS S3" if endpoint == "aws" else endpoint
         return EndpointUnreachableError(
             f"cannot reach the storage endpoint {endpoint} for {where}: check the network or "
             "--endpoint-url"

@@ -68,7 +68,9 @@ def acquire_command(
         for unit in track(units, description="acquiring", total=len(units))
     ]
     for result in results:
-        detail = f"{result.rows} rows, {result.issues} issues" if result.rows else ""
+        detail = f"{result.rows} rows, {result.issues} issue rows" if result.rows else ""
+        if result.error is not None:
+            detail = type(result.error).__name__
         typer.echo(f"{result.status:8} {result.unit}  {detail}".rstrip())
     raise_for_failures(results)
 
