@@ -11,7 +11,20 @@ import typer
 
 from workbench import cli
 
-COMMANDS = sorted(typer.main.get_command(cli.app).commands)  # type: ignore[attr-defined]
+
+def _command_paths(group: Any, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    paths = []
+    for name, command in sorted(group.commands.items()):
+        if hasattr(command, "commands"):  # a group: list its subcommands
+            paths += _command_paths(command, (*prefix, name))
+        else:
+            paths.append((*prefix, name))
+    return paths
+
+
+COMMANDS = _command_paths(typer.main.get_command(cli.app))
+NO_DATA_ROOT = {("bench",), ("capture-server",)}
+"""Commands that read no data root: benchmarks, and a local test server fed from files."""
 
 
 def _run(monkeypatch: pytest.MonkeyPatch, *args: str) -> int:
@@ -23,23 +36,23 @@ def _run(monkeypatch: pytest.MonkeyPatch, *args: str) -> int:
 
 
 def test_every_command_is_registered() -> None:
-    assert {"demo", "sql", "report", "bench"} <= set(COMMANDS)
+    assert {("demo",), ("sql",), ("report",), ("serve",), ("notebooks", "export")} <= set(COMMANDS)
 
 
-@pytest.mark.parametrize("command", COMMANDS)
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
 def test_help_on_every_command(
-    command: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    command: tuple[str, ...], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert _run(monkeypatch, command, "--help") == 0
+    assert _run(monkeypatch, *command, "--help") == 0
     out = capsys.readouterr().out
-    assert f"rlx {command}" in out
-    if command != "bench":
+    assert f"rlx {' '.join(command)}" in out
+    if command not in NO_DATA_ROOT:
         assert "--data-root" in out
 
 
-@pytest.mark.parametrize("command", COMMANDS)
-def test_usage_error_exits_2(command: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    assert _run(monkeypatch, command, "--no-such-option") == 2
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_usage_error_exits_2(command: tuple[str, ...], monkeypatch: pytest.MonkeyPatch) -> None:
+    assert _run(monkeypatch, *command, "--no-such-option") == 2
 
 
 def test_rlx_error_exits_1_with_one_line(
