@@ -38,7 +38,6 @@ COMMAND_MODULES = (
     "workbench.commands.reconstruct",
     "workbench.commands.fidelity",
     "workbench.commands.serve",
-    "workbench.commands.serve",
     "workbench.commands.notebooks",
 )
 """Stage command modules, in the order their commands are listed in ``rlx --help``."""
