@@ -85,14 +85,17 @@ def run(*, quick: bool) -> list[dict]:
             "value": round(median["total"], 2),
             "unit": "s",
             "target": f"< {TARGET_SECONDS:.0f} s per symbol-hour",
-        },
-        {
-            "figure": "fidelity per symbol-hour (scaled)",
-            "value": round(median["total"] * 60 / minutes, 2),
-            "unit": "s",
-            "target": f"< {TARGET_SECONDS:.0f} s",
-        },
+        }
     ]
+    if minutes != 60:
+        figures.append(
+            {
+                "figure": "fidelity per symbol-hour (scaled linearly; an upper bound)",
+                "value": round(median["total"] * 60 / minutes, 2),
+                "unit": "s",
+                "target": f"< {TARGET_SECONDS:.0f} s",
+            }
+        )
     for stage in ("align (read + join)", "metrics", "distributions", "hawkes", "write results"):
         figures.append({"figure": f"stage: {stage}", "value": round(median[stage], 3), "unit": "s"})
     figures.append(
