@@ -229,6 +229,7 @@ def write_outputs(report: FidelityReport, out: Path) -> None:
     ):
         with atomic_path(out / name) as temp:
             temp.write_text(json.dumps(content, indent=2, default=str) + "\n", encoding="utf-8")
+            temp.chmod(0o644)  # readable like the report beside it (temp files start as 0600)
 
 
 def _write_results(root: Path, report: FidelityReport) -> None:
