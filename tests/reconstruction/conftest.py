@@ -31,6 +31,24 @@ def _top(book: dict[int, int], *, bids: bool) -> list[tuple[int, int]]:
     return sorted(book.items(), reverse=bids)[:20]
 
 
+def write_lake_table(root: Path, table: str, day: dt.date, columns: dict[str, list]) -> None:
+    """Write one Lake table partition from plain lists (int units and int ns; None is null)."""
+    schema = schemas.LAKE_TABLES[table]
+    series = []
+    for name, kind in schema.items():
+        values = columns[name]
+        if kind == schemas.DECIMAL:
+            valid = np.array([v is not None for v in values], dtype=bool)
+            units = np.array([v or 0 for v in values], dtype=np.int64)
+            series.append(pl.Series(name, units_to_decimal(units, valid)))
+        elif kind == schemas.TIME:
+            series.append(pl.Series(name, values, dtype=pl.Int64).cast(kind))
+        else:
+            series.append(pl.Series(name, values, dtype=kind))
+    folder = catalog.partition_dir(root, f"lake/{table}", symbol="BTC-USDT", day=day)
+    catalog.write_parquet(pl.DataFrame(series), folder / "part-0.parquet")
+
+
 def write_market(root: Path, *, days: int = 2, messages: int = 600, seed: int = 5) -> Market:
     """Write lake/book_delta_v2, lake/trades and lake/book for ``days`` days of BTC-USDT."""
     rng = np.random.default_rng(seed)
@@ -51,8 +69,14 @@ def write_market(root: Path, *, days: int = 2, messages: int = 600, seed: int = 
             received = start_ns + message * 100_000_000 + int(rng.integers(0, 1000))
             update_id += int(rng.integers(1, 30))
             changes: list[tuple[bool, int, int]] = []
-            snapshot = day_index == 0 and message == 0
-            if snapshot:
+            snapshot = (day_index == 0 and message == 0) or (day_index, message) == (
+                1,
+                messages // 2,
+            )
+            if snapshot and day_index == 1:  # a REST snapshot mid-day: the whole book again
+                changes = [(True, p, s) for p, s in bids.items()]
+                changes += [(False, p, s) for p, s in asks.items()]
+            elif snapshot:
                 for offset in range(1, 300):
                     changes.append((True, (mid - offset) * TICK, int(rng.integers(1, 10**9))))
                     changes.append((False, (mid + offset) * TICK, int(rng.integers(1, 10**9))))
@@ -109,21 +133,7 @@ def write_market(root: Path, *, days: int = 2, messages: int = 600, seed: int = 
                         book[f"{name}_{level}_price"].append(levels[level][0] if present else None)
                         book[f"{name}_{level}_size"].append(levels[level][1] if present else None)
         for table, columns in (("book_delta_v2", delta), ("trades", trades), ("book", book)):
-            schema = schemas.LAKE_TABLES[table]
-            series = []
-            for name, kind in schema.items():
-                values = columns[name]
-                if kind == schemas.DECIMAL:
-                    valid = np.array([v is not None for v in values])
-                    units = np.array([v or 0 for v in values], dtype=np.int64)
-                    series.append(pl.Series(name, units_to_decimal(units, valid)))
-                elif kind == schemas.TIME:
-                    series.append(pl.Series(name, values, dtype=pl.Int64).cast(kind))
-                else:
-                    series.append(pl.Series(name, values, dtype=kind))
-            frame = pl.DataFrame(series)
-            folder = catalog.partition_dir(root, f"lake/{table}", symbol="BTC-USDT", day=day)
-            catalog.write_parquet(frame, folder / "part-0.parquet")
+            write_lake_table(root, table, day, columns)
     return market
 
 
@@ -137,3 +147,9 @@ def fixture_lake_market(data_root: Path) -> Market:
 def fixture_market_factory():
     """``write_market(root, days=, messages=, seed=)`` for tests that need their own roots."""
     return write_market
+
+
+@pytest.fixture(name="lake_table_writer")
+def fixture_lake_table_writer():
+    """``write_lake_table(root, table, day, columns)`` for hand-made inputs."""
+    return write_lake_table

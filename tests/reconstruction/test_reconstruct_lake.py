@@ -74,6 +74,9 @@ def test_lake_reconstruction_equals_ground_truth(lake_market, data_root: Path) -
     assert {k["kind"] for k in kinds} == {"snapshot", "delta", "trade"}
     trades = events.filter(pl.col("kind") == "trade")
     assert trades["update_id"].null_count() == trades.height
+    second = read(data_root, "events", lake_market.days[1])
+    assert second.filter(pl.col("kind") == "snapshot").height > 0  # a mid-day REST snapshot
+    assert rows[1]["notes"]["snapshots"] == 1
     manifest = catalog.read_manifest(data_root, "book")
     entry = next(e for e in manifest if e["dt"] == DAY.isoformat())
     assert entry["rows"] == read(data_root, "book", DAY).height
