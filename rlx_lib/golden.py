@@ -33,6 +33,7 @@ __all__ = [
     "format_record",
     "golden_files",
     "golden_path",
+    "iter_line_blocks",
     "iter_lines",
     "iter_records",
     "write_golden_file",
@@ -188,6 +189,29 @@ def iter_lines(path: Path, report: ReadReport | None = None) -> Iterator[bytes]:
             for line in lines:
                 report.lines += 1
                 yield line
+    except (zstandard.ZstdError, EOFError, OSError, zlib.error) as error:
+        report.truncated = f"compressed stream ended early after line {report.lines}: {error}"
+    if pending:
+        report.bad_lines.append((report.lines + 1, "truncated last line (no newline)"))
+
+
+def iter_line_blocks(path: Path, report: ReadReport | None = None) -> Iterator[bytes]:
+    """Yield runs of complete lines, each run ending with a newline (for batch readers).
+
+    The same damage rules as :func:`iter_lines`: a truncated or corrupt compressed stream ends
+    the iteration, a final line without a newline is dropped, both noted in ``report``.
+    """
+    path = Path(path)
+    report = report if report is not None else ReadReport(str(path))
+    pending = b""
+    try:
+        for block in _blocks(path):
+            data = pending + block if pending else block
+            cut = data.rfind(b"\n") + 1
+            pending = data[cut:]
+            if cut:
+                report.lines += data.count(b"\n", 0, cut)
+                yield data[:cut] if cut < len(data) else data
     except (zstandard.ZstdError, EOFError, OSError, zlib.error) as error:
         report.truncated = f"compressed stream ended early after line {report.lines}: {error}"
     if pending:

@@ -29,7 +29,7 @@ from typing import Any
 import msgspec
 import numpy as np
 
-from rlx_lib.golden import ReadReport, iter_lines
+from rlx_lib.golden import ReadReport, iter_line_blocks
 from rlx_lib.reconstruction import L2Book
 from rlx_lib.validation.loader import GoldenMessage, levels, raw_units
 from rlx_lib.validation.scan import FIELDS, parse_levels, scan_block
@@ -53,7 +53,6 @@ _KINDS = {
 
 
 _DECODER = msgspec.json.Decoder(GoldenMessage)
-_BATCH = 4096
 _MISSING = np.iinfo(np.int64).min
 (
     _CAPTURE,
@@ -74,6 +73,19 @@ _MISSING = np.iinfo(np.int64).min
 ) = range(len(FIELDS))
 _OTHER, _DEPTH, _TRADE, _AGG_TRADE, _BOOK_TICKER, _SNAPSHOT, _SESSION = range(7)
 _EXACT_LATENCY_MS = 60_000
+
+
+class _Lines:
+    """Lines of a scanned block by offset, sliced only when needed."""
+
+    __slots__ = ("block", "table")
+
+    def __init__(self, block: bytes, table: np.ndarray) -> None:
+        self.block = block
+        self.table = table
+
+    def __getitem__(self, offset: int) -> bytes:
+        return self.block[int(self.table[offset, _START]) : int(self.table[offset, _END])]
 
 
 def _value(number: Any) -> int | None:
@@ -264,41 +276,42 @@ class GoldenValidator:
         match = _PATH_SYMBOL.search(source)
         file_symbols = {match.group(1).replace("-", "")} if match else set()
         self._previous_capture = 0
-        number = 0
-        batch: list[bytes] = []
+        number = 0  # lines before the current block
         next_checkpoint = skip_lines + every
-        for line in iter_lines(Path(path), report):
-            number += 1
-            if number <= skip_lines:
+        for block in iter_line_blocks(Path(path), report):
+            count = block.count(b"\n")
+            if number + count <= skip_lines:
+                number += count
                 continue
-            batch.append(line)
-            if len(batch) >= _BATCH:
-                self._batch(batch, number - len(batch) + 1, source, file_symbols)
-                batch = []
-                if checkpoint is not None and number >= next_checkpoint:
-                    self.position = (source, number)
-                    checkpoint(self)
-                    next_checkpoint = number + every
-        if batch:
-            self._batch(batch, number - len(batch) + 1, source, file_symbols)
+            if number < skip_lines:  # resume inside this block
+                cut = 0
+                for _ in range(skip_lines - number):
+                    cut = block.index(b"\n", cut) + 1
+                block, count, number = block[cut:], count - (skip_lines - number), skip_lines
+            self._batch(block, count, number + 1, source, file_symbols)
+            number += count
+            if checkpoint is not None and number >= next_checkpoint:
+                self.position = (source, number)
+                checkpoint(self)
+                next_checkpoint = number + every
         self._file_damage(report, file_symbols)
         self.reports.append(report)
         self.files_done.append(source)
         self.position = None
         return report
 
-    def _batch(self, lines: list[bytes], first: int, source: str, symbols: set[str]) -> None:
-        block = b"\n".join(lines) + b"\n"
-        table = scan_block(block, len(lines))
+    def _batch(self, block: bytes, count: int, first: int, source: str, symbols: set[str]) -> None:
+        """Check ``count`` newline-terminated lines of ``block``, the first being line ``first``."""
+        table = scan_block(block, count)
         if (
-            len(table) != len(lines)
+            len(table) != count
             or not table[:, _OK].all()
             or bool((table[:, _KIND] == _SESSION).any())  # resets must keep their line order
         ):
-            for offset, line in enumerate(lines):
+            for offset, line in enumerate(block.split(b"\n")[:count]):
                 self._line(line, first + offset, source, symbols)
             return
-        kinds = table[:, _KIND]
+        lines = _Lines(block, table)
         hashes = table[:, _HASH]
         names = self._hash_names(hashes, lines)
         capture = table[:, _CAPTURE]
@@ -318,23 +331,20 @@ class GoldenValidator:
         unique = np.unique(hashes)
         by_symbol: dict[str, np.ndarray] = {}
         if len(unique) == 1 or len({names[int(h)][0] for h in unique.tolist()}) == 1:
-            by_symbol[names[int(unique[0])][0]] = np.ones(len(lines), dtype=bool)
+            by_symbol[names[int(unique[0])][0]] = np.ones(count, dtype=bool)
         else:
             for value in unique.tolist():
                 symbol = names[value][0]
                 mask = hashes == value
                 by_symbol[symbol] = by_symbol[symbol] | mask if symbol in by_symbol else mask
         for symbol, mask in by_symbol.items():
-            if symbol == "" or symbol.startswith("_"):
-                self._sessions(
-                    np.flatnonzero(mask & (kinds == _SESSION)), lines, first, source, symbols
-                )
+            if not symbol.isalnum():  # control streams such as !serverShutdown
                 continue
             state = self.states.get(symbol) or self._state(symbol)
             symbols.add(symbol)
             self._symbol_batch(state, table, mask, lines, block, first, source)
 
-    def _hash_names(self, hashes: np.ndarray, lines: list[bytes]) -> dict[int, tuple[str, str]]:
+    def _hash_names(self, hashes: np.ndarray, lines: _Lines) -> dict[int, tuple[str, str]]:
         names = self._hashes
         for value in np.unique(hashes).tolist():
             if value not in names:
@@ -344,18 +354,12 @@ class GoldenValidator:
                 names[value] = self._stream(stream)
         return names
 
-    def _sessions(
-        self, offsets: np.ndarray, lines: list[bytes], first: int, source: str, symbols: set[str]
-    ) -> None:
-        for offset in offsets.tolist():
-            self._session(_DECODER.decode(lines[offset]), symbols, source, first + offset)
-
     def _symbol_batch(
         self,
         state: SymbolState,
         table: np.ndarray,
         mask: np.ndarray,
-        lines: list[bytes],
+        lines: _Lines,
         block: bytes,
         first: int,
         source: str,
@@ -386,7 +390,7 @@ class GoldenValidator:
                 self._trades(state, what, table[offsets], offsets, first, source)
         offsets = np.flatnonzero(mask & (kinds == _BOOK_TICKER))
         if len(offsets):
-            self._book_tickers(state, table[offsets], offsets, lines, first, source)
+            self._book_tickers(state, table[offsets], offsets, first, source)
         timed = np.flatnonzero(
             mask & (kinds >= _DEPTH) & (kinds <= _AGG_TRADE) & (table[:, _E] != _MISSING)
         )
@@ -445,7 +449,6 @@ class GoldenValidator:
         state: SymbolState,
         rows: np.ndarray,
         offsets: np.ndarray,
-        lines: list[bytes],
         first: int,
         source: str,
     ) -> None:
