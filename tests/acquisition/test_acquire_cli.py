@@ -116,17 +116,18 @@ def test_cli_without_credentials_says_what_to_set(data_root, aws_env, monkeypatc
 
 @pytest.mark.slow
 def test_demo_step_acquires_the_synthetic_vendor_view(aws_env, tmp_path):
-    from workbench.commands import synth
+    from rlx_lib.synth import SynthConfig, synthesize
 
-    context = DemoContext(
-        root=tmp_path / "data", out=tmp_path / "out", symbols=("BTC-USDT",), minutes=0.2
-    )
-    synth.demo_step(context)
+    context = DemoContext(root=tmp_path / "data", out=tmp_path / "out", symbols=("BTC-USDT",))
+    vendor = context.out / "vendor"
+    config = SynthConfig(symbols=context.symbols, minutes=0.1, seed=3)
+    synthesize(config, vendor, views=("lake",))
+    context.notes["synth"] = {"vendor": str(vendor)}
+
     acquire_command.demo_step(context)
 
     assert context.notes["acquire"]["units"] == 3
     assert context.summary[-1].startswith("acquire: 3 units")
-    vendor = Path(context.notes["synth"]["vendor"])
     for table in ("trades", "book", "book_delta_v2"):
         folder = f"lake/{table}/exchange=BINANCE/symbol=BTC-USDT/dt={context.day}/part-0.parquet"
         expected = pl.read_parquet(vendor / folder, hive_partitioning=False)
