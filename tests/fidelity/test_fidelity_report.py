@@ -25,7 +25,7 @@ CHARTS_PER_SYMBOL = 7
 
 
 @pytest.fixture(name="published", scope="module")
-def fixture_published(tmp_path_factory, market_factory, write_market) -> Path:
+def fixture_published(tmp_path_factory, market_factory, write_market):
     """A report over a market with a dropped vendor message and a live disconnect."""
     base = tmp_path_factory.mktemp("fidelity_report")
     root = base / "data"
@@ -36,16 +36,17 @@ def fixture_published(tmp_path_factory, market_factory, write_market) -> Path:
     validation.parent.mkdir(parents=True)
     validation.write_text("{}")
     links = {"validation summary": validation}
-    return publish_report(report, base / "reports" / "run", links=links)
+    return publish_report(report, base / "reports" / "run", links=links), built
 
 
 def test_report_is_one_offline_file_with_verdict_drill_down_and_index(published):
+    published, market = published
     text = published.read_text(encoding="utf-8")
     assert not re.search(r'<script[^>]+src="https?:', text)
     assert not re.search(r'<link[^>]+href="https?:', text)
     assert '"ImportedStyleSheet"' not in text or "cdn.holoviz.org" not in text
     assert "Verdict: FAIL" in text
-    assert "the vendor lacks message u=" in text  # the drill-down names the dropped message
+    assert f"the vendor lacks message u={market.dropped[0]}" in text  # named in the drill-down
     assert "../validation/validation.json" in text
     index = (published.parent.parent / "index.html").read_text(encoding="utf-8")
     assert 'href="run/index.html"' in index
@@ -53,6 +54,7 @@ def test_report_is_one_offline_file_with_verdict_drill_down_and_index(published)
 
 @pytest.mark.browser
 def test_report_draws_every_chart_offline_in_chromium(published, tmp_path):
+    published, _ = published
     if not CHROMIUM.exists() or shutil.which(str(CHROMIUM)) is None:
         pytest.fail(f"Debian's chromium is required at {CHROMIUM} for browser tests")
     from playwright.sync_api import sync_playwright
