@@ -82,6 +82,11 @@ def _book_states(views: list[str]) -> str | None:
     return " UNION ALL BY NAME ".join(parts) or None
 
 
+def _first_line(error: Exception) -> str:
+    """DuckDB messages span lines (a caret under the query); rlx errors are one line."""
+    return str(error).strip().splitlines()[0]
+
+
 def query_names() -> list[str]:
     """Names of the named queries (``workbench/sql/*.sql``)."""
     return sorted(path.stem for path in SQL_DIR.glob("*.sql"))
@@ -122,7 +127,7 @@ class Database:
         try:
             return self.connection.sql(text, params=params or None).pl()
         except duckdb.CatalogException as error:
-            msg = f"query {name!r} needs a dataset that is absent under {self.root}: {error}"
+            msg = f"query {name!r} needs a dataset absent under {self.root}: {_first_line(error)}"
             raise ConfigError(msg) from error
 
     def coverage(self) -> pl.DataFrame:
@@ -146,7 +151,7 @@ class Database:
         try:
             statements = duckdb.extract_statements(text)
         except duckdb.Error as error:
-            msg = f"cannot parse the statement: {error}"
+            msg = f"cannot parse the statement: {_first_line(error)}"
             raise ConfigError(msg) from error
         if len(statements) != 1:
             msg = f"expected exactly one statement, received {len(statements)}"
@@ -158,7 +163,7 @@ class Database:
         try:
             relation = self.connection.sql(text)
         except duckdb.Error as error:
-            msg = f"query failed: {error}"
+            msg = f"query failed: {_first_line(error)}"
             raise ConfigError(msg) from error
         return relation.pl() if relation is not None else pl.DataFrame()
 
