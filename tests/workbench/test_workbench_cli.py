@@ -84,3 +84,40 @@ def test_sql_prints_counts_and_writes_files(
 
     assert dict(pl.read_parquet(out).iter_rows()) == catalog.trades
     assert _run(monkeypatch, "sql", "--data-root", root, "--format", "parquet", query) == 1
+
+
+def test_sql_counts_match_a_synthesized_market(
+    data_root: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Rows the synthetic market reports writing are the rows ``rlx sql`` counts."""
+    from rlx_lib.synth import SynthConfig, synthesize
+
+    summary = synthesize(SynthConfig(symbols=("BTC-USDT",), minutes=0.1, seed=3), data_root)
+    query = (
+        "SELECT 'book' AS t, count(*) FROM lake_book UNION ALL "
+        "SELECT 'book_delta_v2', count(*) FROM lake_book_delta_v2 UNION ALL "
+        "SELECT 'trades', count(*) FROM lake_trades UNION ALL "
+        "SELECT 'golden', count(*) FROM golden ORDER BY 1"
+    )
+    assert _run(monkeypatch, "sql", "--data-root", str(data_root), "--format", "csv", query) == 0
+    counted = dict(line.split(",") for line in capsys.readouterr().out.splitlines()[1:])
+    expected = {**summary.rows, "golden": summary.records["BTC-USDT"]}
+    assert {table: int(count) for table, count in counted.items()} == expected
+
+
+def test_demo_prints_the_report_path_last(
+    catalog: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """With only the report step (the stages have their own tests), the path comes last."""
+    from workbench import demo
+
+    monkeypatch.setattr(demo, "STEPS", ("report",))
+    out = tmp_path / "reports" / "demo"
+    assert _run(monkeypatch, "demo", "--data-root", str(catalog.root), "--out", str(out)) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[-1] == str((out / "index.html").resolve())
+    assert (out / "index.html").is_file()
+    assert (out.parent / "index.html").is_file()
