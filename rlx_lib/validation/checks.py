@@ -17,12 +17,10 @@ Findings are capped per symbol and check (``max_rows``); the counters stay exact
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import re
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,16 +29,31 @@ import numpy as np
 
 from rlx_lib.golden import ReadReport, iter_line_blocks
 from rlx_lib.reconstruction import L2Book
+from rlx_lib.validation.batch import MISSING, BatchChecks
 from rlx_lib.validation.loader import GoldenMessage, levels, raw_units
-from rlx_lib.validation.scan import FIELDS, parse_levels, scan_block
-from rlx_lib.validation.sequence import Hole, IdSequence, Verdict
-from rlx_lib.venues.binance import DepthSync, SyncVerdict
+from rlx_lib.validation.sequence import Hole, Verdict
+from rlx_lib.validation.state import (
+    STAGE,
+    SymbolState,
+    issue_row,
+    latency_bins,
+    latency_quantiles,
+    state_summary,
+    units_text,
+)
+from rlx_lib.venues.binance import SyncVerdict
 
-__all__ = ["STAGE", "GoldenValidator", "SymbolState", "issue_row"]
+__all__ = [
+    "STAGE",
+    "GoldenValidator",
+    "SymbolState",
+    "issue_row",
+    "latency_quantiles",
+    "state_summary",
+]
 
 log = logging.getLogger(__name__)
 
-STAGE = "validation"
 _PATH_SYMBOL = re.compile(r"symbol=([A-Z0-9-]+)")
 _KINDS = {
     "depth@100ms": "depth",
@@ -53,53 +66,11 @@ _KINDS = {
 
 
 _DECODER = msgspec.json.Decoder(GoldenMessage)
-_MISSING = np.iinfo(np.int64).min
-(
-    _CAPTURE,
-    _E,
-    _T,
-    _FIRST_ID,
-    _LAST_ID,
-    _ID,
-    _HASH,
-    _KIND,
-    _START,
-    _END,
-    _OK,
-    _BID_PRICE,
-    _BID_SIZE,
-    _ASK_PRICE,
-    _ASK_SIZE,
-) = range(len(FIELDS))
-_OTHER, _DEPTH, _TRADE, _AGG_TRADE, _BOOK_TICKER, _SNAPSHOT, _SESSION = range(7)
-_EXACT_LATENCY_MS = 60_000
-
-
-class _Lines:
-    """Lines of a scanned block by offset, sliced only when needed."""
-
-    __slots__ = ("block", "table")
-
-    def __init__(self, block: bytes, table: np.ndarray) -> None:
-        self.block = block
-        self.table = table
-
-    def __getitem__(self, offset: int) -> bytes:
-        return self.block[int(self.table[offset, _START]) : int(self.table[offset, _END])]
-
-
-def _value(number: Any) -> int | None:
-    return None if number == _MISSING else int(number)
 
 
 def _raw_int(raw: msgspec.Raw) -> int | None:
     text = bytes(raw)
     return int(text) if text.isdigit() else None
-
-
-def _raw_levels(line: bytes) -> tuple[msgspec.Raw, msgspec.Raw]:
-    data = _DECODER.decode(line).data
-    return data.b, data.a
 
 
 def _level_arrays(changes: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -117,92 +88,16 @@ def _level_arrays(changes: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return is_bid, price, size
 
 
+def _top_text(top: list[int]) -> str:
+    bid_price, bid_size, ask_price, ask_size = map(units_text, top)
+    return f"bid {bid_price} x {bid_size}, ask {ask_price} x {ask_size}"
+
+
 def _units_or_missing(raw: msgspec.Raw) -> int:
-    return raw_units(raw) if raw else _MISSING
+    return raw_units(raw) if raw else MISSING
 
 
-def _bucket(latency: np.ndarray) -> np.ndarray:
-    """Latency histogram bins: 1 ms within a minute, whole seconds beyond (bounded memory)."""
-    return np.where(
-        np.abs(latency) <= _EXACT_LATENCY_MS, latency, np.round(latency / 1000) * 1000
-    ).astype(np.int64)
-
-
-def issue_row(
-    check: str,
-    severity: str,
-    symbol: str,
-    detail: str,
-    *,
-    source: str | None = None,
-    position: int | None = None,
-    origin_ms: int | None = None,
-    update_id: int | None = None,
-) -> dict[str, Any]:
-    """One ``ISSUE`` row (``origin_ms`` is exchange time in ms, stored as ns)."""
-    return {
-        "stage": STAGE,
-        "check": check,
-        "severity": severity,
-        "symbol": symbol,
-        "source": source,
-        "position": position,
-        "origin_time": None if origin_ms is None else origin_ms * 1_000_000,
-        "update_id": update_id,
-        "detail": detail,
-    }
-
-
-def _iso_ms(ms: int | None) -> str | None:
-    if ms is None:
-        return None
-    moment = dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC)
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def _fmt(units: int | None) -> str:
-    if units is None:
-        return "-"
-    whole, frac = divmod(units, 100_000_000)
-    return f"{whole}.{frac:08d}".rstrip("0").rstrip(".")
-
-
-@dataclass
-class SymbolState:
-    """Everything the validator knows about one symbol so far."""
-
-    symbol: str
-    window: int
-    counts: Counter = field(default_factory=Counter)
-    depth_ids: IdSequence = field(init=False)
-    trade_ids: IdSequence = field(init=False)
-    agg_ids: IdSequence = field(init=False)
-    sync: DepthSync = field(default_factory=lambda: DepthSync(max_buffer=20_000))
-    book: L2Book | None = None  # the shared exact book, created at the first snapshot
-    book_valid: bool = False  # False until a snapshot, and again after a gap
-    ops: list = field(default_factory=list)  # book changes not yet replayed (see _flush)
-    last_ticker_id: int | None = None
-    # bookTickers kept for the join (u ascending) and their (b, B, a, A) in units
-    ticker_ids: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
-    ticker_tops: np.ndarray = field(default_factory=lambda: np.empty((0, 4), dtype=np.int64))
-    # book states waiting for a bookTicker with a larger u: ids, tops (0 = empty side), where
-    pending_ids: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
-    pending_tops: np.ndarray = field(default_factory=lambda: np.empty((0, 4), dtype=np.int64))
-    pending_where: list[tuple[str, int, int | None]] = field(default_factory=list)
-    latency: Counter = field(default_factory=Counter)  # ms -> messages
-    previous_latency: int | None = None
-    first_ms: int | None = None
-    last_ms: int | None = None
-    snapshot_levels: list[tuple[int, int, int]] = field(default_factory=list)
-    depth_since_reset: bool = False
-
-    def __post_init__(self) -> None:
-        self.depth_ids = IdSequence(self.window)
-        self.trade_ids = IdSequence(self.window)
-        self.agg_ids = IdSequence(self.window)
-
-
-class GoldenValidator:
+class GoldenValidator(BatchChecks):
     """Validate golden files in one streaming pass; call :meth:`add_file`, then :meth:`finish`.
 
     Parameters
@@ -299,201 +194,6 @@ class GoldenValidator:
         self.files_done.append(source)
         self.position = None
         return report
-
-    def _batch(self, block: bytes, count: int, first: int, source: str, symbols: set[str]) -> None:
-        """Check ``count`` newline-terminated lines of ``block``, the first being line ``first``."""
-        table = scan_block(block, count)
-        if (
-            len(table) != count
-            or not table[:, _OK].all()
-            or bool((table[:, _KIND] == _SESSION).any())  # resets must keep their line order
-        ):
-            for offset, line in enumerate(block.split(b"\n")[:count]):
-                self._line(line, first + offset, source, symbols)
-            return
-        lines = _Lines(block, table)
-        hashes = table[:, _HASH]
-        names = self._hash_names(hashes, lines)
-        capture = table[:, _CAPTURE]
-        previous = np.empty_like(capture)
-        previous[0] = self._previous_capture
-        previous[1:] = capture[:-1]
-        for offset in np.flatnonzero(capture < previous).tolist():
-            self._capture_backwards(
-                names[int(hashes[offset])][0],
-                int(capture[offset]),
-                int(previous[offset]),
-                _value(table[offset, _E]),
-                source,
-                first + offset,
-            )
-        self._previous_capture = int(capture[-1])
-        unique = np.unique(hashes)
-        by_symbol: dict[str, np.ndarray] = {}
-        if len(unique) == 1 or len({names[int(h)][0] for h in unique.tolist()}) == 1:
-            by_symbol[names[int(unique[0])][0]] = np.ones(count, dtype=bool)
-        else:
-            for value in unique.tolist():
-                symbol = names[value][0]
-                mask = hashes == value
-                by_symbol[symbol] = by_symbol[symbol] | mask if symbol in by_symbol else mask
-        for symbol, mask in by_symbol.items():
-            if not symbol.isalnum():  # control streams such as !serverShutdown
-                continue
-            state = self.states.get(symbol) or self._state(symbol)
-            symbols.add(symbol)
-            self._symbol_batch(state, table, mask, lines, block, first, source)
-
-    def _hash_names(self, hashes: np.ndarray, lines: _Lines) -> dict[int, tuple[str, str]]:
-        names = self._hashes
-        for value in np.unique(hashes).tolist():
-            if value not in names:
-                line = lines[int(np.argmax(hashes == value))]
-                start = line.index(b'"stream": "') + 11
-                stream = line[start : line.index(b'"', start)].decode()
-                names[value] = self._stream(stream)
-        return names
-
-    def _symbol_batch(
-        self,
-        state: SymbolState,
-        table: np.ndarray,
-        mask: np.ndarray,
-        lines: _Lines,
-        block: bytes,
-        first: int,
-        source: str,
-    ) -> None:
-        kinds = table[:, _KIND]
-        counts = state.counts
-        depth = np.flatnonzero(mask & (kinds == _DEPTH))
-        book_levels = self._depth_levels(table, depth, block)
-        for offset in np.flatnonzero(mask & ((kinds == _DEPTH) | (kinds == _SNAPSHOT))).tolist():
-            if kinds[offset] == _SNAPSHOT:
-                self._snapshot(state, _DECODER.decode(lines[offset]), source, first + offset)
-                continue
-            changes = book_levels.get(offset) or _raw_levels(lines[offset])
-            row = table[offset]
-            self._depth_ids(
-                state,
-                _value(row[_FIRST_ID]),
-                _value(row[_LAST_ID]),
-                _value(row[_E]),
-                changes,
-                source,
-                first + offset,
-            )
-        self._flush(state)
-        for code, what in ((_TRADE, "trade"), (_AGG_TRADE, "agg_trade")):
-            offsets = np.flatnonzero(mask & (kinds == code))
-            if len(offsets):
-                self._trades(state, what, table[offsets], offsets, first, source)
-        offsets = np.flatnonzero(mask & (kinds == _BOOK_TICKER))
-        if len(offsets):
-            self._book_tickers(state, table[offsets], offsets, first, source)
-        timed = np.flatnonzero(
-            mask & (kinds >= _DEPTH) & (kinds <= _AGG_TRADE) & (table[:, _E] != _MISSING)
-        )
-        if len(timed):
-            self._clocks(state, table[timed], timed, first, source)
-        counts["other_messages"] += int(np.count_nonzero(mask & (kinds == _OTHER)))
-
-    @staticmethod
-    def _depth_levels(table: np.ndarray, depth: np.ndarray, block: bytes) -> dict[int, tuple]:
-        """Parsed ``(bids, asks)`` per depth line offset (lines the scan could not read are
-        left out and decoded one by one)."""
-        if not len(depth):
-            return {}
-        line, is_bid, price, size, ok = parse_levels(
-            block, table[depth, _START], table[depth, _END]
-        )
-        bounds = np.searchsorted(line, np.arange(len(depth) + 1))
-        parsed = {}
-        for index, offset in enumerate(depth.tolist()):
-            if not ok[index]:
-                continue
-            low, high = int(bounds[index]), int(bounds[index + 1])
-            parsed[offset] = (is_bid[low:high], price[low:high], size[low:high])
-        return parsed
-
-    def _trades(
-        self,
-        state: SymbolState,
-        what: str,
-        rows: np.ndarray,
-        offsets: np.ndarray,
-        first: int,
-        source: str,
-    ) -> None:
-        state.counts[f"{what}_messages"] += len(rows)
-        ids = rows[:, _ID]
-        sequence = state.trade_ids if what == "trade" else state.agg_ids
-        follows = sequence.last is None or ids[0] == sequence.last + 1
-        if (
-            follows
-            and not sequence.holes
-            and ids.min() != _MISSING
-            and (len(ids) == 1 or bool((np.diff(ids) == 1).all()))
-        ):
-            sequence.last = int(ids[-1])
-            sequence.count += len(ids)
-            return
-        times = np.where(rows[:, _T] != _MISSING, rows[:, _T], rows[:, _E])
-        for row, offset in enumerate(offsets.tolist()):
-            self._trade_id(
-                state, what, _value(ids[row]), _value(times[row]), source, first + offset
-            )
-
-    def _book_tickers(
-        self,
-        state: SymbolState,
-        rows: np.ndarray,
-        offsets: np.ndarray,
-        first: int,
-        source: str,
-    ) -> None:
-        ids = rows[:, _LAST_ID]
-        last = state.last_ticker_id
-        if (
-            ids.min() != _MISSING
-            and (last is None or ids[0] > last)
-            and (len(ids) == 1 or bool((np.diff(ids) > 0).all()))
-        ):
-            state.counts["book_ticker_messages"] += len(ids)
-            self._add_tickers(state, ids, rows[:, _BID_PRICE : _ASK_SIZE + 1])
-            return
-        for row, offset in enumerate(offsets.tolist()):
-            tops = rows[row, _BID_PRICE : _ASK_SIZE + 1]
-            self._book_ticker_id(state, _value(ids[row]), tops, source, first + offset)
-
-    def _clocks(
-        self, state: SymbolState, rows: np.ndarray, offsets: np.ndarray, first: int, source: str
-    ) -> None:
-        events = rows[:, _E]
-        origins = np.where(rows[:, _T] != _MISSING, rows[:, _T], events)
-        low, high = int(origins.min()), int(origins.max())
-        if state.first_ms is None or low < state.first_ms:
-            state.first_ms = low
-        if state.last_ms is None or high > state.last_ms:
-            state.last_ms = high
-        latency = rows[:, _CAPTURE] // 1_000_000 - events
-        values, counts = np.unique(_bucket(latency), return_counts=True)
-        histogram = state.latency
-        for value, count in zip(values.tolist(), counts.tolist(), strict=True):
-            histogram[value] += count
-        previous = np.empty_like(latency)
-        previous[0] = latency[0] if state.previous_latency is None else state.previous_latency
-        previous[1:] = latency[:-1]
-        for row in np.flatnonzero(np.abs(latency - previous) > self.jump_ms).tolist():
-            self._clock_jump(
-                state,
-                int(previous[row]),
-                int(latency[row]),
-                source,
-                first + int(offsets[row]),
-                int(events[row]),
-            )
-        state.previous_latency = int(latency[-1])
 
     def _line(self, line: bytes, number: int, source: str, file_symbols: set[str]) -> None:
         """The line-by-line path (non-canonical batches): typed decode, then the checks."""
@@ -597,7 +297,7 @@ class GoldenValidator:
         if state.last_ms is None or origin_ms > state.last_ms:
             state.last_ms = origin_ms
         latency = capture_ns // 1_000_000 - event_ms
-        state.latency[int(_bucket(np.array([latency]))[0])] += 1
+        state.latency[int(latency_bins(np.array([latency]))[0])] += 1
         previous = state.previous_latency
         if previous is not None and abs(latency - previous) > self.jump_ms:
             self._clock_jump(state, previous, latency, source, number, event_ms)
@@ -911,10 +611,8 @@ class GoldenValidator:
                 "book_ticker_mismatch",
                 "warning",
                 state.symbol,
-                f"book after u={int(state.pending_ids[row])}: bid {_fmt(top[0])} x "
-                f"{_fmt(top[1])}, ask {_fmt(top[2])} x {_fmt(top[3])}; bookTicker "
-                f"u={int(state.ticker_ids[index[k]])}: bid {_fmt(ticker[0])} x {_fmt(ticker[1])}, "
-                f"ask {_fmt(ticker[2])} x {_fmt(ticker[3])}",
+                f"book after u={int(state.pending_ids[row])}: {_top_text(top)}; bookTicker "
+                f"u={int(state.ticker_ids[index[k]])}: {_top_text(ticker)}",
                 source=source,
                 position=number,
                 origin_ms=event_ms,
@@ -956,7 +654,8 @@ class GoldenValidator:
                 "crossed_book",
                 "error",
                 state.symbol,
-                f"best bid {_fmt(int(tops[k, 0]))} >= best ask {_fmt(int(tops[k, 2]))} after "
+                f"best bid {units_text(int(tops[k, 0]))} >= best ask "
+                f"{units_text(int(tops[k, 2]))} after "
                 f"u={update_id}",
                 source=source,
                 position=number,
@@ -1006,74 +705,3 @@ class GoldenValidator:
                 f"{negative} of {total} messages were captured before their exchange "
                 f"time (median latency {median} ms): the capture clock runs behind",
             )
-
-
-def latency_quantiles(latency: Counter) -> dict[str, int | None]:
-    """Min, p1, p50, p99 and max of a ``latency_ms -> count`` histogram."""
-    total = sum(latency.values())
-    if not total:
-        return {"min": None, "p1": None, "p50": None, "p99": None, "max": None}
-    ordered = sorted(latency.items())
-    marks = {"p1": 0.01, "p50": 0.5, "p99": 0.99}
-    found: dict[str, int | None] = {"min": ordered[0][0]}
-    seen = 0
-    pending = sorted(marks.items(), key=lambda item: item[1])
-    for value, count in ordered:
-        seen += count
-        while pending and seen >= pending[0][1] * total:
-            found[pending.pop(0)[0]] = value
-    found["max"] = ordered[-1][0]
-    return found
-
-
-def state_summary(state: SymbolState) -> dict[str, Any]:
-    """The ``validation.json`` entry of one symbol (DESIGN's fields first, then extras)."""
-    counts = state.counts
-    checks = counts["book_ticker_checks"]
-    summary: dict[str, Any] = {
-        "depth_messages": counts["depth_messages"],
-        "depth_gaps": counts["depth_gaps"],
-        "trade_messages": counts["trade_messages"],
-        "trade_id_gaps": counts["trade_id_gaps"],
-        "out_of_order": counts["out_of_order"],
-        "duplicates": counts["duplicates"],
-        "snapshots": counts["snapshots"],
-        "book_ticker_checks": checks,
-        "book_ticker_agreement": counts["book_ticker_matches"] / checks if checks else None,
-    }
-    if not checks:
-        summary["book_ticker_note"] = _ticker_note(state)
-    summary.update(
-        first_origin_time=_iso_ms(state.first_ms),
-        last_origin_time=_iso_ms(state.last_ms),
-        book_ticker_mismatches=checks - counts["book_ticker_matches"],
-        book_ticker_messages=counts["book_ticker_messages"],
-        agg_trade_messages=counts["agg_trade_messages"],
-        agg_trade_id_gaps=counts["agg_trade_id_gaps"],
-        missing_update_ids=counts["missing_depth_ids"],
-        missing_trade_ids=counts["missing_trade_ids"],
-        depth_applied=counts["depth_applied"],
-        depth_stale=counts["depth_stale"],
-        crossed_books=counts["crossed_books"],
-        book_resets=counts["book_resets"],
-        session_resets=counts["session_resets"],
-        snapshot_levels=[
-            {"last_update_id": last_id, "bids": bids, "asks": asks}
-            for last_id, bids, asks in state.snapshot_levels
-        ],
-        latency_ms=latency_quantiles(state.latency),
-        negative_latency=counts["negative_latency"],
-        capture_clock_jumps=counts["capture_clock_jumps"],
-        capture_clock_backwards=counts["capture_clock_backwards"],
-    )
-    return summary
-
-
-def _ticker_note(state: SymbolState) -> str:
-    if not state.counts["book_ticker_messages"]:
-        return "no bookTicker stream in the capture"
-    if not state.counts["snapshots"]:
-        return "no depth snapshot: the book could not be rebuilt"
-    if not state.counts["depth_applied"]:
-        return "no diff could be applied after the snapshots"
-    return "no rebuilt book state had a bookTicker at or before its update id"

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rlx_lib.golden import ReadReport, format_record, iter_line_blocks, iter_lines
-from rlx_lib.validation import checks
+from rlx_lib.validation import batch
 from rlx_lib.validation.loader import levels, units
 from rlx_lib.validation.resume import validate_golden
 from rlx_lib.validation.scan import FIELDS, parse_levels, scan_block
@@ -41,7 +41,7 @@ def test_fast_path_and_line_by_line_path_give_the_same_report(
         table[:, FIELDS.index("ok")] = 0
         return table
 
-    monkeypatch.setattr(checks, "scan_block", never_canonical)
+    monkeypatch.setattr(batch, "scan_block", never_canonical)
     slow = validate_golden(golden)
     assert slow.symbols == fast.symbols
     assert slow.issues.equals(fast.issues)
