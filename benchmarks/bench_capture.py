@@ -6,38 +6,52 @@ journal -> zstd files), beside the original project's approach measured in the s
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gzip
 import json
-import multiprocessing
+import socket
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from websockets.asyncio.client import connect
 
-from rlx_lib.capture.feed import synthetic_feed
-from rlx_lib.capture.server import BinanceServer
 from rlx_lib.capture.session import CaptureConfig, CaptureSession
 
 SYMBOLS = ["btcusdt", "ethusdt"]
 TARGET = 50_000.0
 
 
-def _serve(messages: int, port_queue: Any, stop_event: Any) -> None:
-    async def main() -> None:
-        feed = list(synthetic_feed(SYMBOLS, messages=messages, seed=11))
-        while not stop_event.is_set():
-            server = BinanceServer(feed, rate=None)
-            await server.start()
-            port_queue.put(server.port)
-            await server.finished.wait()
-            while server.live_connections:  # until the client has read everything and left
-                await asyncio.sleep(0.05)
-            await server.stop()
-
-    asyncio.run(main())
+@contextlib.contextmanager
+def _server(messages: int) -> Iterator[int]:
+    """``rlx capture-server`` flat out in its own process; yields its port."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [str(Path(sys.executable).with_name("rlx")), "capture-server", "--synthetic"]
+    command += [str(messages), "--symbols", ",".join(SYMBOLS), "--rate", "0", "--port", str(port)]
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log)
+        try:
+            while True:
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                    break
+                except OSError:
+                    if process.poll() is not None:
+                        log.seek(0)
+                        error = log.read()[-2000:]
+                        raise RuntimeError(f"capture-server exited: {error!r}") from None
+                    time.sleep(0.2)
+            yield port
+        finally:
+            process.terminate()
+            process.wait(10)
 
 
 async def _capture(port: int, messages: int, root: Path) -> float:
@@ -61,7 +75,11 @@ async def _capture(port: int, messages: int, root: Path) -> float:
 
 
 async def _baseline(port: int, messages: int, root: Path) -> float:
-    streams = [f"{symbol}@{kind}" for symbol in SYMBOLS for kind in ("depth@100ms", "trade", "aggTrade", "bookTicker")]
+    streams = [
+        f"{symbol}@{kind}"
+        for symbol in SYMBOLS
+        for kind in ("depth@100ms", "trade", "aggTrade", "bookTicker")
+    ]
     url = f"ws://127.0.0.1:{port}/stream?streams={'/'.join(streams)}"
     count = 0
     async with connect(url, compression=None, max_size=None, proxy=None) as socket:
@@ -84,23 +102,13 @@ async def _baseline(port: int, messages: int, root: Path) -> float:
 
 def run(*, quick: bool) -> list[dict[str, Any]]:
     """Median messages/s of the capture and of the baseline over a few runs."""
-    messages = 40_000 if quick else 100_000
+    messages = 20_000 if quick else 60_000
     repeats = 1 if quick else 3
-    context = multiprocessing.get_context("spawn")
-    ports, stop = context.Queue(), context.Event()
-    server = context.Process(target=_serve, args=(messages, ports, stop), daemon=True)
-    server.start()
     captured, baseline = [], []
-    try:
-        for _ in range(repeats):
-            for runner, results in ((_capture, captured), (_baseline, baseline)):
-                port = ports.get(timeout=120)
-                with tempfile.TemporaryDirectory() as folder:
-                    results.append(asyncio.run(runner(port, messages, Path(folder))))
-    finally:
-        stop.set()
-        server.terminate()
-        server.join(10)
+    for _ in range(repeats):
+        for runner, results in ((_capture, captured), (_baseline, baseline)):
+            with _server(messages) as port, tempfile.TemporaryDirectory() as folder:
+                results.append(asyncio.run(runner(port, messages, Path(folder))))
     rate, base = statistics.median(captured), statistics.median(baseline)
     return [
         {
