@@ -175,7 +175,7 @@ import json, resource, sys, time, datetime as dt
 from pathlib import Path
 from rlx_lib.reconstruction.pipeline import ReconstructConfig, reconstruct_day
 root = Path(sys.argv[1])
-config = ReconstructConfig(root=root, force=True, checkpoint_messages=200_000)
+config = ReconstructConfig(root=root, force=True)
 def cpu():
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime

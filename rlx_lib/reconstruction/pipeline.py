@@ -48,7 +48,7 @@ class ReconstructConfig:
     source: Source = "lake"
     depth: int = 20
     book_every: str = "message"
-    checkpoint_messages: int = 200_000
+    checkpoint_messages: int = 20_000
     resume: bool = False
     force: bool = False
 
@@ -90,9 +90,11 @@ def _sample(event_ns: np.ndarray, every_ns: int) -> np.ndarray:
     return keep
 
 
-def _events(day: replay.DayInput, lo: int, hi: int, trades: slice, sequence: int) -> dict:
+def _events(
+    day: replay.DayInput, lo: int, hi: int, rows: tuple, trades: slice, sequence: int
+) -> dict:
     """Merge the rows of messages ``lo..hi`` with a slice of trades (see replay's tie-break)."""
-    start, stop = int(day.start[lo]), int(day.start[hi])
+    is_bid, price, size = rows
     counts = np.diff(day.start[lo : hi + 1])
     message = np.repeat(np.arange(lo, hi), counts)
     event_ns = day.event_ns[lo:hi]
@@ -100,7 +102,7 @@ def _events(day: replay.DayInput, lo: int, hi: int, trades: slice, sequence: int
     depth_key = 2 * (message - lo)
     trade_key = 2 * np.searchsorted(event_ns, trade_rt, side="right") - 1
     order = np.argsort(np.concatenate([depth_key, trade_key]), kind="stable")
-    rows = len(message)
+    count = len(message)
     trade_count = len(trade_rt)
 
     def merge(depth_values: np.ndarray, trade_values: np.ndarray) -> np.ndarray:
@@ -110,16 +112,16 @@ def _events(day: replay.DayInput, lo: int, hi: int, trades: slice, sequence: int
     return {
         "origin_ns": merge(day.origin_ns[message], day.trade_origin_ns[trades]),
         "received_ns": merge(day.received_ns[message], trade_rt),
-        "sequence": np.arange(sequence, sequence + rows + trade_count, dtype=np.int64),
+        "sequence": np.arange(sequence, sequence + count + trade_count, dtype=np.int64),
         "kind": merge(kind, np.full(trade_count, 2, dtype=np.int64)),
         "update_id": merge(day.update_id[message], np.zeros(trade_count, dtype=np.int64)),
         "first_update_id": merge(
             day.first_update_id[message], np.full(trade_count, -1, dtype=np.int64)
         ),
-        "trade_id": merge(np.zeros(rows, dtype=np.int64), day.trade_id[trades]),
-        "is_bid": merge(day.is_bid[start:stop], day.trade_buy[trades]),
-        "price": merge(day.price[start:stop], day.trade_price[trades]),
-        "size": merge(day.size[start:stop], day.trade_size[trades]),
+        "trade_id": merge(np.zeros(count, dtype=np.int64), day.trade_id[trades]),
+        "is_bid": merge(is_bid, day.trade_buy[trades]),
+        "price": merge(price, day.trade_price[trades]),
+        "size": merge(size, day.trade_size[trades]),
     }
 
 
@@ -290,12 +292,12 @@ def reconstruct_day(config: ReconstructConfig, symbol: str, day: dt.date) -> dic
     trade_bounds = [0, *trade_cut.tolist(), len(day_input.trade_received_ns)]
     for index in range(segment, len(cuts) - 1):
         lo, hi = cuts[index], cuts[index + 1]
+        first_row = int(day_input.start[lo])
+        rows = day_input.reader.rows(first_row, int(day_input.start[hi]))
         top = (
             book.replay(
-                day_input.is_bid,
-                day_input.price,
-                day_input.size,
-                day_input.start[lo : hi + 1],
+                *rows,
+                day_input.start[lo : hi + 1] - first_row,
                 day_input.reset[lo:hi],
                 depth=config.depth,
             )
@@ -303,7 +305,7 @@ def reconstruct_day(config: ReconstructConfig, symbol: str, day: dt.date) -> dic
             else None
         )
         trades = slice(trade_bounds[index], trade_bounds[index + 1])
-        events = _events(day_input, lo, hi, trades, sequence)
+        events = _events(day_input, lo, hi, rows, trades, sequence)
         sequence += len(events["sequence"])
         sinks.write_segment(
             sinks.events_table(events, source=source), sinks.segment_path(work, "events", index)

@@ -28,6 +28,8 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from rlx_lib import catalog
 from rlx_lib.decimals import decimal_to_units
@@ -36,6 +38,7 @@ from rlx_lib.venues import binance
 
 __all__ = [
     "DayInput",
+    "RowReader",
     "golden_input",
     "input_files",
     "lake_input",
@@ -45,13 +48,74 @@ log = logging.getLogger(__name__)
 NULL_TIME = np.iinfo(np.int64).min  # marks an unknown origin_time
 
 
+class RowReader:
+    """Level rows ``(is_bid, price, size)`` of a day, read forward in slices.
+
+    Held in memory for golden input; streamed from the Parquet row groups for Lake input, so
+    memory stays bounded by one segment however long the day.
+    """
+
+    def __init__(
+        self,
+        arrays: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+        *,
+        files: list[Path] | None = None,
+        batch_rows: int = 1 << 18,
+    ) -> None:
+        self._arrays = arrays
+        self._files = files or []
+        self._batch_rows = batch_rows
+        self._batches = None
+        self._buffer: list[np.ndarray] = [
+            np.zeros(0, bool),
+            np.zeros(0, np.int64),
+            np.zeros(0, np.int64),
+        ]
+        self._buffer_start = 0
+
+    def _next_batch(self) -> bool:
+        if self._batches is None:
+            self._batches = (
+                batch
+                for path in self._files
+                for batch in pq.ParquetFile(path).iter_batches(
+                    batch_size=self._batch_rows, columns=["side_is_bid", "price", "size"]
+                )
+            )
+        batch = next(self._batches, None)
+        if batch is None:
+            return False
+        columns = [
+            batch.column(0).to_numpy(zero_copy_only=False).astype(bool),
+            decimal_to_units(batch.column(1)),
+            decimal_to_units(batch.column(2)),
+        ]
+        self._buffer = [
+            np.concatenate([old, new]) for old, new in zip(self._buffer, columns, strict=True)
+        ]
+        return True
+
+    def rows(self, start: int, stop: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Rows ``start:stop``; calls must move forward (``start`` never below a previous one)."""
+        if self._arrays is not None:
+            return tuple(column[start:stop] for column in self._arrays)  # type: ignore[return-value]
+        if start < self._buffer_start:
+            msg = f"rows are read forward only: asked for {start} after {self._buffer_start}"
+            raise ValueError(msg)
+        drop = start - self._buffer_start
+        while len(self._buffer[0]) < stop - self._buffer_start and self._next_batch():
+            pass
+        self._buffer = [column[drop:] for column in self._buffer]
+        self._buffer_start = start
+        count = stop - start
+        return tuple(column[:count] for column in self._buffer)  # type: ignore[return-value]
+
+
 @dataclass
 class DayInput:
     """One symbol-day of book messages (in application order) and trades (by receipt)."""
 
-    is_bid: np.ndarray  # rows
-    price: np.ndarray
-    size: np.ndarray
+    reader: RowReader  # the level rows
     start: np.ndarray  # messages + 1: row offsets
     reset: np.ndarray  # bool per message: a snapshot
     update_id: np.ndarray
@@ -122,42 +186,60 @@ def lake_trades(root: Path, symbol: str, day: dt.date) -> dict[str, np.ndarray]:
     }
 
 
-def lake_input(root: Path, *, symbol: str, day: dt.date) -> DayInput:
-    """Read ``lake/book_delta_v2`` and ``lake/trades`` of a symbol-day."""
-    frame = _read(root, "book_delta_v2", symbol, day)
-    if frame is None:
+def lake_input(root: Path, *, symbol: str, day: dt.date, batch_rows: int = 1 << 18) -> DayInput:
+    """Index the messages of ``lake/book_delta_v2`` (rows are streamed later) and read trades."""
+    folder = catalog.partition_dir(root, "lake/book_delta_v2", symbol=symbol, day=day)
+    files = sorted(folder.glob("*.parquet"))
+    if not files:
         msg = f"no lake/book_delta_v2 data for {symbol} on {day}"
         raise FileNotFoundError(msg)
-    sequence = frame["sequence_number"].to_numpy().astype(np.int64)
-    received = _time_ns(frame["received_time"])
-    origin = _time_ns(frame["origin_time"])
-    rows = len(sequence)
-    boundary = np.ones(rows, dtype=bool)
-    if rows:
-        boundary[1:] = (
-            (sequence[1:] != sequence[:-1])
-            | (received[1:] != received[:-1])
-            | (origin[1:] != origin[:-1])
+    first_rows, sequences, receiveds, origins = [], [], [], []
+    previous = None
+    offset = 0
+    for path in files:
+        batches = pq.ParquetFile(path).iter_batches(
+            batch_size=batch_rows, columns=["sequence_number", "received_time", "origin_time"]
         )
-    first_rows = np.flatnonzero(boundary)
-    start = np.append(first_rows, rows).astype(np.int64)
-    message_origin = origin[first_rows]
+        for batch in batches:
+            sequence = batch.column(0).to_numpy(zero_copy_only=False).astype(np.int64)
+            received = _arrow_ns(batch.column(1))
+            origin = _arrow_ns(batch.column(2))
+            boundary = np.ones(len(sequence), dtype=bool)
+            boundary[1:] = (
+                (sequence[1:] != sequence[:-1])
+                | (received[1:] != received[:-1])
+                | (origin[1:] != origin[:-1])
+            )
+            if previous is not None and len(sequence):
+                boundary[0] = (sequence[0], received[0], origin[0]) != previous
+            if len(sequence):
+                previous = (sequence[-1], received[-1], origin[-1])
+            index = np.flatnonzero(boundary)
+            first_rows.append(index + offset)
+            sequences.append(sequence[index])
+            receiveds.append(received[index])
+            origins.append(origin[index])
+            offset += len(sequence)
+    first = np.concatenate(first_rows) if first_rows else np.zeros(0, np.int64)
+    message_origin = np.concatenate(origins) if origins else np.zeros(0, np.int64)
     reset = message_origin == 0
-    message_origin = np.where(reset, NULL_TIME, message_origin)
     day_input = DayInput(
-        is_bid=frame["side_is_bid"].to_numpy(),
-        price=_units(frame["price"]),
-        size=_units(frame["size"]),
-        start=start,
+        reader=RowReader(files=files, batch_rows=batch_rows),
+        start=np.append(first, offset).astype(np.int64),
         reset=reset,
-        update_id=sequence[first_rows],
-        first_update_id=np.full(len(first_rows), -1, dtype=np.int64),
-        origin_ns=message_origin,
-        received_ns=received[first_rows],
+        update_id=np.concatenate(sequences) if sequences else np.zeros(0, np.int64),
+        first_update_id=np.full(len(first), -1, dtype=np.int64),
+        origin_ns=np.where(reset, NULL_TIME, message_origin),
+        received_ns=np.concatenate(receiveds) if receiveds else np.zeros(0, np.int64),
         **lake_trades(root, symbol, day),
     )
     day_input.notes["snapshots"] = int(reset.sum())
     return day_input
+
+
+def _arrow_ns(column: pa.Array) -> np.ndarray:
+    values = column.cast(pa.int64()).fill_null(NULL_TIME)
+    return values.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
 
 
 def lake_book_seed(root: Path, *, symbol: str, day: dt.date) -> tuple[int, dict] | None:
@@ -209,10 +291,13 @@ class _Builder:
         def join(parts: list[np.ndarray], kind: type) -> np.ndarray:
             return np.concatenate(parts) if parts else np.zeros(0, dtype=kind)
 
+        rows = (
+            join(self.rows_bid, bool),
+            join(self.rows_price, np.int64),
+            join(self.rows_size, np.int64),
+        )
         return DayInput(
-            is_bid=join(self.rows_bid, bool),
-            price=join(self.rows_price, np.int64),
-            size=join(self.rows_size, np.int64),
+            reader=RowReader(rows),
             start=np.concatenate([[0], np.cumsum(self.counts, dtype=np.int64)]).astype(np.int64),
             reset=np.array(self.reset, dtype=bool),
             update_id=np.array(self.update_id, dtype=np.int64),

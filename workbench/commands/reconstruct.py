@@ -51,7 +51,7 @@ def reconstruct_command(
     force: Annotated[bool, typer.Option(help="Replace finished partitions.")] = False,
     checkpoint_messages: Annotated[
         int, typer.Option(help="Checkpoint every this many messages.")
-    ] = 200_000,
+    ] = 20_000,
     json_out: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     data_root: DataRootOption = None,
 ) -> None:
