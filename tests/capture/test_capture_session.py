@@ -8,6 +8,7 @@ by a snapshot.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -15,10 +16,12 @@ from typing import Any
 
 import orjson
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from rlx_lib.capture.feed import synthetic_feed
 from rlx_lib.capture.server import BinanceServer
-from rlx_lib.capture.session import CaptureConfig, CaptureSession
+from rlx_lib.capture.session import CaptureConfig, CaptureSession, _AttemptLimiter, _backoff
 from rlx_lib.golden import GoldenRecord, ReadReport, golden_files, iter_records
 
 SYMBOLS = ("btcusdt", "ethusdt")
@@ -194,3 +197,34 @@ def test_rest_errors_are_retried(data_root: Path) -> None:
     assert statuses == [429, 500, 500]
     assert summary["snapshots"] == 2
     assert [status for _, status in server.rest_requests].count(200) == 2
+
+
+def test_streams_split_across_connections(data_root: Path) -> None:
+    server, summary, records = asyncio.run(_capture(data_root, max_streams_per_connection=3))
+    sessions = _check_integrity(server, records)
+    assert summary["connections"] == 3  # 8 streams, at most 3 per connection
+    assert len({s["connection"] for s in _events(sessions, "subscribed")}) == 3
+    assert summary["streams"].keys() == {stream for stream, _ in MARKET}
+    assert len({(s, d) for _, s, d in server.sent}) == len(MARKET)
+
+
+def test_connection_attempts_stay_under_the_limit() -> None:
+    async def attempts() -> list[float]:
+        limiter = _AttemptLimiter(2, 0.3)
+        times = []
+        for _ in range(3):
+            await limiter.acquire()
+            times.append(time.monotonic())
+        return times
+
+    first, second, third = asyncio.run(attempts())
+    assert second - first < 0.3  # within the limit: no wait
+    assert third - first >= 0.29  # the third waits until the first leaves the window
+
+
+@given(st.integers(min_value=1, max_value=40))
+def test_backoff_grows_exponentially_with_jitter(failures: int) -> None:
+    config = CaptureConfig(symbols=("btcusdt",), backoff_initial=0.5, backoff_max=30.0)
+    ceiling = min(30.0, 0.5 * 2 ** (failures - 1))
+    delays = [_backoff(config, failures) for _ in range(20)]
+    assert all(ceiling / 2 <= delay <= ceiling for delay in delays)
