@@ -95,9 +95,7 @@ _TABLE_CSS = """
 def table_pane(frame: pl.DataFrame) -> pn.pane.HTML:
     """A plain HTML table of a frame, text escaped, decimals shown exactly."""
     shown = escape_frame(
-        frame.with_columns(
-            pl.col(pl.Decimal).cast(pl.String), pl.col(pl.Float64).round_sig_figs(4)
-        )
+        frame.with_columns(pl.col(pl.Decimal).cast(pl.String), pl.col(pl.Float64).round_sig_figs(4))
     )
     head = "".join(f"<th>{html.escape(name)}</th>" for name in shown.columns)
     rows = "".join(
