@@ -25,6 +25,7 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
+import zstandard
 
 from rlx_lib import schemas
 from rlx_lib.catalog import (
@@ -36,7 +37,7 @@ from rlx_lib.catalog import (
 )
 from rlx_lib.decimals import format_units
 from rlx_lib.errors import ConfigError, OverwriteError
-from rlx_lib.golden import GOLDEN_DATASET, GoldenRecord, golden_path, write_golden_file
+from rlx_lib.golden import GOLDEN_DATASET, GoldenRecord, format_record, golden_path
 from rlx_lib.synth.faults import (
     LiveFaults,
     VendorFaults,
@@ -69,6 +70,7 @@ INJECTED_NAME = "_injected.json"
 DEFAULT_START = dt.datetime(2024, 8, 8, tzinfo=dt.UTC)
 _HOUR_NS = 3_600_000_000_000
 CHUNK_SECONDS = 600.0
+_FRAME_BYTES = 1 << 20
 _NUMERIC = {"book_delta_v2": ("price", "size"), "trades": ("quantity", "price")}
 
 
@@ -243,38 +245,56 @@ def _settle(fresh: Path, path: Path, *, force: bool) -> Path:
 
 
 class GoldenWriter:
-    """Golden records of one symbol, in capture order, into one file per capture hour."""
+    """Golden records of one symbol, in capture order, streamed into one zstd file per capture
+    hour (a new frame every MiB, as :func:`rlx_lib.golden.write_golden_file` does); a file is
+    renamed into place once its hour is complete."""
 
     def __init__(self, root: Path, symbol: str, *, force: bool = False) -> None:
         self._root, self._symbol, self._force = Path(root), symbol, force
         self._hour: int | None = None
-        self._pending: list[GoldenRecord] = []
+        self._open: tuple[Any, Any, Path, Path] | None = None  # raw file, zstd writer, temp, path
+        self._frame_bytes = 0
         self.files: list[Path] = []
         self.records = 0
 
     def add(self, records: Iterable[GoldenRecord]) -> None:
-        """Take more records (capture order); an hour's file is written once it is complete."""
+        """Write more records (capture order)."""
         for record in records:
             hour = record.capture_ns // _HOUR_NS
             if hour != self._hour:
-                self._flush()
-                self._hour = hour
-            self._pending.append(record)
+                self._finish()
+                self._start(hour)
+            assert self._open is not None
+            self._frame_bytes += self._open[1].write(
+                format_record(record.capture_ns, record.stream, record.data)
+            )
+            if self._frame_bytes >= _FRAME_BYTES:
+                self._open[1].flush(zstandard.FLUSH_FRAME)
+                self._frame_bytes = 0
             self.records += 1
 
-    def _flush(self) -> None:
-        if self._hour is None or not self._pending:
-            return
-        path = golden_path(self._root, symbol=self._symbol, capture_ns=self._hour * _HOUR_NS)
+    def _start(self, hour: int) -> None:
+        path = golden_path(self._root, symbol=self._symbol, capture_ns=hour * _HOUR_NS)
         path.parent.mkdir(parents=True, exist_ok=True)
         fresh = path.with_name(path.name + ".new")
-        write_golden_file(fresh, self._pending)
+        raw = open(fresh, "wb")  # noqa: SIM115 (closed in _finish)
+        writer = zstandard.ZstdCompressor(level=3).stream_writer(raw, closefd=False)
+        self._hour, self._open, self._frame_bytes = hour, (raw, writer, fresh, path), 0
+
+    def _finish(self) -> None:
+        if self._open is None:
+            return
+        raw, writer, fresh, path = self._open
+        writer.close()
+        raw.flush()
+        os.fsync(raw.fileno())
+        raw.close()
+        self._open = None
         self.files.append(_settle(fresh, path, force=self._force))
-        self._pending = []
 
     def close(self) -> list[Path]:
-        """Write the last hour; return every file written."""
-        self._flush()
+        """Finish the last hour; return every file written."""
+        self._finish()
         return self.files
 
 
