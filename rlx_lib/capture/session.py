@@ -85,7 +85,8 @@ class CaptureConfig:
     attempts_per_window: int = 250  # Binance allows 300 per 5 minutes per IP
     attempt_window: float = 300.0
     max_streams_per_connection: int = MAX_STREAMS_PER_CONNECTION
-    status_interval: float = 1.0
+    status_interval: float = 1.0  # status line on a terminal
+    log_interval: float = 60.0  # the same figures in the log
 
     def __post_init__(self) -> None:
         if not self.symbols or not self.streams:
@@ -205,16 +206,17 @@ class CaptureSession:
         return summary
 
     async def _tick(self) -> None:
-        last_status = time.monotonic()
+        last_status = last_log = time.monotonic()
         while True:
             await asyncio.sleep(self.config.flush_interval)
             self.journal.flush()
-            if time.monotonic() - last_status >= self.config.status_interval:
-                last_status = time.monotonic()
-                line = self.health.status_line()
-                if self.status is not None:
-                    self.status(line)
-                log.debug("capture status: %s", line)
+            now = time.monotonic()
+            if self.status is not None and now - last_status >= self.config.status_interval:
+                last_status = now
+                self.status(self.health.status_line())
+            if now - last_log >= self.config.log_interval:
+                last_log = now
+                log.info("capture status: %s", orjson.dumps(self.health.summary()).decode())
 
     def note(self, event: str, symbols: list[str], **fields: Any) -> None:
         """Write a ``_session`` record into the file of each symbol."""

@@ -104,6 +104,11 @@ def capture_command(
         snapshot_limit=snapshot_limit,
         flush_interval=flush_interval,
     )
+    if not logging.getLogger().handlers:  # the figures go to the log; on a terminal, warnings
+        logging.basicConfig(
+            level=logging.WARNING if is_terminal() else logging.INFO,
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        )
     session = CaptureSession(
         config, resolve_root(data_root), status=_status if is_terminal() else None
     )
