@@ -137,22 +137,25 @@ class BatchChecks:
         kinds = table[:, _KIND]
         counts = state.counts
         depth = np.flatnonzero(mask & (kinds == _DEPTH))
-        book_levels = self._depth_levels(table, depth, block)
-        for offset in np.flatnonzero(mask & ((kinds == _DEPTH) | (kinds == _SNAPSHOT))).tolist():
-            if kinds[offset] == _SNAPSHOT:
-                self._snapshot(state, _DECODER.decode(lines[offset]), source, first + offset)
-                continue
-            changes = book_levels.get(offset) or _raw_levels(lines[offset])
-            row = table[offset]
-            self._depth_ids(
-                state,
-                _value(row[_FIRST_ID]),
-                _value(row[_LAST_ID]),
-                _value(row[_E]),
-                changes,
-                source,
-                first + offset,
-            )
+        if not self._contiguous_depth(state, table, depth, mask, block, first, source):
+            book_levels = self._depth_levels(table, depth, block)
+            for offset in np.flatnonzero(
+                mask & ((kinds == _DEPTH) | (kinds == _SNAPSHOT))
+            ).tolist():
+                if kinds[offset] == _SNAPSHOT:
+                    self._snapshot(state, _DECODER.decode(lines[offset]), source, first + offset)
+                    continue
+                changes = book_levels.get(offset) or _raw_levels(lines[offset])
+                row = table[offset]
+                self._depth_ids(
+                    state,
+                    _value(row[_FIRST_ID]),
+                    _value(row[_LAST_ID]),
+                    _value(row[_E]),
+                    changes,
+                    source,
+                    first + offset,
+                )
         self._flush(state)
         for code, what in ((_TRADE, "trade"), (_AGG_TRADE, "agg_trade")):
             offsets = np.flatnonzero(mask & (kinds == code))
@@ -167,6 +170,53 @@ class BatchChecks:
         if len(timed):
             self._clocks(state, table[timed], timed, first, source)
         counts["other_messages"] += int(np.count_nonzero(mask & (kinds == _OTHER)))
+
+    def _contiguous_depth(
+        self,
+        state: SymbolState,
+        table: np.ndarray,
+        depth: np.ndarray,
+        mask: np.ndarray,
+        block: bytes,
+        first: int,
+        source: str,
+    ) -> bool:
+        """Apply a run of diffs in one go when the book is synced and every ``U`` follows the
+        previous ``u``: the sync rules would say APPLY to each, so they are not asked one by
+        one. Return False (nothing done) otherwise."""
+        if not len(depth) or not state.book_valid or state.depth_ids.holes:
+            return False
+        if (mask & (table[:, _KIND] == _SNAPSHOT)).any():
+            return False
+        lows, highs = table[depth, _FIRST_ID], table[depth, _LAST_ID]
+        synced = state.sync.update_id
+        if synced is None or state.depth_ids.last != synced or lows[0] != synced + 1:
+            return False
+        if lows.min() == MISSING or highs.min() == MISSING or (highs < lows).any():
+            return False
+        if len(depth) > 1 and not (lows[1:] == highs[:-1] + 1).all():
+            return False
+        line, is_bid, price, size, ok = parse_levels(
+            block, table[depth, _START], table[depth, _END]
+        )
+        if not ok.all():
+            return False
+        count = len(depth)
+        starts = np.searchsorted(line, np.arange(count + 1)).astype(np.int64)
+        top = state.book.replay(is_bid, price, size, starts, np.zeros(count, dtype=bool), depth=1)
+        state.counts["depth_messages"] += count
+        state.counts["depth_applied"] += count
+        state.depth_since_reset = True
+        state.depth_ids.last = int(highs[-1])
+        state.depth_ids.count += count
+        state.sync.update_id = int(highs[-1])
+        events = table[depth, _E].tolist()
+        where = [
+            (source, first + offset, None if event == MISSING else event)
+            for offset, event in zip(depth.tolist(), events, strict=True)
+        ]
+        self._checked_tops(state, highs.copy(), top, np.arange(count), where)
+        return True
 
     @staticmethod
     def _depth_levels(table: np.ndarray, depth: np.ndarray, block: bytes) -> dict[int, tuple]:

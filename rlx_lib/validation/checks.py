@@ -637,26 +637,42 @@ class GoldenValidator(BatchChecks):
             depth=1,
         )
         applied = np.array([not op[0] for op in ops], dtype=bool)
+        meta = [op[4] for op in ops if not op[0]]
+        ops.clear()
+        if meta:
+            self._checked_tops(
+                state,
+                np.array([m[0] for m in meta], dtype=np.int64),
+                top,
+                applied,
+                [m[1:] for m in meta],
+            )
+
+    def _checked_tops(
+        self,
+        state: SymbolState,
+        ids: np.ndarray,
+        top: Any,
+        rows: np.ndarray,
+        where: list[tuple[str, int, int | None]],
+    ) -> None:
+        """Crossed-book check of the tops ``top[rows]`` after diffs ``ids``; then queue them
+        for the bookTicker join."""
         tops = np.stack(
             [top.bid_price[:, 0], top.bid_size[:, 0], top.ask_price[:, 0], top.ask_size[:, 0]],
             axis=1,
-        )[applied]
-        meta = [op[4] for op in ops if not op[0]]
-        ops.clear()
-        if not meta:
-            return
-        ids = np.array([m[0] for m in meta], dtype=np.int64)
+        )[rows]
         crossed = (tops[:, 0] > 0) & (tops[:, 2] > 0) & (tops[:, 0] >= tops[:, 2])
         for k in np.flatnonzero(crossed).tolist():
-            update_id, source, number, event_ms = meta[k]
+            source, number, event_ms = where[k]
+            update_id = int(ids[k])
             state.counts["crossed_books"] += 1
             self._issue(
                 "crossed_book",
                 "error",
                 state.symbol,
                 f"best bid {units_text(int(tops[k, 0]))} >= best ask "
-                f"{units_text(int(tops[k, 2]))} after "
-                f"u={update_id}",
+                f"{units_text(int(tops[k, 2]))} after u={update_id}",
                 source=source,
                 position=number,
                 origin_ms=event_ms,
@@ -664,7 +680,7 @@ class GoldenValidator(BatchChecks):
             )
         state.pending_ids = np.concatenate([state.pending_ids, ids])
         state.pending_tops = np.concatenate([state.pending_tops, tops])
-        state.pending_where.extend(m[1:] for m in meta)
+        state.pending_where.extend(where)
         self._resolve(state)
 
     # -- end ------------------------------------------------------------------------------
