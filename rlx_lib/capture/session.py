@@ -480,7 +480,9 @@ class _Link:
     async def _read(self, connection: _Connection) -> None:
         reason = "closed"
         try:
-            async for frame in _frames(connection.socket):
+            receive = connection.socket.recv
+            while True:
+                frame = await receive(decode=False)
                 capture_ns = time.time_ns()
                 connection.last_seen = time.monotonic()
                 self._frame(connection, frame, capture_ns)
@@ -646,11 +648,6 @@ class _Link:
         session.note("rotated", self.symbols, old=old.number, new=new.number, reason=reason)
         if not old.closed:
             await self._close(old, f"rotation ({reason})")
-
-
-async def _frames(socket: ClientConnection) -> Any:
-    while True:
-        yield await socket.recv(decode=False)
 
 
 def _reason(error: BaseException) -> str:
