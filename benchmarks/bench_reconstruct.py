@@ -32,7 +32,7 @@ TICK = 1_000_000  # 0.01 in units
 DAY = dt.date(2024, 8, 8)
 
 
-@numba.njit(cache=True)
+@numba.njit  # not cached: this file is loaded under different module names
 def _generate(rows, seed):  # pragma: no cover - compiled
     np.random.seed(seed)
     width = 1 << 18
