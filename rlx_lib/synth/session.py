@@ -130,7 +130,8 @@ class SynthSummary:
             )
         if self.rows:
             out.append("lake rows: " + ", ".join(f"{t} {n}" for t, n in sorted(self.rows.items())))
-        out.append(f"files: {len(self.golden_files)} golden, {len(self.lake_files)} lake")
+        written = {"golden": len(self.golden_files), "lake": len(self.lake_files)}
+        out.append("files: " + ", ".join(f"{n} {view}" for view, n in written.items() if n))
         return out
 
 
@@ -261,15 +262,15 @@ class GoldenWriter:
         """Write more records (capture order)."""
         for record in records:
             hour = record.capture_ns // _HOUR_NS
-            if hour != self._hour:
+            if hour != self._hour or self._open is None:
                 self._finish()
                 self._start(hour)
-            assert self._open is not None
-            self._frame_bytes += self._open[1].write(
+            writer = self._open[1]
+            self._frame_bytes += writer.write(
                 format_record(record.capture_ns, record.stream, record.data)
             )
             if self._frame_bytes >= _FRAME_BYTES:
-                self._open[1].flush(zstandard.FLUSH_FRAME)
+                writer.flush(zstandard.FLUSH_FRAME)
                 self._frame_bytes = 0
             self.records += 1
 
