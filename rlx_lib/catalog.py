@@ -192,12 +192,14 @@ def write_parquet(
     force: bool = False,
     row_group_size: int = 1_000_000,
     compression_level: int | None = None,
+    use_dictionary: bool = True,
 ) -> Path:
     """Write Parquet (zstd, decimals as int64) atomically.
 
     If ``path`` exists with the same bytes, nothing changes; with different bytes it raises
-    :class:`OverwriteError` unless ``force``. ``compression_level`` trades size for speed
-    (zstd 1 writes about 2-3x faster than pyarrow's default).
+    :class:`OverwriteError` unless ``force``. ``compression_level`` and ``use_dictionary``
+    trade size for speed (zstd 1 without dictionaries writes 2-4x faster than the defaults,
+    at a similar size for high-cardinality market data).
     """
     table = data.to_arrow() if isinstance(data, pl.DataFrame) else data
     table = _narrow_decimals(table)
@@ -209,6 +211,7 @@ def write_parquet(
             compression="zstd",
             row_group_size=row_group_size,
             compression_level=compression_level,
+            use_dictionary=use_dictionary,
             store_decimal_as_integer=True,
         )
         if path.exists():

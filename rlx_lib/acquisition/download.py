@@ -212,7 +212,9 @@ def _publish(
     name = folder.relative_to(root).as_posix()
     exact, issues = check_unit(unit.table, loaded, symbol=unit.symbol, source=name)
     staging = root / "_staging" / STAGE / folder.relative_to(root)
-    staged = write_parquet(exact, staging / LAKE_FILE, force=True, compression_level=1)
+    staged = write_parquet(
+        exact, staging / LAKE_FILE, force=True, compression_level=1, use_dictionary=False
+    )
     footer = pq.ParquetFile(staged)
     readback = pl.DataFrame(schema=pl.read_parquet_schema(staged))
     schemas.check_schema(readback, schemas.LAKE_TABLES[unit.table], name=str(staged))
