@@ -69,9 +69,10 @@ _T, _LS, _LB = range(3)
     _MU_S, _A_S, _B_S, _MU_B, _A_B, _B_B, _A_SB, _TOUCH, _FLICK, _UPD, _FLIFE, _OCC, _NEAR_OCC,
     _SPAN, _LVL_MU, _LVL_SIG, _DUST_LVL, _TOUCH_MU, _TOUCH_SIG, _SPREAD, _REFILL, _REPRICE,
     _JUMP_MU, _JUMP_SIG, _MOMENTUM, _MIN_LOTS, _MIN_SHARE, _TAKE_SHARE, _TAKER_MU, _TAKER_SIG,
-    _TAKER_ALPHA, _ROUND, _MAKER_MU, _MAKER_SIG, _MAKER_DUST, _FOLLOW, _FLIP, _BUY, _END,
-    _OCC_SCALE, _TAKER_CAP, _OCC_FAR, _REFORM, _TOUCH_REMOVE, _STORM, _N_PARAMS,
-) = range(46)  # fmt: skip
+    _TAKER_ALPHA, _ROUND, _MAKER_POWER, _CONTINUE, _MAKER_DUST, _FOLLOW, _FLIP, _BUY, _END,
+    _OCC_SCALE, _TAKER_CAP, _OCC_FAR, _REFORM, _TOUCH_REMOVE, _STORM, _CONTINUE_DELAY,
+    _SMALL_REFILL, _MAKER_CAP, _REMNANT, _N_PARAMS,
+) = range(50)  # fmt: skip
 
 
 @dataclass
@@ -277,8 +278,10 @@ def _book_event(rng, par, t, base, book, blocks, far_px, far_sz, pend, ist, tabl
             new = 0
         elif rng.random() * (pivot + size) < pivot:
             new = size + chunk
+        elif rng.random() < par[_REMNANT]:  # the large orders leave, small ones stay
+            new = min(size, int(par[_MIN_LOTS] * (1.0 + 10.0 * rng.random())))
         else:
-            new = max(1, size - chunk) if chunk < size else max(1, size // 10)
+            new = max(1, int(size * rng.random()))
         _set(side, best, new, t, base, book, blocks, ist, ch_t, ch_bid, ch_px, ch_sz)
         return
     if kind < par[_TOUCH] + par[_STORM]:
@@ -344,103 +347,100 @@ def _book_event(rng, par, t, base, book, blocks, far_px, far_sz, pend, ist, tabl
 
 @njit(cache=True)
 def _storm(rng, par, side, best, t, base, book, blocks, ist, tables, ch):
-    """A market maker re-quotes a run of levels: each is cancelled and placed a few ticks away."""
+    """A market maker re-quotes a run of levels: each is cancelled and placed a few ticks
+    further out, the farthest first (so no level moves twice)."""
     ch_t, ch_bid, ch_px, ch_sz = ch
     place_x, place_c = tables[0], tables[1]
-    levels = _lognormal_lots(rng, math.log(80.0), 0.9)
+    run = np.empty(min(_lognormal_lots(rng, math.log(90.0), 1.0), 1024), np.int64)
     shift = 1 + rng.integers(0, 8)
     step = -1 if side == 0 else 1
-    i = best + step * max(1, int(_draw_table(rng, place_x, place_c)) // 4)
-    moved = 0
-    while moved < levels and 0 <= i < WINDOW and 0 <= i + step * shift < WINDOW:
-        size = book[side, i]
-        if size > 0 and i != best:
-            _set(side, i, 0, t, base, book, blocks, ist, ch_t, ch_bid, ch_px, ch_sz)
-            j = i + step * shift
-            _set(
-                side,
-                j,
-                book[side, j] + size,
-                t,
-                base,
-                book,
-                blocks,
-                ist,
-                ch_t,
-                ch_bid,
-                ch_px,
-                ch_sz,
-            )
-            moved += 1
+    i = best + step * max(1, int(_draw_table(rng, place_x, place_c)))
+    count = 0
+    while count < run.size and 0 <= i + step * shift < WINDOW and 0 <= i < WINDOW:
+        if book[side, i] > 0 and i != best:
+            run[count] = i
+            count += 1
         i += step
+    for k in range(count - 1, -1, -1):
+        i = run[k]
+        size = book[side, i]
+        j = i + step * shift
+        _set(side, i, 0, t, base, book, blocks, ist, ch_t, ch_bid, ch_px, ch_sz)
+        _set(side, j, book[side, j] + size, t, base, book, blocks, ist, ch_t, ch_bid, ch_px, ch_sz)
 
 
 @njit(cache=True)
 def _taker_lots(rng, par, best_size):
+    """A taker order: the minimum notional, or a lognormal body with a Pareto tail, rounded
+    now and then; some takers also take a small best level whole."""
     r = rng.random()
     if r < par[_MIN_SHARE]:
         return int(par[_MIN_LOTS])
-    if r < par[_MIN_SHARE] + par[_TAKE_SHARE] and best_size < 0.3 * math.exp(par[_TOUCH_MU]):
-        return best_size + _lognormal_lots(rng, par[_TAKER_MU], 1.0)
     z = rng.standard_normal()
     if z < 1.645:
         lots = math.exp(par[_TAKER_MU] + par[_TAKER_SIG] * z)
     else:
-        lots = math.exp(par[_TAKER_MU] + par[_TAKER_SIG] * 1.645) * rng.random() ** (
-            -1.0 / par[_TAKER_ALPHA]
-        )
+        tail = rng.random() ** (-1.0 / par[_TAKER_ALPHA])
+        lots = math.exp(par[_TAKER_MU] + par[_TAKER_SIG] * 1.645) * tail
     lots = min(lots, par[_TAKER_CAP])
     if rng.random() < par[_ROUND] and lots >= 1.0:
         scale = 10.0 ** math.floor(math.log10(lots))
         lots = max(1.0, round(lots / scale)) * scale
-    return max(1, round(lots))
+    lots = max(1, round(lots))
+    if r < par[_MIN_SHARE] + par[_TAKE_SHARE] and best_size < 0.12 * math.exp(par[_TOUCH_MU]):
+        lots += best_size
+    return lots
 
 
 @njit(cache=True)
-def _reprice(rng, par, sign, t, base, book, blocks, ist, ch):
-    """Move the quotes by a heavy-tailed jump: the levels in the way are cancelled and the
-    other side re-forms on some of their prices."""
+def _reprice(rng, par, sign, t, base, book, blocks, pend, ist, ch):
+    """Move the quotes by a heavy-tailed jump in the direction ``sign``.
+
+    A new level appears at the target price, the levels in the way are cancelled from the far
+    end (so the best changes once), the other side steps up to the new best and re-forms on
+    some of the cancelled prices. Some jumps continue a little later (momentum).
+    """
     ch_t, ch_bid, ch_px, ch_sz = ch
     jump = max(1, int(math.exp(par[_JUMP_MU] + par[_JUMP_SIG] * rng.standard_normal())))
-    if rng.random() >= par[_MOMENTUM]:
-        sign = -sign
     side = 1 if sign > 0 else 0
     other = 1 - side
-    cleared = np.empty(64, np.int64)
-    count = 0
-    target = min(ist[_BA] + jump, WINDOW - 2) if side == 1 else max(ist[_BB] - jump, 1)
-    while (side == 1 and ist[_BA] < target) or (side == 0 and ist[_BB] > target):
-        best = ist[_BA] if side == 1 else ist[_BB]
-        if count < cleared.size:
-            cleared[count] = best
-            count += 1
-        _set(side, best, 0, t, base, book, blocks, ist, ch_t, ch_bid, ch_px, ch_sz)
+    step = 1 if side == 1 else -1
     best = ist[_BA] if side == 1 else ist[_BB]
-    if best != target:
+    if best < 0 or best >= WINDOW:
+        return
+    target = min(max(best + step * jump, 1), WINDOW - 2)
+    cleared = np.empty(256, np.int64)
+    count = 0
+    i = best
+    while i != target:
+        if book[side, i] > 0:
+            if count == cleared.size:
+                target = i
+                break
+            cleared[count] = i
+            count += 1
+        i += step
+    if book[side, target] == 0:
         size = _lognormal_lots(rng, par[_TOUCH_MU], par[_TOUCH_SIG])
         _set(side, target, size, t, base, book, blocks, ist, ch_t, ch_bid, ch_px, ch_sz)
+    for k in range(count - 1, -1, -1):
+        _set(side, cleared[k], 0, t, base, book, blocks, ist, ch_t, ch_bid, ch_px, ch_sz)
+    width = 1 + rng.integers(0, int(par[_SPREAD]))
+    j = target - step * width
+    if 0 <= j < WINDOW and (j - ist[_BB] if other == 0 else ist[_BA] - j) > 0:
+        size = book[other, j] + _lognormal_lots(rng, par[_TOUCH_MU], par[_TOUCH_SIG])
+        _set(other, j, size, t, base, book, blocks, ist, ch_t, ch_bid, ch_px, ch_sz)
     for k in range(count):
-        if rng.random() < par[_REFORM]:
-            size = _level_lots(rng, par)
-            _set(
-                other,
-                cleared[k],
-                book[other, cleared[k]] + size,
-                t,
-                base,
-                book,
-                blocks,
-                ist,
-                ch_t,
-                ch_bid,
-                ch_px,
-                ch_sz,
-            )
-    ist[_GAP] = other
+        price = cleared[k]
+        if price != j and rng.random() < par[_REFORM]:
+            size = book[other, price] + _level_lots(rng, par)
+            _set(other, price, size, t, base, book, blocks, ist, ch_t, ch_bid, ch_px, ch_sz)
+    if rng.random() < par[_CONTINUE]:
+        _schedule(pend, ist, t + rng.exponential(par[_CONTINUE_DELAY]), 2, side, 0, 0)
 
 
 @njit(cache=True)
-def _sweep(rng, par, t, base, book, blocks, ist, ch, tr):
+def _sweep(rng, par, t, base, book, blocks, pend, ist, ch, tr):
     ch_t, ch_bid, ch_px, ch_sz = ch
     tr_t, tr_px, tr_qty, tr_bm, tr_taker, tr_change = tr
     if rng.random() < par[_FLIP]:
@@ -458,11 +458,13 @@ def _sweep(rng, par, t, base, book, blocks, ist, ch, tr):
         if best < 0 or best >= WINDOW:
             break
         level = book[side, best]
+        start = level
         while remaining > 0 and level > 0:
             if rng.random() < par[_MAKER_DUST]:
-                maker = int(par[_MIN_LOTS]) + rng.integers(0, 3)
+                maker = int(par[_MIN_LOTS])
             else:
-                maker = _lognormal_lots(rng, par[_MAKER_MU], par[_MAKER_SIG])
+                cap = math.exp(par[_MAKER_CAP] + 1.2 * rng.standard_normal())
+                maker = max(1, int(min(start * rng.random() ** par[_MAKER_POWER], cap)))
             fill = min(remaining, level, maker)
             level -= fill
             remaining -= fill
@@ -476,7 +478,8 @@ def _sweep(rng, par, t, base, book, blocks, ist, ch, tr):
             tr_change[k] = n
             ist[_NTR] = k + 1
     if rng.random() < par[_REPRICE]:
-        _reprice(rng, par, sign, t, base, book, blocks, ist, ch)
+        direction = sign if rng.random() < par[_MOMENTUM] else -sign
+        _reprice(rng, par, direction, t, base, book, blocks, pend, ist, ch)
         return True
     return False
 
@@ -495,13 +498,19 @@ def _pending(k, rng, par, t, base, book, blocks, pend, ist, ch):
                 side, i, max(0, held - size), t, base, book, blocks, ist, ch_t, ch_bid, ch_px, ch_sz
             )
         return
+    if kind == 2:  # a jump continues in the same direction
+        _reprice(rng, par, 1 if side == 1 else -1, t, base, book, blocks, pend, ist, ch)
+        return
     ist[_REFILL_B + side] = 0
     spread = ist[_BA] - ist[_BB]
     if ist[_BB] < 0 or ist[_BA] >= WINDOW or spread <= par[_SPREAD]:
         return
     width = 1 + rng.integers(0, int(par[_SPREAD]))
     i = ist[_BA] - width if side == 0 else ist[_BB] + width
-    size = _lognormal_lots(rng, par[_TOUCH_MU], par[_TOUCH_SIG])
+    if rng.random() < par[_SMALL_REFILL]:
+        size = _level_lots(rng, par)
+    else:
+        size = _lognormal_lots(rng, par[_TOUCH_MU], par[_TOUCH_SIG])
     _set(side, i, book[side, i] + size, t, base, book, blocks, ist, ch_t, ch_bid, ch_px, ch_sz)
 
 
@@ -537,7 +546,7 @@ def _run(rng, par, base, book, blocks, far_px, far_sz, pend, ist, fst, tables, c
         else:
             u = rng.random() * bound
             if u < ls:
-                moved = _sweep(rng, par, now, base, book, blocks, ist, ch, tr)
+                moved = _sweep(rng, par, now, base, book, blocks, pend, ist, ch, tr)
                 fst[_LS] = ls + a_s * (1.5 if moved else 1.0)
                 fst[_LB] = lb + par[_A_SB]
             elif u < ls + lb:
@@ -605,12 +614,16 @@ def _parameters(regime: Regime, *, price: int, tick: int, lot: int, seconds: flo
     par[_TAKER_MU] = math.log(_lots(regime.taker_notional, price, lot))
     par[_TAKER_SIG], par[_TAKER_ALPHA] = regime.taker_sigma, regime.taker_alpha
     par[_ROUND] = regime.round_share
-    par[_MAKER_MU] = math.log(_lots(regime.maker_notional, price, lot))
-    par[_MAKER_SIG], par[_MAKER_DUST] = regime.maker_sigma, regime.maker_dust_share
+    par[_MAKER_POWER], par[_MAKER_DUST] = regime.maker_power, regime.maker_dust_share
+    par[_CONTINUE] = regime.continue_share
+    par[_SMALL_REFILL] = regime.small_refill_share
+    par[_REMNANT] = regime.remnant_share
+    par[_MAKER_CAP] = math.log(_lots(regime.maker_cap_notional, price, lot))
+    par[_CONTINUE_DELAY] = regime.continue_ms / 1e3
     par[_FOLLOW], par[_FLIP], par[_BUY] = regime.sign_follow, regime.sign_flip, regime.buy_share
     par[_END] = seconds
     par[_OCC_SCALE] = 1.0
-    par[_TAKER_CAP] = _lots(regime.taker_notional * 20_000, price, lot)
+    par[_TAKER_CAP] = _lots(regime.taker_notional * 5_000, price, lot)
     return par
 
 

@@ -39,69 +39,73 @@ class Regime:
     name: str
     # taker orders
     sweep_rate: float = 11.0  # mean taker orders per second
-    sweep_branching: float = 0.8  # mean children per sweep (self-excitation)
-    sweep_decay: float = 8.0  # 1/s, kernel decay
+    sweep_branching: float = 0.7  # mean children per sweep (self-excitation)
+    sweep_decay: float = 5.0  # 1/s, kernel decay
     # book events (limit orders, cancels), excluding fills
-    book_rate: float = 560.0  # mean book events per second
-    book_branching: float = 0.9
-    book_decay: float = 12.0
-    sweep_book_children: float = 3.0  # book events excited by one sweep
-    touch_share: float = 0.22  # size changes at the best levels
-    touch_remove_share: float = 0.01  # of those, cancels of the whole best level
-    storm_share: float = 0.0002  # runs of levels re-quoted at once
-    flicker_share: float = 0.065  # orders created and cancelled within milliseconds
-    update_share: float = 0.12  # far events that resize a held level
+    book_rate: float = 330.0  # mean book events per second
+    book_branching: float = 0.88
+    book_decay: float = 60.0
+    sweep_book_children: float = 1.0  # book events excited by one sweep
+    touch_share: float = 0.42  # size changes at the best levels
+    touch_remove_share: float = 0.005  # of those, cancels of the whole best level
+    remnant_share: float = 0.3  # cancels that leave only a small remnant
+    storm_share: float = 0.003  # runs of levels re-quoted at once
+    flicker_share: float = 0.11  # orders created and cancelled within milliseconds
+    update_share: float = 0.16  # far events that resize a held level
     flicker_life_ms: float = 12.0
     # book shape
-    occupancy: float = 0.03  # share of ticks holding a level next to the touch ...
-    occupancy_far: float = 0.07  # ... rising to this at ``span_bp``
+    occupancy: float = 0.019  # share of ticks holding a level next to the touch ...
+    occupancy_far: float = 0.08  # ... rising to this at ``span_bp``
     near_occupancy: float = 0.2  # share within 10 ticks of the touch
     span_bp: float = 33.0  # beyond this the book thins out
     level_notional: float = 6_000.0  # median level size, quote currency
     level_sigma: float = 1.1
     dust_level_share: float = 0.3  # levels of a few lots
-    touch_notional: float = 110_000.0  # median size of a fresh best level
+    touch_notional: float = 150_000.0  # median size of a fresh best level
     touch_sigma: float = 1.8
     spread_ticks: int = 1  # the spread quotes return to
-    refill_ms: float = 1.5  # mean delay before quotes step into a wide spread
+    refill_ms: float = 5.0  # mean delay before quotes step into a wide spread
+    small_refill_share: float = 0.5  # refills by a small order
     # price moves
-    reprice_share: float = 0.09  # sweeps that move the quotes
-    jump_median_bp: float = 0.5
-    jump_sigma: float = 0.9
+    reprice_share: float = 0.06  # sweeps that move the quotes
+    jump_median_bp: float = 0.3
+    jump_sigma: float = 0.8
     momentum: float = 0.85  # reprices in the sweep's direction
     reform_share: float = 0.5  # cleared prices re-quoted on the other side
+    continue_share: float = 0.6  # jumps that continue after ``continue_ms``
+    continue_ms: float = 120.0
     # taker order sizes
     min_notional: float = 5.0
-    min_notional_share: float = 0.3
-    take_level_share: float = 0.11  # takers that take the whole best level and more
-    taker_notional: float = 80.0  # median taker order, quote currency
+    min_notional_share: float = 0.28
+    take_level_share: float = 0.8  # takers that take the whole best level and more
+    taker_notional: float = 150.0  # median taker order, quote currency
     taker_sigma: float = 2.3
-    taker_alpha: float = 1.2  # Pareto tail beyond the body's 95th percentile
-    round_share: float = 0.35  # sizes rounded to one significant digit
-    maker_notional: float = 1_000.0  # median resting order met by a taker
-    maker_sigma: float = 1.7
-    maker_dust_share: float = 0.12
+    taker_alpha: float = 0.85  # Pareto tail beyond the body's 95th percentile
+    round_share: float = 0.04  # sizes rounded to one significant digit
+    maker_power: float = 3.2  # a resting order met holds level * U**power ...
+    maker_cap_notional: float = 30_000.0  # ... up to a lognormal cap of this median
+    maker_dust_share: float = 0.08
     # trade signs
     sign_follow: float = 0.65  # sweeps that follow the persistent side
-    sign_flip: float = 0.05  # chance per sweep that the persistent side flips
-    buy_share: float = 0.5
+    sign_flip: float = 0.04  # chance per sweep that the persistent side flips
+    buy_share: float = 0.47
     # initial book
     min_levels: int = 1000
 
 
 REGIMES: dict[str, Regime] = {
     "high": Regime(name="high"),
-    "low": Regime(name="low", sweep_rate=4.5, book_rate=300.0, sweep_book_children=6.0),
+    "low": Regime(name="low", sweep_rate=4.5, book_rate=140.0, sweep_book_children=1.0),
     "weekend": Regime(
-        name="weekend", sweep_rate=4.0, book_rate=280.0, sweep_book_children=5.0, jump_median_bp=0.3
+        name="weekend", sweep_rate=4.0, book_rate=120.0, sweep_book_children=1.0, jump_median_bp=0.3
     ),
     "stress": Regime(
         name="stress",
         sweep_rate=30.0,
         sweep_branching=0.85,
         book_rate=1500.0,
-        book_branching=0.85,
-        sweep_book_children=12.0,
+        book_branching=0.9,
+        sweep_book_children=2.0,
         reprice_share=0.3,
         jump_median_bp=0.9,
         jump_sigma=1.1,
