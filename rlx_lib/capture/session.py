@@ -640,6 +640,11 @@ class _Link:
         if not old.closed:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.handover_done.wait(), config.handover_timeout)
+        if new.closed and not old.closed:  # the successor died: keep the old connection
+            self.candidate, self.pending, self.switched = None, {}, set()
+            self.catch_up = set(self.last_sequence)
+            await self._sleep(_backoff(config, 1))
+            return
         for stream in list(self.pending):
             self._switch(stream)
         self.current, self.candidate = new, None
