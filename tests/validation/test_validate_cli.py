@@ -10,6 +10,7 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
+from rlx_lib.errors import ConfigError
 from rlx_lib.schemas import ISSUE
 from rlx_lib.synth import SynthConfig, VendorFaults, synthesize
 from rlx_lib.validation import resume
@@ -165,3 +166,44 @@ def test_lake_off_grid_and_regressions_found_at_their_rows(tmp_path: Path) -> No
     positions = {r["check"]: r["position"] for r in rows}
     assert positions["off_grid"] == row
     assert positions["sequence_regression"] == frame.height - 1
+
+
+def test_cli_lake_writes_a_lake_section(tmp_path: Path) -> None:
+    root = tmp_path / "data"
+    synthesize(SynthConfig(symbols=("ETH-USDT",), minutes=0.1, seed=6), root, views=("lake",))
+    out = tmp_path / "report"
+    result = CliRunner().invoke(
+        app,
+        [
+            "validate",
+            "--lake",
+            "--symbols",
+            "ETH-USDT",
+            "--start",
+            "2024-08-08",
+            "--end",
+            "2024-08-09",
+            "--out",
+            str(out),
+            "--data-root",
+            str(root),
+            "--strict",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    saved = json.loads((out / "validation.json").read_text())
+    assert saved["symbols"] == {}
+    eth = saved["lake"]["ETHUSDT"]
+    assert eth["rows"]["book_delta_v2"] > 0
+    assert eth["sequence_regressions"] == eth["trade_id_gaps"] == 0
+    assert eth["days_without_data"] == []
+    assert "ETHUSDT (lake)" in result.output
+    assert "Vendor (Crypto Lake) data" in (out / "validation.md").read_text()
+
+
+def test_cli_lake_needs_its_window(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app, ["validate", "--lake", "--symbols", "ETH-USDT", "--data-root", str(tmp_path)]
+    )
+    assert isinstance(result.exception, ConfigError)
+    assert "--start and --end" in str(result.exception)
