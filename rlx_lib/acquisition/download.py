@@ -215,21 +215,24 @@ def _publish(
     staged = write_parquet(
         exact, staging / LAKE_FILE, force=True, compression_level=1, use_dictionary=False
     )
-    footer = pq.ParquetFile(staged)
     readback = pl.DataFrame(schema=pl.read_parquet_schema(staged))
     schemas.check_schema(readback, schemas.LAKE_TABLES[unit.table], name=str(staged))
-    if footer.metadata.num_rows != exact.height:
-        msg = f"{staged}: wrote {exact.height} rows, the file holds {footer.metadata.num_rows}"
+    stored_rows = pq.read_metadata(staged).num_rows
+    if stored_rows != exact.height:
+        msg = f"{staged}: wrote {exact.height} rows, the file holds {stored_rows}"
         raise SchemaError(msg)
     sha256 = file_sha256(staged)
+    final = folder / LAKE_FILE
+    if final.exists() and _manifest_entry(folder) and file_sha256(final) != sha256 and not force:
+        msg = (
+            f"{final} does not match its manifest (damaged or changed since it was acquired) "
+            "and differs from the vendor's data; rerun with --force to replace it"
+        )
+        raise OverwriteError(msg)
     issues_dir = partition_dir(
         root, "issues", exchange=unit.exchange, symbol=unit.symbol, day=unit.day
     )
     write_parquet(issues, issues_dir / f"part-{STAGE}-{unit.table}.parquet", force=True)
-    final = folder / LAKE_FILE
-    if final.exists() and _manifest_entry(folder) and file_sha256(final) != sha256 and not force:
-        msg = f"{final} is finished with different content; rerun with --force to replace it"
-        raise OverwriteError(msg)
     folder.mkdir(parents=True, exist_ok=True)
     os.replace(staged, final)
     shutil.rmtree(staging, ignore_errors=True)

@@ -144,7 +144,9 @@ def _configured(source: LakeSource, cache_dir: Path) -> Any:
         main.cache = {}  # the listing cache lives for one call only: never stale, never on disk
         lakeapi._cache._store = joblib.Memory(str(cache_dir), compress=False, verbose=0)
         # A custom endpoint has no login service: read it directly over S3.
-        main._login = _direct_s3 if source.endpoint_url else saved[1].__wrapped__
+        main._login = (
+            _direct_s3 if source.endpoint_url else getattr(saved[1], "__wrapped__", saved[1])
+        )
         lakeapi._config.config.s3_endpoint_url = source.endpoint_url
         main.use_sample_data(anonymous_access=source.sample)
         try:

@@ -26,6 +26,7 @@ from rlx_lib.errors import (
     CredentialsError,
     EndpointUnreachableError,
     NoDataError,
+    OverwriteError,
     SchemaError,
 )
 from rlx_lib.venues.lake import normalize_loaded
@@ -112,6 +113,12 @@ def test_a_damaged_lake_file_is_not_finished(data_root, lake, source, make_vendo
     assert is_finished(data_root, unit)
     result.path.write_bytes(b"truncated")
     assert not is_finished(data_root, unit)
+    refused = acquire_unit(data_root, unit, source=source)
+    assert isinstance(refused.error, OverwriteError)
+    assert result.path.read_bytes() == b"truncated"
+    repaired = acquire_unit(data_root, unit, source=source, force=True)
+    assert repaired.status == "written"
+    assert is_finished(data_root, unit)
 
 
 @pytest.mark.parametrize(
