@@ -20,8 +20,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from rlx_lib.capture.feed import synthetic_feed
+from rlx_lib.capture.link import AttemptLimiter, backoff
 from rlx_lib.capture.server import BinanceServer
-from rlx_lib.capture.session import CaptureConfig, CaptureSession, _AttemptLimiter, _backoff
+from rlx_lib.capture.session import CaptureConfig, CaptureSession
 from rlx_lib.golden import GoldenRecord, ReadReport, golden_files, iter_records
 
 SYMBOLS = ("btcusdt", "ethusdt")
@@ -210,7 +211,7 @@ def test_streams_split_across_connections(data_root: Path) -> None:
 
 def test_connection_attempts_stay_under_the_limit() -> None:
     async def attempts() -> list[float]:
-        limiter = _AttemptLimiter(2, 0.3)
+        limiter = AttemptLimiter(2, 0.3)
         times = []
         for _ in range(3):
             await limiter.acquire()
@@ -226,5 +227,5 @@ def test_connection_attempts_stay_under_the_limit() -> None:
 def test_backoff_grows_exponentially_with_jitter(failures: int) -> None:
     config = CaptureConfig(symbols=("btcusdt",), backoff_initial=0.5, backoff_max=30.0)
     ceiling = min(30.0, 0.5 * 2 ** (failures - 1))
-    delays = [_backoff(config, failures) for _ in range(20)]
+    delays = [backoff(config, failures) for _ in range(20)]
     assert all(ceiling / 2 <= delay <= ceiling for delay in delays)
