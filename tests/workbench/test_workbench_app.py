@@ -92,8 +92,10 @@ def test_app_on_loopback_pages_load_and_regime_widget_redraws(served: dict[str, 
     from playwright.sync_api import sync_playwright
 
     assert _listening_addresses(served) == {"127.0.0.1"}
-
     base = f"http://127.0.0.1:{served['port']}"
+    with urllib.request.urlopen(f"{base}/reports/demo/index.html") as response:
+        assert response.read() == b"<html><body>demo</body></html>"  # published reports open
+
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
