@@ -2,7 +2,8 @@
 
 A message whose first id is beyond ``last + 1`` opens a *hole*. A later message that falls
 inside a hole arrived out of order and fills it; one whose ids were already seen is a
-duplicate. A hole still open ``window`` messages after it opened (or at the end) is a gap.
+duplicate. A hole still open ``window`` messages after it opened (or at the end) is a gap; a
+message arriving even later inside a recent gap is still called late, not a duplicate.
 So two swapped lines are one out-of-order message, not a gap, and a dropped line is one gap.
 """
 
@@ -48,6 +49,7 @@ class IdSequence:
     last: int | None = None
     count: int = 0
     holes: list[Hole] = field(default_factory=list)
+    expired: list[Hole] = field(default_factory=list)  # recent gaps, to tell late from repeated
 
     def observe(self, first: int, last: int, where: Any = None) -> tuple[Verdict, list[Hole]]:
         """Judge a message with ids ``first..last``; also return holes now old enough to be gaps."""
@@ -61,7 +63,10 @@ class IdSequence:
             verdict = Verdict.AHEAD
             self.last = last
         elif last <= previous:
-            verdict = Verdict.LATE if self._fill(first, last) else Verdict.DUPLICATE
+            late = self._fill(first, last) or any(
+                first <= hole.last and last >= hole.first for hole in self.expired
+            )
+            verdict = Verdict.LATE if late else Verdict.DUPLICATE
         else:
             verdict = Verdict.OVERLAP
             self.last = last
@@ -90,4 +95,5 @@ class IdSequence:
             return []
         expired = [hole for hole in self.holes if hole.opened_at <= horizon]
         self.holes = [hole for hole in self.holes if hole.opened_at > horizon]
+        self.expired = (self.expired + expired)[-64:]
         return expired

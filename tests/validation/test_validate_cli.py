@@ -117,7 +117,7 @@ def test_lake_checks_find_injected_vendor_faults(tmp_path: Path) -> None:
     root = tmp_path / "data"
     faults = VendorFaults(drop_rate=0.02, duplicate_rate=0.01, off_grid_rate=0.002)
     synthesize(
-        SynthConfig(symbols=("BTC-USDT",), minutes=0.2, seed=4, vendor_faults=faults),
+        SynthConfig(symbols=("BTC-USDT",), minutes=0.1, seed=4, vendor_faults=faults),
         root,
         views=("lake",),
     )
