@@ -62,11 +62,6 @@ def _value(number: Any) -> int | None:
     return None if number == MISSING else int(number)
 
 
-def _raw_levels(line: bytes) -> tuple[msgspec.Raw, msgspec.Raw]:
-    data = _DECODER.decode(line).data
-    return data.b, data.a
-
-
 class BatchChecks:
     """Mixin of :class:`~rlx_lib.validation.checks.GoldenValidator`: the block-at-a-time path."""
 
@@ -145,7 +140,11 @@ class BatchChecks:
                 if kinds[offset] == _SNAPSHOT:
                     self._snapshot(state, _DECODER.decode(lines[offset]), source, first + offset)
                     continue
-                changes = book_levels.get(offset) or _raw_levels(lines[offset])
+                changes = book_levels.get(offset)
+                if changes is None:
+                    changes = self._decoded_levels(state, lines[offset], source, first + offset)
+                    if changes is None:
+                        continue
                 row = table[offset]
                 self._depth_ids(
                     state,
@@ -217,6 +216,24 @@ class BatchChecks:
         ]
         self._checked_tops(state, highs.copy(), top, np.arange(count), where)
         return True
+
+    def _decoded_levels(
+        self, state: SymbolState, line: bytes, source: str, number: int
+    ) -> tuple | None:
+        """Levels of a diff the scan could not read, by the typed decoder (None: a bad line)."""
+        try:
+            data = _DECODER.decode(line).data
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            self._issue(
+                "bad_line",
+                "error",
+                state.symbol,
+                "depth diff is not valid JSON",
+                source=source,
+                position=number,
+            )
+            return None
+        return data.b, data.a
 
     @staticmethod
     def _depth_levels(table: np.ndarray, depth: np.ndarray, block: bytes) -> dict[int, tuple]:

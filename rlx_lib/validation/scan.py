@@ -116,6 +116,15 @@ def _decimal(buffer, position, end):
 def _scan(buffer, out, prefix, stream_key, data_key, s0, s1, s2, s3, s4, s5):
     suffixes = (s0, s1, s2, s3, s4, s5)
     kinds = (1, 1, 2, 3, 4, 5)
+    # Columns each kind needs; the rest of a line is skipped once they are found (Binance
+    # sends them first: E, U, u before the levels; E, t, T before m, M; u, b, B, a, A).
+    needs = (
+        0,
+        (1 << 1) | (1 << 3) | (1 << 4),
+        (1 << 1) | (1 << 2) | (1 << 5),
+        (1 << 1) | (1 << 2) | (1 << 5),
+        (1 << 4) | (1 << 11) | (1 << 12) | (1 << 13) | (1 << 14),
+    )
     missing = np.iinfo(np.int64).min
     size = len(buffer)
     line = 0
@@ -160,6 +169,9 @@ def _scan(buffer, out, prefix, stream_key, data_key, s0, s1, s2, s3, s4, s5):
             ok = _matches(buffer, position + 1, data_key)
             position += 1 + len(data_key)
         if ok and 1 <= out[line, 7] <= 4:
+            need = needs[out[line, 7]]
+            found = 0
+            complete = False
             depth = 1
             while position < end and depth > 0:
                 byte = buffer[position]
@@ -192,6 +204,10 @@ def _scan(buffer, out, prefix, stream_key, data_key, s0, s1, s2, s3, s4, s5):
                             if value >= 0:
                                 out[line, column] = value
                                 position = after
+                                found |= 1 << column
+                                if found & need == need:
+                                    complete = True
+                                    break
                                 continue
                     if (
                         depth == 1
@@ -213,9 +229,13 @@ def _scan(buffer, out, prefix, stream_key, data_key, s0, s1, s2, s3, s4, s5):
                             column = 4
                         elif key == 116 or key == 97:  # t, a (aggTrade id)
                             column = 5
+                        position = after
                         if column >= 0:
                             out[line, column] = value
-                        position = after
+                            found |= 1 << column
+                            if found & need == need:
+                                complete = True
+                                break
                         continue
                     position = close + 1
                     continue
@@ -224,7 +244,7 @@ def _scan(buffer, out, prefix, stream_key, data_key, s0, s1, s2, s3, s4, s5):
                 elif byte == 125 or byte == 93:
                     depth -= 1
                 position += 1
-            ok = depth == 0
+            ok = complete or depth == 0
         out[line, 10] = 1 if ok else 0
         line += 1
         start = end + 1
