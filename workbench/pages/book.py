@@ -48,7 +48,7 @@ def page(database: Database, *, reports_dir: Path) -> pn.Column:
         start=first,
         end=max(last, first + dt.timedelta(seconds=1)),
         value=last,
-        step=100,
+        step=1,
         sizing_mode="stretch_width",
     )
 
