@@ -220,6 +220,11 @@ def _translate(error: Exception, *, where: str, table: str, source: LakeSource) 
     import pyarrow as pa
     from lakeapi.exceptions import NoFilesFound
 
+    if isinstance(error, ValueError) and isinstance(
+        error.__context__, botocore.exceptions.ClientError
+    ):
+        # lakeapi's 404 retry does int(code) and fails on codes like "InvalidAccessKeyId".
+        error = error.__context__
     if isinstance(error, NoFilesFound):
         return NoDataError(f"no data for {where}: the vendor holds no file for that day")
     if isinstance(error, botocore.exceptions.NoCredentialsError | PermissionError):
@@ -246,13 +251,16 @@ def _translate(error: Exception, *, where: str, table: str, source: LakeSource) 
     if isinstance(error, botocore.exceptions.ClientError):
         code = str(error.response.get("Error", {}).get("Code", ""))
         status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+        if code in ("InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken"):
+            return CredentialsError(
+                f"the AWS credentials were refused for {where} ({code}): check your Crypto "
+                "Lake keys"
+            )
         if code in ("403", "AccessDenied", "AllAccessDisabled") or status == 403:
             return AccessDeniedError(
                 f"access denied to {where}: your Crypto Lake subscription or keys do not cover "
                 f"table {table!r}"
             )
-        if code in ("InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken"):
-            return CredentialsError(f"the AWS credentials were refused for {where} ({code})")
         if code in ("404", "NoSuchKey", "NoSuchBucket"):
             return NoDataError(f"no data for {where} ({code})")
         if status >= 500 or code in ("500", "502", "503", "504", "SlowDown", "InternalError"):

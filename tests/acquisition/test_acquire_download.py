@@ -224,3 +224,57 @@ def test_no_credentials_is_a_clear_error(data_root, aws_env, monkeypatch):
         acquire(data_root, units, source=LakeSource())
     with pytest.raises(CredentialsError, match="profile 'nobody'"):
         acquire(data_root, units, source=LakeSource(profile="nobody"))
+
+
+def test_iam_policy_denies_a_table_and_unknown_keys_are_refused(
+    data_root, lake, make_vendor, monkeypatch
+):
+    # Signed access with moto's IAM enforcement: the analyst's keys cover trades, not book.
+    import boto3
+    import moto.settings
+
+    for table in ("trades", "book"):
+        lake.put_frame(table, make_vendor(table, DAY), symbol="BTC-USDT", day=DAY)
+    iam = lake.session().client("iam", endpoint_url=lake.endpoint_url)
+    iam.create_user(UserName="analyst")
+    prefix = f"arn:aws:s3:::{lake.bucket}"
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": [prefix]},
+            {
+                "Effect": "Allow",
+                "Action": ["s3:GetObject"],
+                "Resource": [f"{prefix}/market-data/cryptofeed/trades/*"],
+            },
+        ],
+    }
+    iam.put_user_policy(UserName="analyst", PolicyName="trades", PolicyDocument=json.dumps(policy))
+    key = iam.create_access_key(UserName="analyst")["AccessKey"]
+    with monkeypatch.context() as enforced:
+        enforced.setattr(moto.settings, "INITIAL_NO_AUTH_ACTION_COUNT", 0)
+        session = boto3.Session(
+            aws_access_key_id=key["AccessKeyId"],
+            aws_secret_access_key=key["SecretAccessKey"],
+            region_name="eu-west-1",
+        )
+        source = LakeSource(
+            endpoint_url=lake.endpoint_url, bucket=lake.bucket_path, session=session
+        )
+        units = plan_units(tables=["trades", "book"], symbols=["BTC-USDT"], start=DAY, end=NEXT)
+
+        results = acquire(data_root, units, source=source)
+
+        assert [r.status for r in results] == ["written", "failed"]
+        assert isinstance(results[1].error, AccessDeniedError)
+        assert key["SecretAccessKey"] not in str(results[1].error)
+        assert lake_files(data_root) == [
+            f"lake/trades/exchange=BINANCE/symbol=BTC-USDT/dt={DAY}/part-0.parquet"
+        ]
+        # The environment's dummy keys are unknown to this IAM: refused credentials stop the run.
+        with pytest.raises(CredentialsError, match="refused"):
+            acquire(
+                data_root,
+                units[1:],
+                source=LakeSource(endpoint_url=lake.endpoint_url, bucket=lake.bucket_path),
+            )
