@@ -306,35 +306,36 @@ def _fresh_state(
 
 
 def _recentre(state: MarketState) -> None:
-    """Move the dense window so the touch sits in its middle again (levels falling out go far)."""
-    shift = int(state.ints[_BB]) - WINDOW // 2
-    shift = max(shift, 1 - state.base)
+    """Move the dense window so the touch sits in its middle again; levels leaving the window
+    join the far lists and far levels entering it join the dense book."""
+    shift = max(int(state.ints[_BB]) - WINDOW // 2, 1 - state.base)
     if shift == 0:
         return
-    old = state.book
-    book = np.zeros_like(old)
-    if shift > 0:
-        book[:, : WINDOW - shift] = old[:, shift:]
-        dropped = old[:, :shift]
-        dropped_index = np.arange(shift)
-    else:
-        book[:, -shift:] = old[:, : WINDOW + shift]
-        dropped = old[:, WINDOW + shift :]
-        dropped_index = np.arange(WINDOW + shift, WINDOW)
+    base = state.base + shift
+    book = np.zeros_like(state.book)
+    far = []
     for side in (0, 1):
-        held = dropped[side] > 0
+        index = np.flatnonzero(state.book[side])
         count = int(state.ints[_NFB + side])
-        moved = min(int(held.sum()), FAR_CAPACITY - count)
-        state.far_price[side, count : count + moved] = (dropped_index[held] + state.base)[:moved]
-        state.far_size[side, count : count + moved] = dropped[side][held][:moved]
-        state.ints[_NFB + side] = count + moved
+        price = np.concatenate([index + state.base, state.far_price[side, :count]])
+        size = np.concatenate([state.book[side, index], state.far_size[side, :count]])
+        inside = (price >= base) & (price < base + WINDOW)
+        book[side, price[inside] - base] = size[inside]
+        far.append((price[~inside], size[~inside]))
+    capacity = max(FAR_CAPACITY, *(2 * prices.size for prices, _ in far))
+    state.far_price = np.zeros((2, capacity), dtype=np.int64)
+    state.far_size = np.zeros((2, capacity), dtype=np.int64)
+    for side, (price, size) in enumerate(far):
+        state.far_price[side, : price.size] = price
+        state.far_size[side, : size.size] = size
+        state.ints[_NFB + side] = price.size
     state.book = book
     state.blocks = (book > 0).reshape(2, -1, BLOCK).sum(axis=2).astype(np.int64)
-    state.base += shift
+    state.base = base
     state.ints[_BB] -= shift
     state.ints[_BA] -= shift
-    keep = state.pending[:, 1] == 0
-    state.pending[keep, 3] -= shift
+    flickers = state.pending[: int(state.ints[_NPEND]), 1] == 0
+    state.pending[: int(state.ints[_NPEND])][flickers, 3] -= shift
 
 
 def _levels(state: MarketState, side: int, *, tick: int, lot: int) -> tuple[np.ndarray, np.ndarray]:

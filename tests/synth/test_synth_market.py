@@ -10,7 +10,16 @@ from hypothesis import strategies as st
 from sortedcontainers import SortedDict
 
 from rlx_lib.errors import ConfigError
-from rlx_lib.synth.market import REGIMES, TruthStream, simulate
+from rlx_lib.synth.kernel import _BA, _BB, _NFB, WINDOW
+from rlx_lib.synth.market import (
+    REGIMES,
+    MarketState,
+    TruthStream,
+    _copy,
+    _levels,
+    _recentre,
+    simulate,
+)
 from rlx_lib.synth.regimes import symbol_preset
 
 START_NS = 1_723_161_255_000_000_000
@@ -177,3 +186,23 @@ def test_unknown_regime_and_bad_window_are_config_errors() -> None:
         simulate("BTC-USDT", "sideways", start_ns=START_NS, seconds=1, seed=1)
     with pytest.raises(ConfigError, match="seconds must be positive"):
         simulate("BTC-USDT", "high", start_ns=START_NS, seconds=0, seed=1)
+
+
+def test_recentring_the_window_keeps_every_level() -> None:
+    first = simulate("BTC-USDT", "high", start_ns=START_NS, seconds=5, seed=4)
+    state = MarketState(**{name: _copy(value) for name, value in vars(first.final).items()})
+    before = [_levels(state, side, tick=first.tick, lot=first.lot) for side in (0, 1)]
+    best_bid, best_ask = int(state.ints[_BB]), int(state.ints[_BA])
+    state.ints[_BB] = best_bid + 300_000  # pretend the touch drifted up: the window follows
+    shift = best_bid + 300_000 - WINDOW // 2
+    _recentre(state)
+    state.ints[_BB] = best_bid - shift
+    assert state.ints[_BA] == best_ask - shift
+    after = [_levels(state, side, tick=first.tick, lot=first.lot) for side in (0, 1)]
+    for (price, size), (price_after, size_after) in zip(before, after, strict=True):
+        np.testing.assert_array_equal(price, price_after)
+        np.testing.assert_array_equal(size, size_after)
+    assert state.ints[_NFB] > first.final.ints[_NFB]  # deep bids left the window
+    second = simulate("BTC-USDT", "high", start_ns=first.end_ns, seconds=5, seed=4, initial=state)
+    np.testing.assert_array_equal(second.initial_bid_price, before[0][0])
+    _replay(second)
