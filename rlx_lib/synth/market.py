@@ -420,7 +420,9 @@ def _execute(
     rng: np.random.Generator, par: np.ndarray, state: MarketState, rules: Regime, seconds: float
 ) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]:
     """Run the kernel to the end of the window, growing the output arrays as needed."""
-    expected = seconds * (rules.book_rate * (1 + rules.flicker_share) + rules.sweep_rate * 6) * 1.3
+    # a storm moves about 150 levels (two changes each); a sweep makes about 8 changes
+    per_event = 1 + rules.flicker_share + 300 * rules.storm_share
+    expected = seconds * (rules.book_rate * per_event + rules.sweep_rate * 8) * 1.3
     size = int(expected) + 2 * MARGIN
     changes = (
         np.zeros(size),
