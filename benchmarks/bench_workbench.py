@@ -1,0 +1,84 @@
+"""Benchmark of the workbench's DuckDB layer: how fast the app's named queries answer.
+
+A synthetic session (vendor and live views) is written to a temporary data root; each named
+query a page runs is timed (median of a few repeats on one open connection), and the mid/spread
+series is also computed with Polars over the same Parquet as the same-run baseline.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from rlx_lib.synth import SynthConfig, synthesize
+from workbench import db
+
+REPEATS = 5
+
+
+def _median_ms(action: Callable[[], Any]) -> float:
+    timings = []
+    for _ in range(REPEATS):
+        started = time.perf_counter()
+        action()
+        timings.append((time.perf_counter() - started) * 1000)
+    return statistics.median(timings)
+
+
+def _polars_series(root: Path) -> pl.DataFrame:
+    return (
+        pl.scan_parquet(root / "lake" / "book" / "**" / "*.parquet", hive_partitioning=True)
+        .filter(pl.col("symbol") == "BTC-USDT", pl.col("bid_0_price").is_not_null())
+        .select(
+            "origin_time",
+            "sequence_number",
+            mid=(pl.col("bid_0_price").cast(pl.Float64) + pl.col("ask_0_price").cast(pl.Float64))
+            / 2,
+            spread=(pl.col("ask_0_price") - pl.col("bid_0_price")).cast(pl.Float64),
+        )
+        .sort("origin_time", "sequence_number")
+        .collect()
+    )
+
+
+def run(*, quick: bool) -> list[dict[str, Any]]:
+    """Time the app's queries over a synthetic session (0.5 minute quick, 3 minutes full)."""
+    config = SynthConfig(symbols=("BTC-USDT",), minutes=0.5 if quick else 3.0, seed=1)
+    with tempfile.TemporaryDirectory(prefix="rlx_bench_workbench_") as folder:
+        root = Path(folder)
+        synthesize(config, root)
+        database = db.connect(root)
+        middle = config.start + dt.timedelta(minutes=config.minutes / 2)
+        end = config.start + dt.timedelta(minutes=config.minutes)
+        states = database.query("book_series", source="vendor", symbol="BTC-USDT").height
+        timed = {
+            "coverage": lambda: database.coverage(),
+            "book_series": lambda: database.query(
+                "book_series", source="vendor", symbol="BTC-USDT"
+            ),
+            "book_ladder": lambda: database.query(
+                "book_ladder", source="vendor", symbol="BTC-USDT", at=middle
+            ),
+            "window_facts": lambda: database.query(
+                "window_facts", symbol="BTC-USDT", start=config.start, end=end
+            ),
+            "capture_summary": lambda: database.query("capture_summary", symbol="BTC-USDT"),
+        }
+        figures = {name: _median_ms(action) for name, action in timed.items()}
+        baseline = _median_ms(lambda: _polars_series(root))
+        database.close()
+    rows: list[dict[str, Any]] = [
+        {"figure": f"query {name}", "value": value, "unit": "ms", "target": 500.0}
+        for name, value in figures.items()
+    ]
+    rows.append({"figure": "polars mid/spread series", "value": baseline, "unit": "ms"})
+    rows[1].update(baseline="polars mid/spread series", ratio=figures["book_series"] / baseline)
+    rows.append({"figure": "book states in the series", "value": float(states), "unit": "rows"})
+    return rows
