@@ -158,16 +158,22 @@ def test_any_seed_regime_and_symbol_keeps_an_uncrossed_exact_book(
     _replay(truth)
 
 
-def _rates(regime: str) -> tuple[float, float, float]:
+def _rates(regime: str) -> tuple[float, float, float, int]:
+    """Depth messages, update ids and trades per second, and the most ids in one window."""
     seconds = 120
     truth = simulate("BTC-USDT", regime, start_ns=START_NS, seconds=seconds, seed=21)
-    windows = np.unique(truth.change_time_ns // 100_000_000).size
-    return windows / seconds, truth.change_price.size / seconds, truth.trade_id.size / seconds
+    _, per_window = np.unique(truth.change_time_ns // 100_000_000, return_counts=True)
+    rates = (
+        per_window.size / seconds,
+        truth.change_price.size / seconds,
+        truth.trade_id.size / seconds,
+    )
+    return (*rates, int(per_window.max(initial=0)))
 
 
 def test_regimes_differ_in_message_rate_as_configured() -> None:
     rates = {name: _rates(name) for name in REGIMES}
-    depth, ids, _ = rates["high"]
+    depth, ids, _, _ = rates["high"]
     assert 9.5 <= depth <= 10.01
     assert 400 <= ids <= 1000
     for quiet in ("low", "weekend"):
@@ -175,10 +181,11 @@ def test_regimes_differ_in_message_rate_as_configured() -> None:
         assert rates[quiet][2] < 0.7 * rates["high"][2]
     assert rates["stress"][1] > 1.5 * ids
     assert rates["stress"][2] > 1.5 * rates["high"][2]
-    illiquid_depth, illiquid_ids, illiquid_trades = rates["illiquid"]
+    illiquid_depth, illiquid_ids, illiquid_trades, illiquid_burst = rates["illiquid"]
     assert 0.05 <= illiquid_depth <= 5
     assert illiquid_ids < 10
     assert illiquid_trades < 1
+    assert illiquid_burst < 20  # u-U+1 stays small (section 9, illiquid preset)
 
 
 def test_unknown_regime_and_bad_window_are_config_errors() -> None:
