@@ -47,6 +47,8 @@ DEFAULT_DATA_ROOT = Path("data")
 MANIFEST_NAME = "_manifest.json"
 _SYMBOL = re.compile(r"[A-Z0-9]+(-[A-Z0-9]+)*")
 _EXCHANGE = re.compile(r"[A-Z0-9]+(_[A-Z0-9]+)*")
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
 _KNOWN_QUOTES = ("USDT", "USDC", "FDUSD", "BUSD", "TUSD", "BTC", "ETH", "BNB", "EUR", "TRY")
 
 
@@ -172,7 +174,10 @@ def file_sha256(path: Path) -> str:
 
 @contextlib.contextmanager
 def atomic_path(path: Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; rename it into place only on success."""
+    """Yield a temporary path beside ``path``; rename it into place only on success.
+
+    The result gets ordinary file permissions (0666 less the umask), not mkstemp's 0600.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -180,6 +185,7 @@ def atomic_path(path: Path) -> Iterator[Path]:
     temp_path = Path(temp)
     try:
         yield temp_path
+        os.chmod(temp_path, 0o666 & ~_UMASK)
         os.replace(temp_path, path)
     finally:
         temp_path.unlink(missing_ok=True)

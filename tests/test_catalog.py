@@ -100,3 +100,11 @@ def test_manifest_entries_are_replaced_by_file_and_read_with_keys(tmp_path: Path
         ("part-golden.parquet", 3, "ETH-USDT"),
         ("part-lake.parquet", 2, "ETH-USDT"),
     ]
+
+
+def test_atomic_path_gives_ordinary_permissions(tmp_path: Path) -> None:
+    target = tmp_path / "report.json"
+    with catalog.atomic_path(target) as temp:
+        temp.write_text("{}")
+    assert target.stat().st_mode & 0o777 == 0o666 & ~catalog._UMASK
+    assert target.stat().st_mode & 0o044  # readable by group and others under the usual umask
