@@ -184,7 +184,9 @@ reconstruct_day(warm, "BTC-USDT", dt.date(2024, 8, 8))  # load the JIT cache on 
 began, wall = cpu(), time.perf_counter()
 summary = reconstruct_day(config, "BTC-USDT", dt.date(2024, 8, 8))
 seconds, wall = cpu() - began, time.perf_counter() - wall
-rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+# VmHWM, not ru_maxrss: ru_maxrss keeps the forking parent's peak across exec
+status = Path("/proc/self/status").read_text().splitlines()
+rss = next(int(line.split()[1]) for line in status if line.startswith("VmHWM")) / 1024
 print(json.dumps({"seconds": seconds, "wall": wall, "rss_mb": rss}))
 """
 
