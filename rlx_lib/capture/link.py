@@ -1,7 +1,8 @@
 """One combined-stream connection of a capture and its rotation (make before break).
 
 A :class:`Link` keeps one websocket subscribed to up to 1024 streams: connect, ``SUBSCRIBE``
-and wait for the acknowledgement; read frames and hand them to the session; reconnect with
+and wait for the acknowledgement; take the frames of each socket read (a batch, see
+:mod:`~rlx_lib.capture.receiver`) and hand them to the session; reconnect with
 backoff under the connection-attempt limit; watch for the 24 h rotation, ``serverShutdown`` and
 stalls. On rotation a successor connects while the old one still runs; each stream is handed
 over once the two are seen to overlap on it (by the stream's sequence id), so the hand-over
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import random
 import time
@@ -21,10 +23,10 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 import orjson
-from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, WebSocketException
 
 from rlx_lib.capture.envelope import message_sequence, split_envelope
+from rlx_lib.capture.receiver import BatchConnection, open_connection
 from rlx_lib.errors import CaptureError
 
 if TYPE_CHECKING:
@@ -37,16 +39,16 @@ log = logging.getLogger(__name__)
 
 @dataclass(eq=False)
 class Connection:
-    number: int
-    socket: ClientConnection
     link: Link
+    number: int = 0  # given once connected
+    socket: BatchConnection | None = None
     opened: float = field(default_factory=time.monotonic)
     last_seen: float = field(default_factory=time.monotonic)
     acked: asyncio.Future[None] | None = None
     closed: bool = False
     shutdown: bool = False  # a serverShutdown event arrived
     close_reason: str | None = None  # why we closed it ourselves
-    reader: asyncio.Task[None] | None = None
+    ended: asyncio.Task[None] | None = None  # waits for the close, then records it
 
 
 class AttemptLimiter:
@@ -150,19 +152,16 @@ class Link:
         await session.limiter.acquire()
         base = config.ws_url.rstrip("/")
         url = base if urlparse(base).path.endswith("/stream") else f"{base}/stream"
-        loopback = urlparse(url).hostname in ("127.0.0.1", "localhost", "::1")
-        socket = await connect(
+        connection = Connection(self)
+        socket = connection.socket = await open_connection(
             url,
+            functools.partial(self._receive, connection),
             open_timeout=config.open_timeout,
             ping_interval=config.ping_interval,
             ping_timeout=config.ping_timeout,
             close_timeout=config.close_timeout,
-            compression=None,
-            max_size=None,
-            max_queue=4096,
-            proxy=None if loopback else True,
         )
-        connection = Connection(next(session.numbers), socket, self)
+        connection.number = next(session.numbers)
         connection.acked = asyncio.get_running_loop().create_future()
         if candidate:
             self.candidate = connection
@@ -170,7 +169,7 @@ class Link:
             self.current = connection
         session.health.connections += 1
         session.note("connected", self.symbols, connection=connection.number, url=url)
-        connection.reader = asyncio.create_task(self._read(connection))
+        connection.ended = asyncio.create_task(self._ended(connection))
         request = {"method": "SUBSCRIBE", "params": self.streams, "id": connection.number}
         try:
             await socket.send(orjson.dumps(request).decode())
@@ -192,25 +191,28 @@ class Link:
             await asyncio.wait_for(
                 connection.socket.close(1000, reason[:100]), self.session.config.close_timeout
             )
-        if connection.reader is not None:
+        if connection.ended is not None:
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(connection.reader, self.session.config.close_timeout)
+                await asyncio.wait_for(connection.ended, self.session.config.close_timeout)
         connection.socket.transport.abort()
 
-    async def _read(self, connection: Connection) -> None:
+    def _receive(self, connection: Connection, frames: list[bytes], capture_ns: int) -> None:
+        """Hand over the frames of one socket read; a failure ends the connection."""
+        connection.last_seen = time.monotonic()
+        try:
+            for frame in frames:
+                self._frame(connection, frame, capture_ns)
+        except Exception as error:  # recorded as the reason when the connection ends
+            log.exception("capture reader failed")
+            connection.close_reason = connection.close_reason or reason_of(error)
+            connection.socket.transport.abort()
+
+    async def _ended(self, connection: Connection) -> None:
+        """Once the connection is closed: record why and wake the link."""
         reason = "closed"
         try:
-            receive = connection.socket.recv
-            while True:
-                frame = await receive(decode=False)
-                capture_ns = time.time_ns()
-                connection.last_seen = time.monotonic()
-                self._frame(connection, frame, capture_ns)
-        except ConnectionClosed as closed:
-            reason = reason_of(closed)
-        except Exception as error:  # any failure ends this connection; recorded below
-            reason = reason_of(error)
-            log.exception("capture reader failed")
+            await connection.socket.wait_closed()
+            reason = reason_of(connection.socket.close_exc)
         finally:
             connection.closed = True
             if connection.acked is not None and not connection.acked.done():

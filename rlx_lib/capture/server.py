@@ -88,6 +88,8 @@ class _Client:
     streams: set[str] = field(default_factory=set)
     live: bool = True  # receives the feed
     opened: float = field(default_factory=time.monotonic)
+    outbox: list[bytes] = field(default_factory=list)  # flat out: frames not yet written
+    unsent: list[tuple[int, str, bytes]] = field(default_factory=list)  # their ``sent`` entries
 
 
 class BinanceServer:
@@ -275,57 +277,64 @@ class BinanceServer:
                 self._books.setdefault(symbol, _Book()).reset(orjson.loads(record.data))
                 continue
             while faults and faults[0][1] <= self.feed_position:
+                await self._flush()
                 fault = faults.pop(0)[0]
                 for client in [c for c in self._clients if c.live]:
                     self._spawn(self._inject(fault, client))
                 await asyncio.sleep(0)  # the fault takes effect before the next message
-            delay = start + self.feed_position * interval - time.monotonic()
-            if delay > 0:
-                await asyncio.sleep(delay)
+            if not interval:
+                if self.feed_position % 256 == 0:
+                    await self._flush()
             else:
-                start -= min(delay + 0.05, 0.0)  # behind: keep the pace, never burst to catch up
-                if self.feed_position % 64 == 0:
-                    await asyncio.sleep(0)
+                delay = start + self.feed_position * interval - time.monotonic()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                else:
+                    start -= min(delay + 0.05, 0.0)  # behind: keep the pace, never burst
+                    if self.feed_position % 64 == 0:
+                        await asyncio.sleep(0)
             if kind.startswith("depth"):
                 self._books.setdefault(symbol, _Book()).apply(orjson.loads(record.data))
             frame = b'{"stream":"%s","data":%s}' % (record.stream.encode(), record.data)
             for client in list(self._clients):
-                if (
-                    client.live
-                    and record.stream in client.streams
-                    and await self._send(client, frame, raw=not interval)
-                ):
-                    self.sent.append((client.number, record.stream, record.data))
+                if client.live and record.stream in client.streams:
+                    if not interval:
+                        client.outbox.append(_text_frame(frame))
+                        client.unsent.append((client.number, record.stream, record.data))
+                    elif await self._send(client, frame):
+                        self.sent.append((client.number, record.stream, record.data))
             self.feed_position += 1
+        await self._flush()
         self.finished.set()
 
-    async def _send(self, client: _Client, frame: bytes, *, raw: bool) -> bool:
-        """Send one text frame; flat out (``raw``), write it to the socket without a round
-        through the websocket layer, as an unmasked server frame."""
-        connection = client.connection
-        if not raw:
-            try:
-                await connection.send(frame.decode())
-            except ConnectionClosed:
-                client.live = False
-                return False
-            return True
-        transport = connection.transport
-        if transport.is_closing():
+    async def _send(self, client: _Client, frame: bytes) -> bool:
+        """Send one text frame through the websocket layer."""
+        try:
+            await client.connection.send(frame.decode())
+        except ConnectionClosed:
             client.live = False
             return False
-        size = len(frame)
-        if size < 126:
-            header = bytes((0x81, size))
-        elif size < 1 << 16:
-            header = bytes((0x81, 126)) + size.to_bytes(2, "big")
-        else:
-            header = bytes((0x81, 127)) + size.to_bytes(8, "big")
-        transport.write(header + frame)
-        if self.feed_position % 256 == 0:
+        return True
+
+    async def _flush(self) -> None:
+        """Flat out: write the frames queued for each connection in one go (not through the
+        websocket layer), then wait while a connection has more than 8 MiB unread."""
+        for client in list(self._clients):
+            if not client.outbox:
+                continue
+            transport = client.connection.transport
+            if transport.is_closing():
+                client.live = False
+            else:
+                transport.write(b"".join(client.outbox))
+                self.sent.extend(client.unsent)
+            client.outbox.clear()
+            client.unsent.clear()
+        for client in list(self._clients):
+            transport = client.connection.transport
             while transport.get_write_buffer_size() > 1 << 23 and not transport.is_closing():
                 await asyncio.sleep(0.001)
-        return True
+        await asyncio.sleep(0)
 
     async def _inject(self, kind: str, client: _Client) -> None:
         """Apply one fault to one connection."""
@@ -353,6 +362,16 @@ class BinanceServer:
             elif kind == "stall":
                 client.live = False
                 transport.pause_reading()
+
+
+def _text_frame(payload: bytes) -> bytes:
+    """An unmasked (server) websocket text frame."""
+    size = len(payload)
+    if size < 126:
+        return bytes((0x81, size)) + payload
+    if size < 1 << 16:
+        return bytes((0x81, 126)) + size.to_bytes(2, "big") + payload
+    return bytes((0x81, 127)) + size.to_bytes(8, "big") + payload
 
 
 class ServerThread:
