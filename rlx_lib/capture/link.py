@@ -203,7 +203,7 @@ class Link:
             for frame in frames:
                 self._frame(connection, frame, capture_ns)
         except Exception as error:  # recorded as the reason when the connection ends
-            log.exception("capture reader failed")
+            log.exception("capture of a frame failed")
             connection.close_reason = connection.close_reason or reason_of(error)
             connection.socket.transport.abort()
 
@@ -230,7 +230,7 @@ class Link:
                 self.handover_done.set()
             self.wake.set()
 
-    def _control(self, connection: Connection, frame: bytes) -> None:
+    def _control(self, connection: Connection, frame: bytes, capture_ns: int) -> None:
         """A subscription reply, or a frame that is not a valid envelope (recorded as text)."""
         try:
             value = orjson.loads(frame)
@@ -246,13 +246,19 @@ class Link:
             return
         self.session.health.malformed += 1
         text = frame.decode("utf-8", "replace")[:65536]
-        self.session.note("malformed", self.symbols, connection=connection.number, text=text)
+        self.session.note(
+            "malformed",
+            self.symbols,
+            capture_ns=capture_ns,
+            connection=connection.number,
+            text=text,
+        )
 
     def _frame(self, connection: Connection, frame: bytes, capture_ns: int) -> None:
         session = self.session
         parts = split_envelope(frame)
         if parts is None:
-            self._control(connection, frame)
+            self._control(connection, frame, capture_ns)
             return
         stream, raw, data = parts
         if stream.startswith("!"):
@@ -261,6 +267,7 @@ class Link:
                 session.note(
                     "serverShutdown",
                     self.symbols,
+                    capture_ns=capture_ns,
                     connection=connection.number,
                     data=orjson.Fragment(raw),
                 )

@@ -182,9 +182,12 @@ class CaptureSession:
                 last_log = now
                 log.info("capture status: %s", orjson.dumps(self.health.summary()).decode())
 
-    def note(self, event: str, symbols: list[str], **fields: Any) -> None:
-        """Write a ``_session`` record into the file of each symbol."""
-        now = time.time_ns()
+    def note(
+        self, event: str, symbols: list[str], *, capture_ns: int | None = None, **fields: Any
+    ) -> None:
+        """Write a ``_session`` record into the file of each symbol, stamped ``capture_ns``
+        (the receive time of the frame that caused it) or now."""
+        now = time.time_ns() if capture_ns is None else capture_ns
         for symbol in symbols:
             data = orjson.dumps({"event": event, "symbol": symbol.upper(), **fields})
             self.journal.write(self._symbols[symbol].lake, now, SESSION_STREAM, data)
@@ -208,11 +211,11 @@ class CaptureSession:
         self.journal.write(state.lake, capture_ns, stream, raw)
         self.health.message(stream, len(raw))
         if kind.startswith("depth"):
-            self._depth(symbol, state, data)
+            self._depth(symbol, state, data, capture_ns)
         elif sequence is not None and kind in ("trade", "aggTrade"):
-            self._trade(symbol, state, kind, sequence)
+            self._trade(symbol, state, kind, sequence, capture_ns)
 
-    def _depth(self, symbol: str, state: _SymbolState, data: dict) -> None:
+    def _depth(self, symbol: str, state: _SymbolState, data: dict, capture_ns: int) -> None:
         first, final = data.get("U"), data.get("u")
         if not isinstance(first, int) or not isinstance(final, int):
             return
@@ -223,6 +226,7 @@ class CaptureSession:
                 self.note(
                     "resync",
                     [symbol],
+                    capture_ns=capture_ns,
                     reason="gap",
                     expected_first=step.expected_first,
                     first=first,
@@ -231,13 +235,16 @@ class CaptureSession:
         if not state.sync.synced:
             self._request_snapshot(symbol, state)
 
-    def _trade(self, symbol: str, state: _SymbolState, kind: str, identity: int) -> None:
+    def _trade(
+        self, symbol: str, state: _SymbolState, kind: str, identity: int, capture_ns: int
+    ) -> None:
         last = state.last_trade.get(kind)
         if last is not None and identity > last + 1:
             self.health.trade_gaps[symbol] += 1
             self.note(
                 "trade_gap",
                 [symbol],
+                capture_ns=capture_ns,
                 stream=f"{symbol}@{kind}",
                 expected=last + 1,
                 received=identity,

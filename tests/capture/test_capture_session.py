@@ -71,8 +71,11 @@ async def _capture(
     records = []
     for path in golden_files([root / "golden"]):
         report = ReadReport(str(path))
-        records.extend(iter_records(path, report))
+        mine = list(iter_records(path, report))
         assert report.clean, report
+        stamps = [record.capture_ns for record in mine]
+        assert stamps == sorted(stamps)  # the capture clock never runs back within a file
+        records.extend(mine)
     return server, summary, records
 
 
