@@ -239,5 +239,12 @@ def join_segments(
 
 
 def remove_work(work: Path) -> None:
-    """Delete a finished day's work folder."""
+    """Delete a finished day's work folder, and its parents up to ``_work`` once empty."""
     shutil.rmtree(work, ignore_errors=True)
+    for parent in Path(work).parents:
+        if parent.name == "_work" or not parent.exists():
+            break
+        try:
+            parent.rmdir()
+        except OSError:  # not empty: another day or symbol is in progress
+            break
