@@ -9,12 +9,13 @@ def _():
     import tempfile
     from pathlib import Path
 
-    import altair as alt
     import marimo as mo
 
+    from rlx_lib import catalog
     from rlx_lib.reconstruction.pipeline import ReconstructConfig
     from rlx_lib.reconstruction.runner import reconstruct
     from rlx_lib.synth import SynthConfig, synthesize
+    from workbench import charts
     from workbench.db import connect
     from workbench.notebook import params
 
@@ -22,7 +23,8 @@ def _():
         Path,
         ReconstructConfig,
         SynthConfig,
-        alt,
+        catalog,
+        charts,
         connect,
         mo,
         params,
@@ -40,101 +42,111 @@ def _(params):
 
 
 @app.cell
-def _(Path, SynthConfig, config, synthesize, tempfile):
-    # A data root: the one given, else a fresh synthetic session (both views).
-    if config["root"]:
-        root = Path(config["root"])
-    else:
-        root = Path(tempfile.mkdtemp(prefix="rlx-reconstruct-"))
-        synthesize(
-            SynthConfig(
-                symbols=(config["symbol"],), minutes=config["minutes"], seed=config["seed"]
-            ),
-            root,
-        )
+def _(Path, config, tempfile):
+    # A data root: the one given, else a fresh folder for a synthetic session.
+    root = Path(config["root"] or tempfile.mkdtemp(prefix="rlx-reconstruct-"))
     root
     return (root,)
 
 
 @app.cell
-def _(ReconstructConfig, config, reconstruct, root):
-    # Rebuild the book after every message from both views (skipped when already done).
-    summaries = {}
-    for source in ("lake", "golden"):
-        days = sorted(
-            p.name[3:] for p in (root / "golden").glob(f"*/symbol={config['symbol']}/dt=*")
-        )
-        import datetime as _dt
-
-        dates = [_dt.date.fromisoformat(d) for d in days]
-        summaries[source] = reconstruct(
-            ReconstructConfig(root=root, source=source), [config["symbol"]], dates
-        )
-    summaries
-    return (summaries,)
+def _(SynthConfig, config, root, synthesize):
+    # Both views of a synthetic session (skipped when the data root already holds them).
+    session = synthesize(
+        SynthConfig(symbols=(config["symbol"],), minutes=config["minutes"], seed=config["seed"]),
+        root,
+    )
+    return (session,)
 
 
 @app.cell
-def _(config, connect, root):
+def _(catalog, config, session):
+    days = catalog.days(session.root, "golden", symbol=config["symbol"])
+    days
+    return (days,)
+
+
+@app.cell
+def _(ReconstructConfig, config, days, reconstruct, root):
+    # The book after every message, rebuilt from the vendor view.
+    from_lake = reconstruct(ReconstructConfig(root=root, source="lake"), [config["symbol"]], days)
+    from_lake
+    return (from_lake,)
+
+
+@app.cell
+def _(ReconstructConfig, config, days, reconstruct, root):
+    # The same, rebuilt from the live (golden) view through Binance's sync procedure.
+    from_golden = reconstruct(
+        ReconstructConfig(root=root, source="golden"), [config["symbol"]], days
+    )
+    from_golden
+    return (from_golden,)
+
+
+@app.cell
+def _(connect, from_golden, from_lake, root):
+    db = connect(root)  # after both rebuilds, so the views see their output
+    (from_lake, from_golden)
+    return (db,)
+
+
+@app.cell
+def _(config, db):
     # Mid price and spread over the window (DuckDB over book/).
-    db = connect(root)
     series = db.query("book_series", source=config["source"], symbol=config["symbol"])
     series
-    return db, series
+    return (series,)
 
 
 @app.cell
-def _(alt, series):
-    mid_chart = (
-        alt.Chart(series.to_pandas())
-        .mark_line()
-        .encode(x="origin_time:T", y=alt.Y("mid:Q", scale=alt.Scale(zero=False)))
-    )
-    spread_chart = alt.Chart(series.to_pandas()).mark_line().encode(x="origin_time:T", y="spread:Q")
-    mid_chart & spread_chart
+def _(charts, series):
+    charts.mid_spread_chart(series)
     return
 
 
 @app.cell
 def _(mo, series):
     # Pick a moment: the slider walks through the book states.
-    moment = mo.ui.slider(
-        0, max(series.height - 1, 0), value=series.height // 2, label="book state"
-    )
+    moment = mo.ui.slider(0, max(series.height - 1, 0), value=series.height // 2, label="state")
     moment
     return (moment,)
 
 
 @app.cell
 def _(config, db, moment, series):
-    # The ladder at that moment: price levels and cumulative size (the depth chart's data).
-    at = series["origin_time"][moment.value]
-    ladder = db.query("book_ladder", source=config["source"], symbol=config["symbol"], at=at)
+    # The ladder at that moment: price levels and cumulative size.
+    ladder = db.query(
+        "book_ladder",
+        source=config["source"],
+        symbol=config["symbol"],
+        at=series["origin_time"][moment.value],
+    )
     ladder
     return (ladder,)
 
 
 @app.cell
-def _(alt, ladder):
-    depth_chart = (
-        alt.Chart(ladder.to_pandas())
-        .mark_area(interpolate="step-after", opacity=0.6)
-        .encode(
-            x=alt.X("price:Q", scale=alt.Scale(zero=False)), y="cumulative_size:Q", color="side:N"
-        )
-    )
-    depth_chart
+def _(charts, ladder):
+    charts.ladder_chart(ladder) | charts.depth_chart(ladder)
     return
 
 
 @app.cell
 def _(config, db):
-    # The unified event stream: what happened, by kind, from DuckDB over events/.
-    db.sql(
-        "SELECT source, kind, count(*) AS events, min(origin_time) AS first, max(origin_time) AS last "
-        f"FROM events WHERE symbol = '{config['symbol']}' GROUP BY ALL ORDER BY ALL"
-    )
+    # The unified event stream: what happened, by source and kind (DuckDB over events/).
+    db.query("events_summary", symbol=config["symbol"])
     return
+
+
+@app.cell
+def test_both_sources_rebuilt_every_state(config, db):
+    counts = {
+        source: db.query("book_series", source=source, symbol=config["symbol"]).height
+        for source in ("lake", "golden")
+    }
+    assert counts["lake"] > 0
+    assert counts["golden"] > 0
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ __all__ = [
     "binance_symbol",
     "data_root",
     "day_range",
+    "days",
     "file_sha256",
     "lake_symbol",
     "parse_day",
@@ -161,6 +162,15 @@ def partitions(root: Path, dataset: str) -> list[dict[str, str]]:
             keys = dict(part.split("=", 1) for part in folder.relative_to(base).parts)
             found.append({**keys, "path": str(folder)})
     return found
+
+
+def days(root: Path, dataset: str, *, symbol: str, exchange: str = "BINANCE") -> list[dt.date]:
+    """The days a dataset holds for one symbol, in order."""
+    return sorted(
+        parse_day(part["dt"])
+        for part in partitions(root, dataset)
+        if part["symbol"] == validate_symbol(symbol) and part["exchange"] == exchange
+    )
 
 
 def file_sha256(path: Path) -> str:

@@ -107,3 +107,16 @@ def test_atomic_path_gives_ordinary_permissions(tmp_path: Path) -> None:
     with catalog.atomic_path(target) as temp:
         temp.write_text("{}")
     assert target.stat().st_mode & 0o777 == 0o666 & ~catalog._UMASK
+
+
+def test_days_lists_a_symbols_partitions_in_order(tmp_path: Path) -> None:
+    for day in ("2024-08-09", "2024-08-08"):
+        catalog.partition_dir(tmp_path, "golden", symbol="BTC-USDT", day=day).mkdir(parents=True)
+    catalog.partition_dir(tmp_path, "golden", symbol="ETH-USDT", day="2024-08-07").mkdir(
+        parents=True
+    )
+    assert catalog.days(tmp_path, "golden", symbol="BTC-USDT") == [
+        dt.date(2024, 8, 8),
+        dt.date(2024, 8, 9),
+    ]
+    assert catalog.days(tmp_path, "events", symbol="BTC-USDT") == []
