@@ -15,6 +15,7 @@ from rlx_lib.errors import SchemaError
 __all__ = [
     "BOOK_STATE",
     "DECIMAL",
+    "DRIFT",
     "EVENTS",
     "EVENT_KINDS",
     "FIDELITY_RESULT",
@@ -136,6 +137,18 @@ def book_state_schema(depth: int = 20) -> pl.Schema:
 BOOK_STATE = book_state_schema(20)
 """Book after each exchange message (or sampled), top 20 levels."""
 
+DRIFT = pl.Schema(
+    {
+        "source": pl.Enum(SOURCES),
+        "origin_time": TIME,
+        "received_time": TIME,
+        "update_id": pl.Int64,  # the vendor book row's sequence_number
+        "levels_differ": pl.Int32,  # of the 2 x depth slots, how many differ in price or size
+        "size_error": DECIMAL,  # sum of |size difference| over slots with equal prices
+    }
+)
+"""Drift of the rebuilt book against the vendor's own ``book`` snapshot at the same id."""
+
 ISSUE_SEVERITIES = ("info", "warning", "error")
 
 ISSUE = pl.Schema(
@@ -174,6 +187,7 @@ SCHEMAS: dict[str, pl.Schema] = {
     "lake/book_delta_v2": LAKE_BOOK_DELTA_V2,
     "events": EVENTS,
     "book": BOOK_STATE,
+    "drift": DRIFT,
     "issues": ISSUE,
     "fidelity": FIDELITY_RESULT,
 }

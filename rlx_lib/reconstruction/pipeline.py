@@ -2,8 +2,10 @@
 
 The day's messages are cut into segments of about ``checkpoint_messages`` messages (a cut
 only where the effective time strictly increases, so the trade merge never splits a tie).
-After each segment its ``events``/``book``/``drift``/``issues`` rows are written and the book is
-checkpointed; ``resume`` continues after the last checkpoint. Seeding (recorded in the
+After each segment its ``book``/``drift``/``issues`` rows are spooled and the book is
+checkpointed; ``resume`` continues after the last checkpoint. ``events`` depend on the input
+alone, so they go straight into the day's Parquet file (a resumed run re-derives the finished
+segments' events, without the book). Seeding (recorded in the
 manifest): the previous day's final state when present; else, for Lake, a snapshot block at
 the start of the day or the first vendor ``book`` row (20 levels; earlier messages are
 skipped); for golden, the first REST snapshot through the sync rules.
@@ -93,30 +95,43 @@ def _sample(event_ns: np.ndarray, every_ns: int) -> np.ndarray:
 def _events(
     day: replay.DayInput, lo: int, hi: int, rows: tuple, trades: slice, sequence: int
 ) -> dict:
-    """Merge the rows of messages ``lo..hi`` with a slice of trades (see replay's tie-break)."""
+    """Merge the rows of messages ``lo..hi`` with a slice of trades (see replay's tie-break).
+
+    A trade goes after every message whose ``event_ns`` is at or before its receipt: each
+    depth row moves down by the trades before its message, each trade by the rows before it.
+    """
     is_bid, price, size = rows
-    counts = np.diff(day.start[lo : hi + 1])
-    message = np.repeat(np.arange(lo, hi), counts)
-    event_ns = day.event_ns[lo:hi]
+    offsets = day.start[lo : hi + 1] - day.start[lo]
+    counts = np.diff(offsets)
+    count = int(offsets[-1])
     trade_rt = day.trade_received_ns[trades]
-    depth_key = 2 * (message - lo)
-    trade_key = 2 * np.searchsorted(event_ns, trade_rt, side="right") - 1
-    order = np.argsort(np.concatenate([depth_key, trade_key]), kind="stable")
-    count = len(message)
     trade_count = len(trade_rt)
+    before = np.searchsorted(day.event_ns[lo:hi], trade_rt, side="right")  # messages per trade
+    depth_at = np.arange(count) + np.repeat(
+        np.searchsorted(before, np.arange(hi - lo), side="right"), counts
+    )
+    trade_at = np.arange(trade_count) + offsets[before]
 
     def merge(depth_values: np.ndarray, trade_values: np.ndarray) -> np.ndarray:
-        return np.concatenate([depth_values, trade_values])[order]
+        if trade_count == 0:
+            return depth_values
+        merged = np.empty(count + trade_count, dtype=depth_values.dtype)
+        merged[depth_at] = depth_values
+        merged[trade_at] = trade_values
+        return merged
 
-    kind = np.where(day.reset[message], 0, 1).astype(np.int64)
+    def spread(values: np.ndarray) -> np.ndarray:
+        return np.repeat(values[lo:hi], counts)
+
+    kind = np.where(day.reset[lo:hi], 0, 1).astype(np.int64)
     return {
-        "origin_ns": merge(day.origin_ns[message], day.trade_origin_ns[trades]),
-        "received_ns": merge(day.received_ns[message], trade_rt),
+        "origin_ns": merge(spread(day.origin_ns), day.trade_origin_ns[trades]),
+        "received_ns": merge(spread(day.received_ns), trade_rt),
         "sequence": np.arange(sequence, sequence + count + trade_count, dtype=np.int64),
-        "kind": merge(kind, np.full(trade_count, 2, dtype=np.int64)),
-        "update_id": merge(day.update_id[message], np.zeros(trade_count, dtype=np.int64)),
+        "kind": merge(np.repeat(kind, counts), np.full(trade_count, 2, dtype=np.int64)),
+        "update_id": merge(spread(day.update_id), np.zeros(trade_count, dtype=np.int64)),
         "first_update_id": merge(
-            day.first_update_id[message], np.full(trade_count, -1, dtype=np.int64)
+            spread(day.first_update_id), np.full(trade_count, -1, dtype=np.int64)
         ),
         "trade_id": merge(np.zeros(count, dtype=np.int64), day.trade_id[trades]),
         "is_bid": merge(is_bid, day.trade_buy[trades]),
@@ -271,13 +286,13 @@ def reconstruct_day(config: ReconstructConfig, symbol: str, day: dt.date) -> dic
     event_ns = day_input.event_ns
     cuts = _segments(event_ns, first, config.checkpoint_messages)
     keep = _sample(event_ns, BOOK_EVERY[config.book_every])
-    segment, sequence = 0, 0
+    segment = 0
     if config.resume and progress.exists():
         book, header, _ = load_checkpoint(progress)
         if header.get("inputs") != checksums or header.get("settings") != settings:
             msg = f"{progress} belongs to other inputs or settings; rerun without --resume"
             raise StageError(msg)
-        segment, sequence = header["segment"], header["sequence"]
+        segment = header["segment"]
         seeding = header["seeding"]
         log.info("resuming %s %s at segment %d", symbol, day, segment)
     else:
@@ -290,10 +305,20 @@ def reconstruct_day(config: ReconstructConfig, symbol: str, day: dt.date) -> dic
         else np.zeros(0, int)
     )
     trade_bounds = [0, *trade_cut.tolist(), len(day_input.trade_received_ns)]
-    for index in range(segment, len(cuts) - 1):
+    events_sink = sinks.ParquetSink(
+        work / "events.parquet.partial", sinks.arrow_schema(schemas.EVENTS)
+    )
+    sequence = 0
+    for index in range(len(cuts) - 1):
         lo, hi = cuts[index], cuts[index + 1]
         first_row = int(day_input.start[lo])
         rows = day_input.reader.rows(first_row, int(day_input.start[hi]))
+        trades = slice(trade_bounds[index], trade_bounds[index + 1])
+        events = _events(day_input, lo, hi, rows, trades, sequence)
+        sequence += len(events["sequence"])
+        events_sink.write(sinks.events_table(events, source=source))
+        if index < segment:  # finished before a crash: its events are re-derived, nothing else
+            continue
         top = (
             book.replay(
                 *rows,
@@ -303,12 +328,6 @@ def reconstruct_day(config: ReconstructConfig, symbol: str, day: dt.date) -> dic
             )
             if hi > lo
             else None
-        )
-        trades = slice(trade_bounds[index], trade_bounds[index + 1])
-        events = _events(day_input, lo, hi, rows, trades, sequence)
-        sequence += len(events["sequence"])
-        sinks.write_segment(
-            sinks.events_table(events, source=source), sinks.segment_path(work, "events", index)
         )
         if top is not None:
             rows = np.flatnonzero(keep[lo:hi])
@@ -337,7 +356,6 @@ def reconstruct_day(config: ReconstructConfig, symbol: str, day: dt.date) -> dic
                     )
         header = {
             "segment": index + 1,
-            "sequence": sequence,
             "inputs": checksums,
             "settings": settings,
             "seeding": seeding,
@@ -350,11 +368,13 @@ def reconstruct_day(config: ReconstructConfig, symbol: str, day: dt.date) -> dic
         )
     counts = {}
     output_schemas = {
-        "events": schemas.EVENTS,
         "book": schemas.book_state_schema(config.depth),
-        "drift": sinks.DRIFT,
+        "drift": schemas.DRIFT,
         "issues": schemas.ISSUE,
     }
+    counts["events"] = events_sink.publish(
+        sinks.output_path(root, "events", source=source, symbol=symbol, day=day), force=config.force
+    )
     for dataset, schema in output_schemas.items():
         if dataset == "drift" and source != "lake":
             continue

@@ -11,6 +11,7 @@ a resumed run writes the same bytes as an uninterrupted one.
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -24,8 +25,8 @@ from rlx_lib.decimals import units_to_decimal
 from rlx_lib.errors import OverwriteError
 
 __all__ = [
-    "DRIFT",
     "OUTPUT_DATASETS",
+    "ParquetSink",
     "book_table",
     "drift_table",
     "events_table",
@@ -35,18 +36,6 @@ __all__ = [
     "segment_path",
     "write_segment",
 ]
-
-DRIFT = pl.Schema(
-    {
-        "source": pl.Enum(schemas.SOURCES),
-        "origin_time": schemas.TIME,
-        "received_time": schemas.TIME,
-        "update_id": pl.Int64,  # the vendor book row's sequence_number
-        "levels_differ": pl.Int32,  # of the 2 x depth slots, how many differ in price or size
-        "size_error": schemas.DECIMAL,  # sum of |size difference| over slots with equal prices
-    }
-)
-"""Drift of the rebuilt book against the vendor's own ``book`` snapshot at the same id."""
 
 OUTPUT_DATASETS = ("events", "book", "drift", "issues")
 _NULL_TIME = np.iinfo(np.int64).min
@@ -95,6 +84,9 @@ def _enum(codes: np.ndarray, schema: pa.Schema, name: str) -> pa.Array:
 _STATISTICS = ("origin_time", "received_time", "sequence", "update_id", "trade_id")
 """Columns with min/max statistics in Parquet (for pruning); prices and sizes skip them."""
 _ENUMS = {"source": list(schemas.SOURCES), "kind": list(schemas.EVENT_KINDS)}
+_DELTA = ("sequence",)
+"""Columns stored delta-encoded; prices are dictionary-encoded (few distinct values, so both
+smaller and faster to write than plain), every other column plain."""
 
 
 def _frame(columns: dict[str, pa.Array | np.ndarray], schema: pl.Schema) -> pa.Table:
@@ -152,7 +144,7 @@ def book_table(columns: dict[str, np.ndarray], *, source: str, depth: int) -> pa
 
 
 def drift_table(columns: dict[str, np.ndarray], *, source: str) -> pa.Table:
-    """``DRIFT`` rows from arrays."""
+    """``schemas.DRIFT`` rows from arrays."""
     count = len(columns["update_id"])
     return _frame(
         {
@@ -163,7 +155,7 @@ def drift_table(columns: dict[str, np.ndarray], *, source: str) -> pa.Table:
             "levels_differ": pa.array(columns["levels_differ"], pa.int32()),
             "size_error": units_to_decimal(columns["size_error"]),
         },
-        DRIFT,
+        schemas.DRIFT,
     )
 
 
@@ -205,37 +197,67 @@ def output_path(root: Path, dataset: str, *, source: str, symbol: str, day: obje
     return folder / (name if name.endswith(".parquet") else f"{name}.parquet")
 
 
+def _parquet_writer(path: Path, schema: pa.Schema) -> pq.ParquetWriter:
+    return pq.ParquetWriter(
+        path,
+        schema,
+        compression="zstd",
+        compression_level=1,
+        use_dictionary=[n for n in schema.names if n in _ENUMS or n.endswith("price")],
+        column_encoding={n: "DELTA_BINARY_PACKED" for n in schema.names if n in _DELTA},
+        write_statistics=[n for n in schema.names if n in _STATISTICS],
+        store_decimal_as_integer=True,
+    )
+
+
+def _publish(built: Path, target: Path, *, force: bool) -> None:
+    """Move a finished file into ``target`` atomically (same bytes: a no-op in effect)."""
+    with catalog.atomic_path(target) as temp:
+        os.replace(built, temp)
+        if target.exists() and not force:
+            if catalog.file_sha256(target) == catalog.file_sha256(temp):
+                return
+            msg = f"{target} exists with different content; rerun with --force to replace it"
+            raise OverwriteError(msg)
+
+
+class ParquetSink:
+    """A dataset written straight to Parquet, one row group per segment, in the work folder.
+
+    Used for ``events/``, which depends on the input alone: a resumed run re-derives the
+    events of the segments finished before the crash, so nothing is spooled for it.
+    """
+
+    def __init__(self, path: Path, schema: pa.Schema) -> None:
+        self._path = Path(path)
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        self._writer = _parquet_writer(self._path, schema)
+        self.rows = 0
+
+    def write(self, table: pa.Table) -> None:
+        """Append ``table`` as one row group (nothing when empty)."""
+        if table.num_rows:
+            self._writer.write_table(table, row_group_size=table.num_rows)
+            self.rows += table.num_rows
+
+    def publish(self, target: Path, *, force: bool) -> int:
+        """Close the file and move it to ``target`` atomically; return the row count."""
+        self._writer.close()
+        _publish(self._path, target, force=force)
+        return self.rows
+
+
 def join_segments(
     work: Path, dataset: str, segments: int, target: Path, schema: pa.Schema, *, force: bool
 ) -> int:
     """Join segments ``0..segments-1`` into ``target`` atomically; return the row count."""
-    rows = 0
-    with catalog.atomic_path(target) as temp:
-        with pq.ParquetWriter(
-            temp,
-            schema,
-            compression="zstd",
-            compression_level=1,
-            use_dictionary=[n for n in schema.names if n in _ENUMS],
-            write_statistics=[n for n in schema.names if n in _STATISTICS],
-            store_decimal_as_integer=True,
-        ) as writer:
-            for index in range(segments):
-                path = segment_path(work, dataset, index)
-                if not path.exists():
-                    continue
-                with pa.memory_map(str(path)) as source:
-                    table = pa.ipc.open_file(source).read_all().cast(schema)
-                if table.num_rows:
-                    writer.write_table(table, row_group_size=max(table.num_rows, 1))
-                    rows += table.num_rows
-        if target.exists():
-            if catalog.file_sha256(target) == catalog.file_sha256(temp):
-                return rows
-            if not force:
-                msg = f"{target} exists with different content; rerun with --force to replace it"
-                raise OverwriteError(msg)
-    return rows
+    sink = ParquetSink(Path(work) / f"{dataset}.parquet.partial", schema)
+    for index in range(segments):
+        path = segment_path(work, dataset, index)
+        if path.exists():
+            with pa.memory_map(str(path)) as source:
+                sink.write(pa.ipc.open_file(source).read_all().cast(schema))
+    return sink.publish(target, force=force)
 
 
 def remove_work(work: Path) -> None:
