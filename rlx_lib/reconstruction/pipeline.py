@@ -93,7 +93,13 @@ def _sample(event_ns: np.ndarray, every_ns: int) -> np.ndarray:
 
 
 def _events(
-    day: replay.DayInput, lo: int, hi: int, rows: tuple, trades: slice, sequence: int
+    day: replay.DayInput,
+    event_ns: np.ndarray,
+    lo: int,
+    hi: int,
+    rows: tuple,
+    trades: slice,
+    sequence: int,
 ) -> dict:
     """Merge the rows of messages ``lo..hi`` with a slice of trades (see replay's tie-break).
 
@@ -106,7 +112,7 @@ def _events(
     count = int(offsets[-1])
     trade_rt = day.trade_received_ns[trades]
     trade_count = len(trade_rt)
-    before = np.searchsorted(day.event_ns[lo:hi], trade_rt, side="right")  # messages per trade
+    before = np.searchsorted(event_ns[lo:hi], trade_rt, side="right")  # messages per trade
     depth_at = np.arange(count) + np.repeat(
         np.searchsorted(before, np.arange(hi - lo), side="right"), counts
     )
@@ -314,7 +320,7 @@ def reconstruct_day(config: ReconstructConfig, symbol: str, day: dt.date) -> dic
         first_row = int(day_input.start[lo])
         rows = day_input.reader.rows(first_row, int(day_input.start[hi]))
         trades = slice(trade_bounds[index], trade_bounds[index + 1])
-        events = _events(day_input, lo, hi, rows, trades, sequence)
+        events = _events(day_input, event_ns, lo, hi, rows, trades, sequence)
         sequence += len(events["sequence"])
         events_sink.write(sinks.events_table(events, source=source))
         if index < segment:  # finished before a crash: its events are re-derived, nothing else

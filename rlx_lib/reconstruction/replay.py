@@ -238,7 +238,9 @@ def lake_input(root: Path, *, symbol: str, day: dt.date, batch_rows: int = 1 << 
 
 
 def _arrow_ns(column: pa.Array) -> np.ndarray:
-    values = column.cast(pa.int64()).fill_null(NULL_TIME)
+    values = column.cast(pa.int64())
+    if values.null_count:
+        values = values.fill_null(NULL_TIME)
     return values.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
 
 

@@ -11,6 +11,7 @@ a resumed run writes the same bytes as an uninterrupted one.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 from pathlib import Path
@@ -65,8 +66,13 @@ def _int(values: np.ndarray, *, null: int | None = None) -> pa.Array:
 def arrow_schema(schema: pl.Schema) -> pa.Schema:
     """The Arrow schema polars reads back as ``schema`` (enums keep their metadata), with
     decimals as ``decimal64`` so Parquet stores them as int64."""
+    return _arrow_schema(tuple(schema.items()))
+
+
+@functools.lru_cache(maxsize=64)
+def _arrow_schema(columns: tuple) -> pa.Schema:
     fields = []
-    for item in pl.DataFrame(schema=schema).to_arrow().schema:
+    for item in pl.DataFrame(schema=dict(columns)).to_arrow().schema:
         kind = item.type
         if pa.types.is_decimal(kind):
             item = item.with_type(pa.decimal64(kind.precision, kind.scale))
@@ -84,9 +90,19 @@ def _enum(codes: np.ndarray, schema: pa.Schema, name: str) -> pa.Array:
 _STATISTICS = ("origin_time", "received_time", "sequence", "update_id", "trade_id")
 """Columns with min/max statistics in Parquet (for pruning); prices and sizes skip them."""
 _ENUMS = {"source": list(schemas.SOURCES), "kind": list(schemas.EVENT_KINDS)}
-_DELTA = ("sequence",)
-"""Columns stored delta-encoded; prices are dictionary-encoded (few distinct values, so both
-smaller and faster to write than plain), every other column plain."""
+
+
+def _encodings(schema: pa.Schema) -> dict[str, str]:
+    """Cheap encodings that zstd then compresses well: ``sequence`` delta-encoded, sizes
+    byte-stream-split; prices are dictionary-encoded (few distinct values: both smaller and
+    faster to write than plain); every other column plain."""
+    encodings = {}
+    for name in schema.names:
+        if name == "sequence":
+            encodings[name] = "DELTA_BINARY_PACKED"
+        elif name.endswith("size"):
+            encodings[name] = "BYTE_STREAM_SPLIT"
+    return encodings
 
 
 def _frame(columns: dict[str, pa.Array | np.ndarray], schema: pl.Schema) -> pa.Table:
@@ -132,14 +148,13 @@ def book_table(columns: dict[str, np.ndarray], *, source: str, depth: int) -> pa
         "received_time": _time(columns["received_ns"]),
         "update_id": _int(columns["update_id"]),
     }
-    for side in ("bid", "ask"):
-        prices, sizes = columns[f"{side}_price"], columns[f"{side}_size"]
+    for side in ("bid", "ask"):  # levels as rows: one transposing copy, then contiguous slices
+        prices = np.ascontiguousarray(columns[f"{side}_price"].T)
+        sizes = np.ascontiguousarray(columns[f"{side}_size"].T)
+        valid = sizes != 0
         for level in range(depth):
-            size = np.ascontiguousarray(sizes[:, level])
-            valid = size != 0
-            price = np.ascontiguousarray(prices[:, level])
-            arrays[f"{side}_{level}_price"] = units_to_decimal(price, valid)
-            arrays[f"{side}_{level}_size"] = units_to_decimal(size, valid)
+            arrays[f"{side}_{level}_price"] = units_to_decimal(prices[level], valid[level])
+            arrays[f"{side}_{level}_size"] = units_to_decimal(sizes[level], valid[level])
     return _frame(arrays, schemas.book_state_schema(depth))
 
 
@@ -204,7 +219,7 @@ def _parquet_writer(path: Path, schema: pa.Schema) -> pq.ParquetWriter:
         compression="zstd",
         compression_level=1,
         use_dictionary=[n for n in schema.names if n in _ENUMS or n.endswith("price")],
-        column_encoding={n: "DELTA_BINARY_PACKED" for n in schema.names if n in _DELTA},
+        column_encoding=_encodings(schema),
         write_statistics=[n for n in schema.names if n in _STATISTICS],
         store_decimal_as_integer=True,
     )
