@@ -7,36 +7,43 @@ app = marimo.App(width="medium")
 @app.cell
 def _():
     import datetime as dt
-    import tempfile
     from pathlib import Path
 
-    import polars as pl
+    import marimo as mo
 
     from rlx_lib.fidelity import evaluate, get
-    from rlx_lib.fidelity.metrics.agreement import first_mismatches
+    from rlx_lib.fidelity.metrics.agreement import first_mismatch_levels
     from rlx_lib.reconstruction.pipeline import ReconstructConfig
     from rlx_lib.reconstruction.runner import reconstruct
-    from rlx_lib.synth import SynthConfig, VendorFaults, synthesize
     from workbench.fidelity_report import coverage_chart, publish_report
     from workbench.notebook import params
+    from workbench.sessions import fidelity_session
 
     return (
         Path,
         ReconstructConfig,
-        SynthConfig,
-        VendorFaults,
         coverage_chart,
         dt,
         evaluate,
-        first_mismatches,
+        fidelity_session,
+        first_mismatch_levels,
         get,
+        mo,
         params,
-        pl,
         publish_report,
         reconstruct,
-        synthesize,
-        tempfile,
     )
+
+
+@app.cell
+def _(mo):
+    mo.md(r"""
+    # Fidelity: does the book rebuilt from vendor data match what was seen live?
+
+    One library call per cell; parameters come from `RLX_*` environment variables (see
+    `workbench.notebook.params`).
+    """)
+    return
 
 
 @app.cell
@@ -49,51 +56,57 @@ def _(params):
 
 
 @app.cell
-def _(Path, SynthConfig, VendorFaults, config, dt, synthesize, tempfile):
+def _(config, fidelity_session):
     # A data root: the one given, else a fresh synthetic session whose vendor view drops messages.
-    if config["root"]:
-        root = Path(config["root"])
-    else:
-        root = Path(tempfile.mkdtemp(prefix="rlx-fidelity-"))
-        synthesize(
-            SynthConfig(
-                symbols=(config["symbol"],),
-                minutes=config["minutes"],
-                seed=config["seed"],
-                vendor_faults=VendorFaults(drop_rate=config["drop_rate"]),
-            ),
-            root,
-        )
-    day = dt.date.fromisoformat(config["day"])
+    root = fidelity_session(
+        config["root"],
+        symbol=config["symbol"],
+        minutes=config["minutes"],
+        seed=config["seed"],
+        drop_rate=config["drop_rate"],
+    )
     root
-    return (day, root)
+    return (root,)
+
+
+@app.cell
+def _(config, dt):
+    day = dt.date.fromisoformat(config["day"])
+    day
+    return (day,)
 
 
 @app.cell
 def _(ReconstructConfig, config, day, reconstruct, root):
-    # Rebuild both views into book/ and events/ (the live one through the Binance sync procedure).
-    rebuilt = {
-        source: reconstruct(ReconstructConfig(root=root, source=source), [config["symbol"]], [day])
-        for source in ("golden", "lake")
-    }
-    rebuilt
-    return
+    # Rebuild the live view into book/ and events/ through the Binance sync procedure.
+    from_golden = reconstruct(
+        ReconstructConfig(root=root, source="golden"), [config["symbol"]], [day]
+    )
+    from_golden
+    return (from_golden,)
 
 
 @app.cell
-def _(config, day, dt, evaluate, root):
+def _(ReconstructConfig, config, day, reconstruct, root):
+    # The same from the vendor view.
+    from_lake = reconstruct(ReconstructConfig(root=root, source="lake"), [config["symbol"]], [day])
+    from_lake
+    return (from_lake,)
+
+
+@app.cell
+def _(config, day, dt, evaluate, from_golden, from_lake, root):
     # Align once, compute every registered metric, judge against the 0.999 threshold.
+    (from_golden, from_lake)  # after both rebuilds
     report = evaluate(root, [config["symbol"]], day, day + dt.timedelta(days=1))
     report.verdict.sentence()
     return (report,)
 
 
 @app.cell
-def _(pl, report):
+def _(report):
     # Every metric of the whole run: value, unit and sample size.
-    pl.DataFrame([r.to_dict() for r in report.whole_run()]).select(
-        "name", "value", "unit", "n", "passed"
-    )
+    report.metrics_table()
     return
 
 
@@ -113,10 +126,9 @@ def _(aligned, coverage_chart):
 
 
 @app.cell
-def _(aligned, first_mismatches, pl):
-    # The first mismatching state, both books side by side (and the missing message before it).
-    mismatches = first_mismatches(aligned, depth=20, limit=1)
-    pl.DataFrame(mismatches[0]["levels"]) if mismatches else "every compared state matches"
+def _(aligned, first_mismatch_levels):
+    # The first mismatching state, both books side by side (no rows: every state matches).
+    first_mismatch_levels(aligned, depth=20)
     return
 
 
@@ -130,9 +142,15 @@ def _(aligned, get):
 @app.cell
 def _(Path, config, publish_report, report, root):
     # The offline HTML dashboard (also listed in the reports index beside it).
-    out = Path(config["out"]) if config["out"] else root / "reports" / "fidelity"
-    publish_report(report, out)
+    publish_report(report, Path(config["out"] or root / "reports" / "fidelity"))
     return
+
+
+@app.cell
+def test_every_metric_computed(config, report):
+    metrics = report.metrics_table()
+    assert metrics.height > 0
+    assert set(report.aligned) == {config["symbol"]}
 
 
 if __name__ == "__main__":

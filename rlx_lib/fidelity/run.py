@@ -83,6 +83,20 @@ class FidelityReport:
         """Records for the whole run (no period)."""
         return [record for record in self.records if record.period is None]
 
+    def metrics_table(self) -> pl.DataFrame:
+        """The whole-run records as a table: name, value (null if undefined), unit, n, passed."""
+        return pl.DataFrame(
+            [record.to_dict() for record in self.whole_run()],
+            schema={
+                "name": pl.String,
+                "value": pl.Float64,
+                "unit": pl.String,
+                "n": pl.Int64,
+                "passed": pl.Boolean,
+            },
+            strict=False,
+        )
+
     def record(self, name: str, *, symbol: str | None = None) -> MetricRecord:
         """The whole-run record of one metric (for the first symbol unless named)."""
         symbol = symbol or self.symbols[0]

@@ -31,6 +31,7 @@ __all__ = [
     "VendorLatency",
     "VendorMessageCoverage",
     "depth_distance",
+    "first_mismatch_levels",
     "first_mismatches",
 ]
 
@@ -129,6 +130,23 @@ def first_mismatches(aligned: Aligned, *, depth: int = 20, limit: int = 10) -> l
             }
         )
     return found
+
+
+_LEVELS = {
+    "level": pl.Int64,
+    "reference_bid": pl.String,
+    "candidate_bid": pl.String,
+    "reference_ask": pl.String,
+    "candidate_ask": pl.String,
+    "differs": pl.Boolean,
+}
+
+
+def first_mismatch_levels(aligned: Aligned, *, depth: int = 20) -> pl.DataFrame:
+    """The levels of the first mismatching state as a table (see :func:`first_mismatches`);
+    no rows when every compared state matches."""
+    found = first_mismatches(aligned, depth=depth, limit=1)
+    return pl.DataFrame(found[0]["levels"] if found else [], schema=_LEVELS)
 
 
 def _level_text(level: np.ndarray) -> str:

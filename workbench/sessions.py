@@ -1,0 +1,71 @@
+"""Data roots the notebooks fall back to: synthetic sessions when none is given.
+
+Each helper returns a data root: the one given when it already holds the data the notebook
+reads, else a fresh temporary folder filled by the synthetic market (and, for the lake, served
+from a local S3 server and acquired through ``lakeapi`` as ``rlx acquire`` does).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from rlx_lib.synth import SynthConfig, VendorFaults, synthesize
+from workbench.commands import acquire, synth
+from workbench.demo import DemoContext
+
+__all__ = ["acquired_lake", "fidelity_session", "regime_sessions"]
+
+
+def regime_sessions(
+    symbol: str,
+    regimes: Sequence[str],
+    *,
+    minutes: float,
+    seed: int,
+    views: Sequence[str] = ("golden",),
+    workdir: Path | None = None,
+) -> dict[str, Path]:
+    """One short synthetic session per regime, each in its own data root under ``workdir``."""
+    workdir = Path(workdir or tempfile.mkdtemp(prefix="rlx-regimes-"))
+    roots = {}
+    for regime in regimes:
+        config = SynthConfig(symbols=(symbol,), regime=regime, minutes=minutes, seed=seed)
+        roots[regime] = synthesize(config, workdir / regime, views=views).root
+    return roots
+
+
+def fidelity_session(
+    root: Path | str | None, *, symbol: str, minutes: float, seed: int, drop_rate: float
+) -> Path:
+    """``root`` when given, else a fresh synthetic session whose vendor view drops messages."""
+    if root:
+        return Path(root)
+    config = SynthConfig(
+        symbols=(symbol,),
+        minutes=minutes,
+        seed=seed,
+        vendor_faults=VendorFaults(drop_rate=drop_rate),
+    )
+    return synthesize(config, Path(tempfile.mkdtemp(prefix="rlx-fidelity-"))).root
+
+
+def acquired_lake(
+    root: Path | str | None, *, symbols: Sequence[str], minutes: float, seed: int
+) -> Path:
+    """``root`` when its ``lake/`` holds Parquet files, else a synthetic lake acquired through
+    ``lakeapi`` from a local S3 server in Crypto Lake's layout."""
+    if root and any((Path(root) / "lake").glob("**/*.parquet")):
+        return Path(root)
+    scratch = Path(tempfile.mkdtemp(prefix="rlx_acquire_"))
+    context = DemoContext(
+        root=scratch / "data",
+        out=scratch / "out",
+        symbols=tuple(symbols),
+        minutes=minutes,
+        seed=seed,
+    )
+    synth.demo_step(context)
+    acquire.demo_step(context)
+    return context.root
