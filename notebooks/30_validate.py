@@ -6,33 +6,44 @@ app = marimo.App(width="medium")
 
 @app.cell
 def _():
-    import tempfile
-    from pathlib import Path
-
-    import altair as alt
     import marimo as mo
-    import polars as pl
 
-    from rlx_lib.synth import SynthConfig, synthesize
-    from rlx_lib.validation.loader import trade_samples
-    from rlx_lib.validation.resume import validate_golden
-    from rlx_lib.validation.stats import compare, power_law
+    from rlx_lib.validation.regimes import (
+        compare_regimes,
+        quality_table,
+        regime_samples,
+        samples_frame,
+        tail_fits,
+        validate_regimes,
+    )
+    from workbench import charts
     from workbench.notebook import params
+    from workbench.sessions import regime_sessions
 
     return (
-        Path,
-        SynthConfig,
-        alt,
-        compare,
+        charts,
+        compare_regimes,
         mo,
         params,
-        pl,
-        power_law,
-        synthesize,
-        tempfile,
-        trade_samples,
-        validate_golden,
+        quality_table,
+        regime_samples,
+        regime_sessions,
+        samples_frame,
+        tail_fits,
+        validate_regimes,
     )
+
+
+@app.cell
+def _(mo):
+    mo.md(r"""
+    # 30 validate: data quality and regime comparison
+
+    Synthesizes a short session per regime (`high`, `low`, `weekend`), validates each capture,
+    then compares trade sizes and inter-arrival times with KS, Anderson-Darling and energy
+    distance (effect sizes beside p-values) and fits power-law tails.
+    """)
+    return
 
 
 @app.cell
@@ -43,110 +54,74 @@ def _(params):
 
 
 @app.cell
-def _(Path, SynthConfig, config, synthesize, tempfile):
+def _(config, regime_sessions):
     # One short synthetic session per regime, each in its own data root.
-    workdir = Path(tempfile.mkdtemp(prefix="rlx-validate-"))
-    regimes = ("high", "low", "weekend")
-    roots = {}
-    for regime in regimes:
-        roots[regime] = workdir / regime
-        synthesize(
-            SynthConfig(
-                symbols=(config["symbol"],),
-                regime=regime,
-                minutes=config["minutes"],
-                seed=config["seed"],
-            ),
-            roots[regime],
-            views=("golden",),
-        )
-    return regimes, roots
+    roots = regime_sessions(
+        config["symbol"],
+        ("high", "low", "weekend"),
+        minutes=config["minutes"],
+        seed=config["seed"],
+    )
+    roots
+    return (roots,)
 
 
 @app.cell
-def _(regimes, roots, validate_golden):
+def _(roots, validate_regimes):
     # Data quality first: every regime's capture validated (the report renders itself).
-    reports = {regime: validate_golden([roots[regime] / "golden"]) for regime in regimes}
+    reports = validate_regimes(roots)
     reports["high"]
     return (reports,)
 
 
 @app.cell
-def _(pl, regimes, reports):
-    quality = pl.DataFrame(
-        [
-            {
-                "regime": regime,
-                "symbol": name,
-                **{k: v for k, v in s.items() if not isinstance(v, dict | list)},
-            }
-            for regime in regimes
-            for name, s in reports[regime].symbols.items()
-        ]
-    )
+def _(quality_table, reports):
+    quality = quality_table(reports)
     quality
     return (quality,)
 
 
 @app.cell
-def _(pl, regimes, roots, trade_samples):
-    samples = {
-        regime: trade_samples(sorted((roots[regime] / "golden").rglob("*.jsonl.zst")))
-        for regime in regimes
-    }
-    long = pl.concat(
-        [
-            pl.DataFrame({"regime": regime, "measure": measure, "value": values})
-            for regime in regimes
-            for measure, values in samples[regime].items()
-            if measure != "price" and values
-        ]
-    )
-    return long, samples
+def _(regime_samples, roots):
+    # Trade sizes and inter-arrival times of every regime (floats, for statistics only).
+    samples = regime_samples(roots)
+    return (samples,)
 
 
 @app.cell
-def _(alt, long, pl):
+def _(samples, samples_frame):
+    long = samples_frame(samples)
+    return (long,)
+
+
+@app.cell
+def _(charts, long):
     # Distributions side by side: trade sizes and inter-arrival times (log scale).
-    chart = (
-        alt.Chart(long.filter(pl.col("value") > 0))
-        .transform_calculate(log10="log(datum.value) / LN10")
-        .mark_bar(opacity=0.6)
-        .encode(
-            x=alt.X("log10:Q", bin=alt.Bin(maxbins=40), title="log10(value)"),
-            y=alt.Y("count():Q", stack=None),
-            color="regime:N",
-            column="measure:N",
-        )
-        .properties(width=280, height=200)
-    )
-    chart
+    charts.log_distribution_chart(long)
     return
 
 
 @app.cell
-def _(compare, config, pl, samples):
+def _(compare_regimes, config, samples):
     # Two-sample tests between regimes, each with its effect size beside the p-value.
-    rows = []
-    for left, right in (("high", "low"), ("high", "weekend"), ("low", "weekend")):
-        for measure in ("size", "inter_arrival_ms"):
-            for result in compare(
-                samples[left][measure], samples[right][measure], resamples=config["resamples"]
-            ):
-                rows.append({"pair": f"{left} vs {right}", "measure": measure, **result.to_dict()})
-    tests = pl.DataFrame(rows)
+    tests = compare_regimes(samples, resamples=config["resamples"])
     tests
     return (tests,)
 
 
 @app.cell
-def _(pl, power_law, regimes, samples):
+def _(samples, tail_fits):
     # Power-law tails of trade sizes (Clauset-Shalizi-Newman): exponent with its interval.
-    tails = pl.DataFrame(
-        [{"regime": regime, **power_law(samples[regime]["size"]).to_dict()} for regime in regimes]
-    )
+    tails = tail_fits(samples)
     tails
     return (tails,)
+
+
+@app.cell
+def test_every_regime_compared(reports, tests):
+    assert set(reports) == {"high", "low", "weekend"}
+    assert tests.height == 3 * 2 * 3
+    assert tests["p_value"].is_between(0, 1).all()
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ __all__ = [
     "distribution_chart",
     "downsample",
     "ladder_chart",
+    "log_distribution_chart",
     "metric_chart",
     "mid_spread_chart",
     "rates_chart",
@@ -239,4 +240,26 @@ def capture_events_chart(events: pl.DataFrame, gaps: pl.DataFrame) -> alt.Chart:
             tooltip=["capture_time:T", "symbol", "what"],
         )
         .properties(height=220, width="container")
+    )
+
+
+def log_distribution_chart(
+    frame: pl.DataFrame, *, group: str = "regime", facet: str = "measure"
+) -> alt.Chart:
+    """Histograms of ``log10(value)`` per ``facet`` value, one colour per ``group`` value.
+
+    Takes long rows (``group``, ``facet``, ``value``); non-positive values are left out.
+    """
+    data = downsample(frame.filter(pl.col("value") > 0).select(group, facet, "value"))
+    return (
+        alt.Chart(data)
+        .transform_calculate(log10="log(datum.value) / LN10")
+        .mark_bar(opacity=0.6)
+        .encode(
+            x=alt.X("log10:Q", bin=alt.Bin(maxbins=40), title="log10(value)"),
+            y=alt.Y("count():Q", stack=None),
+            color=f"{group}:N",
+            column=f"{facet}:N",
+        )
+        .properties(width=280, height=200)
     )

@@ -34,4 +34,4 @@ def test_jupyter_notebook_is_committed_without_outputs() -> None:
     code = [cell for cell in notebook.cells if cell.cell_type == "code"]
     assert code
     assert all(not cell.outputs and cell.execution_count is None for cell in code)
-    assert any("compare(" in cell.source for cell in code)
+    assert any("compare_regimes(" in cell.source for cell in code)
