@@ -6,33 +6,13 @@ app = marimo.App(width="medium")
 
 @app.cell
 def _():
-    import datetime as dt
-    import tempfile
-    from pathlib import Path
-
     import marimo as mo
-    import polars as pl
 
-    from rlx_lib.synth import SynthConfig, synthesize
     from rlx_lib.synth.regimes import REGIMES
-    from workbench import charts, db
+    from workbench import charts, regimes
     from workbench.notebook import params
-    from workbench.pages.regimes import compare_windows
 
-    return (
-        Path,
-        REGIMES,
-        SynthConfig,
-        charts,
-        compare_windows,
-        db,
-        dt,
-        mo,
-        params,
-        pl,
-        synthesize,
-        tempfile,
-    )
+    return REGIMES, charts, mo, params, regimes
 
 
 @app.cell
@@ -53,71 +33,52 @@ def _(REGIMES, cfg, mo):
 
 
 @app.cell
-def _(Path, SynthConfig, cfg, mo, synthesize, tempfile):
-    @mo.cache
-    def session(symbol: str, regime: str) -> Path:
-        """One synthetic session per symbol and regime, synthesized once."""
-        config = SynthConfig(
-            symbols=(symbol,), regime=regime, minutes=cfg["minutes"], seed=cfg["seed"]
-        )
-        return synthesize(
-            config, Path(tempfile.mkdtemp(prefix=f"rlx_{regime}_")), views=("lake",)
-        ).root
-
-    return (session,)
-
-
-@app.cell
-def _(SynthConfig, dt, window):
-    start = SynthConfig().start + dt.timedelta(seconds=window.value[0])
-    end = SynthConfig().start + dt.timedelta(seconds=window.value[1])
+def _(regimes, window):
+    start, end = regimes.window_bounds(window.value)
     return end, start
 
 
 @app.cell
-def _(db, end, pl, regime_a, regime_b, session, start, symbol):
-    windows = {
-        f"{label}: {regime.value}": db.connect(session(symbol.value, regime.value))
-        for label, regime in (("A", regime_a), ("B", regime_b))
-    }
-    trades = {
-        name: database.query("trades_window", symbol=symbol.value, start=start, end=end)
-        for name, database in windows.items()
-    }
-    facts = pl.concat(
-        database.query("window_facts", symbol=symbol.value, start=start, end=end).with_columns(
-            window=pl.lit(name)
-        )
-        for name, database in windows.items()
+def _(cfg, regime_a, regime_b, regimes, symbol):
+    # One synthetic session per regime (synthesized once), labelled A and B.
+    roots = regimes.labelled_sessions(
+        symbol.value,
+        (regime_a.value, regime_b.value),
+        minutes=cfg["minutes"],
+        seed=cfg["seed"],
     )
+    roots
+    return (roots,)
+
+
+@app.cell
+def _(end, regimes, roots, start, symbol):
+    facts = regimes.window_facts(roots, symbol=symbol.value, start=start, end=end)
     facts
-    return facts, trades
+    return (facts,)
 
 
 @app.cell
-def _(charts, pl, trades):
-    both = pl.concat(
-        frame.with_columns(window=pl.lit(name), gap_ms=pl.col("gap_ns") / 1e6)
-        for name, frame in trades.items()
-    )
-    charts.distribution_chart(both, column="gap_ms", title="Time between trades (ms)")
-    return (both,)
+def _(end, regimes, roots, start, symbol):
+    trades = regimes.window_trades(roots, symbol=symbol.value, start=start, end=end)
+    return (trades,)
 
 
 @app.cell
-def _(both, charts, pl):
-    charts.distribution_chart(
-        both.with_columns(log10_size=pl.col("quantity").log10()),
-        column="log10_size",
-        title="Trade size (log10)",
-    )
+def _(charts, trades):
+    charts.distribution_chart(trades, column="gap_ms", title="Time between trades (ms)")
     return
 
 
 @app.cell
-def _(compare_windows, pl, trades):
-    first, second = (frame.with_columns(gap_ms=pl.col("gap_ns") / 1e6) for frame in trades.values())
-    tests = compare_windows(first, second)
+def _(charts, trades):
+    charts.distribution_chart(trades, column="log10_size", title="Trade size (log10)")
+    return
+
+
+@app.cell
+def _(regimes, roots, trades):
+    tests = regimes.window_tests(trades, tuple(roots))
     tests
     return (tests,)
 
