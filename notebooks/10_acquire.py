@@ -6,30 +6,21 @@ app = marimo.App(width="medium")
 
 @app.cell
 def _():
-    import tempfile
-    from pathlib import Path
-
     import marimo as mo
-    import polars as pl
 
-    from rlx_lib.catalog import read_manifest
-    from workbench.commands import acquire, synth
+    from rlx_lib.acquisition.inventory import acquired_units, acquisition_issues
     from workbench.coverage import calendar_chart, lake_coverage
-    from workbench.demo import DemoContext
     from workbench.notebook import params
+    from workbench.sessions import acquired_lake
 
     return (
-        DemoContext,
-        Path,
-        acquire,
+        acquired_lake,
+        acquired_units,
+        acquisition_issues,
         calendar_chart,
         lake_coverage,
         mo,
         params,
-        pl,
-        read_manifest,
-        synth,
-        tempfile,
     )
 
 
@@ -42,24 +33,22 @@ def _(params):
 
 
 @app.cell
-def _(DemoContext, Path, acquire, config, mo, synth, tempfile):
+def _(acquired_lake, config):
     # Your lake if the data root holds one; otherwise a synthetic vendor view is served from a
     # local S3 server in Crypto Lake's layout and acquired through lakeapi, as `rlx acquire` does.
-    root = Path(config["data_root"]) if config["data_root"] else None
-    if root is None or not any((root / "lake").glob("**/*.parquet")):
-        scratch = Path(tempfile.mkdtemp(prefix="rlx_acquire_"))
-        context = DemoContext(
-            root=scratch / "data",
-            out=scratch / "out",
-            symbols=tuple(config["symbols"].split(",")),
-            minutes=config["minutes"],
-            seed=config["seed"],
-        )
-        synth.demo_step(context)
-        acquire.demo_step(context)
-        root = context.root
-    mo.md(f"Data root: `{root}`")
+    root = acquired_lake(
+        config["data_root"],
+        symbols=config["symbols"].split(","),
+        minutes=config["minutes"],
+        seed=config["seed"],
+    )
     return (root,)
+
+
+@app.cell
+def _(mo, root):
+    mo.md(f"Data root: `{root}`")
+    return
 
 
 @app.cell
@@ -76,38 +65,30 @@ def _(calendar_chart, coverage):
 
 
 @app.cell
-def _(pl, read_manifest, root):
+def _(acquired_units, root):
     # What each acquired unit recorded: rows, time span, sha256, source (never credentials).
-    manifests = pl.DataFrame(
-        [
-            {
-                "table": entry["table"],
-                "symbol": entry["symbol"],
-                "dt": entry["dt"],
-                "rows": entry["rows"],
-                "first": entry["received_time_first"],
-                "last": entry["received_time_last"],
-                "sha256": entry["sha256"][:16],
-                "key": entry["source"]["key"],
-            }
-            for table in ("trades", "book", "book_delta_v2")
-            for entry in read_manifest(root, f"lake/{table}")
-            if entry.get("stage") == "acquisition"
-        ]
-    )
+    manifests = acquired_units(root)
     manifests
     return (manifests,)
 
 
 @app.cell
-def _(pl, root):
+def _(acquisition_issues, root):
     # Issue rows the acquisition checks wrote (bad data is data, not an exception).
-    files = sorted((root / "issues").glob("**/part-acquisition-*.parquet"))
-    issues = (
-        pl.concat([pl.read_parquet(f, hive_partitioning=False) for f in files]) if files else None
-    )
-    issues.group_by("check", "severity").len().sort("check") if issues is not None else "no issues"
+    issues = acquisition_issues(root)
     return (issues,)
+
+
+@app.cell
+def _(issues):
+    issues.group_by("check", "severity").len().sort("check")
+    return
+
+
+@app.cell
+def test_lake_acquired_and_listed(coverage, manifests):
+    assert coverage.height > 0
+    assert manifests.height == coverage.height
 
 
 if __name__ == "__main__":
