@@ -23,16 +23,16 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import polars as pl
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from rlx_lib import catalog
-from rlx_lib.decimals import decimal_to_units
+from rlx_lib.decimals import SCALE, decimal_to_units
+from rlx_lib.errors import ParseError
 from rlx_lib.golden import ReadReport, golden_files, iter_records
 from rlx_lib.venues import binance
 
@@ -46,6 +46,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 NULL_TIME = np.iinfo(np.int64).min  # marks an unknown origin_time
+_CLOCKS = ("received_time", "origin_time")
 
 
 class RowReader:
@@ -76,20 +77,12 @@ class RowReader:
     def _next_batch(self) -> bool:
         if self._batches is None:
             self._batches = (
-                batch
-                for path in self._files
-                for batch in pq.ParquetFile(path).iter_batches(
-                    batch_size=self._batch_rows, columns=["side_is_bid", "price", "size"]
-                )
+                frame for path in self._files for frame in _level_batches(path, self._batch_rows)
             )
-        batch = next(self._batches, None)
-        if batch is None:
+        frame = next(self._batches, None)
+        if frame is None:
             return False
-        columns = [
-            batch.column(0).to_numpy(zero_copy_only=False).astype(bool),
-            decimal_to_units(batch.column(1)),
-            decimal_to_units(batch.column(2)),
-        ]
+        columns = [frame[name].to_numpy() for name in ("side_is_bid", "price", "size")]
         self._buffer = [
             np.concatenate([old, new]) for old, new in zip(self._buffer, columns, strict=True)
         ]
@@ -109,6 +102,20 @@ class RowReader:
         self._buffer_start = start
         count = stop - start
         return tuple(column[:count] for column in self._buffer)  # type: ignore[return-value]
+
+
+def _level_batches(path: Path, rows: int) -> Iterator[pl.DataFrame]:
+    """``side_is_bid, price, size`` of a ``book_delta_v2`` file in batches, prices and sizes as
+    int64 units read straight from the decimals' integers (nulls: False and 0)."""
+    schema = pl.read_parquet_schema(path)
+    for name in ("price", "size"):
+        kind = schema.get(name)
+        if not isinstance(kind, pl.Decimal) or kind.scale != SCALE or (kind.precision or 38) > 18:
+            msg = f"{path}: {name} must be Decimal(18, {SCALE}), found {kind}"
+            raise ParseError(msg)
+    units = [pl.col(n).to_physical().cast(pl.Int64).fill_null(0) for n in ("price", "size")]
+    frame = pl.scan_parquet(path).select(pl.col("side_is_bid").fill_null(False), *units)
+    return frame.collect_batches(chunk_size=rows)
 
 
 @dataclass
@@ -197,13 +204,16 @@ def lake_input(root: Path, *, symbol: str, day: dt.date, batch_rows: int = 1 << 
     previous = None
     offset = 0
     for path in files:
-        batches = pq.ParquetFile(path).iter_batches(
-            batch_size=batch_rows, columns=["sequence_number", "received_time", "origin_time"]
+        batches = (
+            pl.scan_parquet(path)
+            .select(
+                pl.col("sequence_number").fill_null(-1),
+                *(pl.col(n).dt.epoch("ns").fill_null(NULL_TIME) for n in _CLOCKS),
+            )
+            .collect_batches(chunk_size=batch_rows)
         )
         for batch in batches:
-            sequence = batch.column(0).to_numpy(zero_copy_only=False).astype(np.int64)
-            received = _arrow_ns(batch.column(1))
-            origin = _arrow_ns(batch.column(2))
+            sequence, received, origin = (column.to_numpy() for column in batch.iter_columns())
             boundary = np.ones(len(sequence), dtype=bool)
             boundary[1:] = (
                 (sequence[1:] != sequence[:-1])
@@ -235,13 +245,6 @@ def lake_input(root: Path, *, symbol: str, day: dt.date, batch_rows: int = 1 << 
     )
     day_input.notes["snapshots"] = int(reset.sum())
     return day_input
-
-
-def _arrow_ns(column: pa.Array) -> np.ndarray:
-    values = column.cast(pa.int64())
-    if values.null_count:
-        values = values.fill_null(NULL_TIME)
-    return values.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
 
 
 def lake_book_seed(root: Path, *, symbol: str, day: dt.date) -> tuple[int, dict] | None:
