@@ -155,10 +155,24 @@ def dense_count(meta, side):
 
 
 @numba.njit(cache=True, nogil=True)
-def top_levels(dense, blocks, meta, far_key, far_size, side, depth, out_key, out_size, row):
+def top_levels(
+    dense,
+    blocks,
+    meta,
+    far_key,
+    far_size,
+    side,
+    depth,
+    out_key,
+    out_size,
+    row,
+    sign=1,
+    empty=EMPTY_KEY,
+):
     """Write the best ``depth`` levels of ``side`` into ``out_key[row]``/``out_size[row]``.
 
-    Empty slots get key ``EMPTY_KEY`` and size 0. Returns the number of levels written.
+    Keys are written times ``sign``; empty slots get key ``empty`` and size 0. Returns the
+    number of levels written.
     """
     width = dense.shape[1]
     base = meta[side, BASE]
@@ -167,7 +181,18 @@ def top_levels(dense, blocks, meta, far_key, far_size, side, depth, out_key, out
     remaining = meta[side, COUNT]
     far = meta[side, FAR] - 1
     written = 0
-    while written < depth:
+    far_best = far_key[side, far] if far >= 0 else EMPTY_KEY
+    while written < depth and remaining > 0:  # the common case: window levels before any far one
+        index = _next_occupied(dense, blocks, side, index)
+        dense_key = base + index * tick
+        if index >= width or dense_key >= far_best:
+            break
+        out_key[row, written] = sign * dense_key
+        out_size[row, written] = dense[side, index]
+        index += 1
+        remaining -= 1
+        written += 1
+    while written < depth:  # merge the window with the fallback
         dense_key = EMPTY_KEY
         if remaining > 0 and index < width:
             index = _next_occupied(dense, blocks, side, index)
@@ -177,17 +202,17 @@ def top_levels(dense, blocks, meta, far_key, far_size, side, depth, out_key, out
         if dense_key == EMPTY_KEY and far_key_value == EMPTY_KEY:
             break
         if dense_key < far_key_value:
-            out_key[row, written] = dense_key
+            out_key[row, written] = sign * dense_key
             out_size[row, written] = dense[side, index]
             index += 1
             remaining -= 1
         else:
-            out_key[row, written] = far_key_value
+            out_key[row, written] = sign * far_key_value
             out_size[row, written] = far_size[side, far]
             far -= 1
         written += 1
     for slot in range(written, depth):
-        out_key[row, slot] = EMPTY_KEY
+        out_key[row, slot] = empty
         out_size[row, slot] = 0
     return written
 
@@ -300,6 +325,10 @@ def replay_messages(
     capacity = far_key.shape[1]
     depth = out_bid_key.shape[1]
     messages = message_start.shape[0] - 1
+    # per side, the key of the previous message's last top level (EMPTY_KEY when the top was
+    # not full): a message that changes no key at or better than it leaves that top unchanged
+    threshold = np.full(2, EMPTY_KEY, dtype=np.int64)
+    changed = np.zeros(2, dtype=np.bool_)
     for message in range(first, messages):
         start = message_start[message]
         stop = message_start[message + 1]
@@ -307,27 +336,59 @@ def replay_messages(
         for side in range(2):
             if meta[side, COUNT] + meta[side, FAR] + rows >= capacity:
                 return message
+        out = message - first
+        fresh = out == 0 or message_reset[message]
+        changed[0] = fresh
+        changed[1] = fresh
         if message_reset[message]:
             clear_side(dense, blocks, meta, 0)
             clear_side(dense, blocks, meta, 1)
-        for row in range(start, stop):
-            if row_is_bid[row]:
-                set_level(dense, blocks, meta, far_key, far_size, 0, -row_price[row], row_size[row])
-            else:
-                set_level(dense, blocks, meta, far_key, far_size, 1, row_price[row], row_size[row])
+        for row in range(start, stop):  # branch-free side: bids 0 (key -price), asks 1
+            side = np.int64(1) - row_is_bid[row]
+            key = (2 * side - 1) * row_price[row]
+            changed[side] |= key <= threshold[side]
+            set_level(dense, blocks, meta, far_key, far_size, side, key, row_size[row])
         for side in range(2):
             if _needs_recenter(meta, far_key, side, width):
                 recenter(dense, blocks, meta, far_key, far_size, side)
-        out = message - first
-        top_levels(dense, blocks, meta, far_key, far_size, 0, depth, out_bid_key, out_bid_size, out)
-        top_levels(dense, blocks, meta, far_key, far_size, 1, depth, out_ask_key, out_ask_size, out)
-        for slot in range(depth):
-            if out_bid_size[out, slot] != 0:
-                out_bid_key[out, slot] = -out_bid_key[out, slot]
-            else:
-                out_bid_key[out, slot] = 0
-            if out_ask_size[out, slot] == 0:
-                out_ask_key[out, slot] = 0
+        if changed[0]:
+            written = top_levels(
+                dense,
+                blocks,
+                meta,
+                far_key,
+                far_size,
+                0,
+                depth,
+                out_bid_key,
+                out_bid_size,
+                out,
+                -1,
+                0,
+            )
+            threshold[0] = -out_bid_key[out, depth - 1] if 0 < depth == written else EMPTY_KEY
+        else:
+            out_bid_key[out] = out_bid_key[out - 1]
+            out_bid_size[out] = out_bid_size[out - 1]
+        if changed[1]:
+            written = top_levels(
+                dense,
+                blocks,
+                meta,
+                far_key,
+                far_size,
+                1,
+                depth,
+                out_ask_key,
+                out_ask_size,
+                out,
+                1,
+                0,
+            )
+            threshold[1] = out_ask_key[out, depth - 1] if 0 < depth == written else EMPTY_KEY
+        else:
+            out_ask_key[out] = out_ask_key[out - 1]
+            out_ask_size[out] = out_ask_size[out - 1]
         bid = best_key(meta, far_key, 0)
         ask = best_key(meta, far_key, 1)
         out_crossed[out] = bid != EMPTY_KEY and ask != EMPTY_KEY and -bid >= ask

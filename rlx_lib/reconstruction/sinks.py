@@ -74,14 +74,25 @@ def arrow_schema(schema: pl.Schema) -> pa.Schema:
     return _arrow_schema(tuple(schema.items()))
 
 
+def _required(names: list[str]) -> frozenset[str]:
+    """Columns the writers here never leave null, declared non-nullable in Parquet (cheaper
+    to encode: no definition levels). Every other column stays nullable."""
+    if names == list(schemas.EVENTS):
+        return frozenset({"source", "sequence", "kind", "side_is_bid", "price", "size"})
+    if names[: len(schemas.BOOK_STATE_KEYS)] == list(schemas.BOOK_STATE_KEYS):  # book, drift
+        return frozenset({"source", "update_id"})
+    return frozenset()
+
+
 @functools.lru_cache(maxsize=64)
 def _arrow_schema(columns: tuple) -> pa.Schema:
+    required = _required([name for name, _ in columns])
     fields = []
     for item in pl.DataFrame(schema=dict(columns)).to_arrow().schema:
         kind = item.type
         if pa.types.is_decimal(kind):
             item = item.with_type(pa.decimal64(kind.precision, kind.scale))
-        fields.append(item)
+        fields.append(item.with_nullable(item.name not in required))
     return pa.schema(fields)
 
 
