@@ -256,7 +256,6 @@ class MessageCoverage:
     def compute(self, aligned: Aligned) -> MetricResult:
         reference = aligned.reference_messages.filter(pl.col("kind") == "delta")
         missing = _missing_messages(aligned)
-        missing = missing[np.isin(missing, reference["update_id"].to_numpy())]
         n = len(reference)
         extra = _extra_messages(aligned)
         detail = {

@@ -125,6 +125,15 @@ def _gaps_ms(trades: pl.DataFrame) -> np.ndarray:
     )
 
 
+def _ks_result(
+    sample: Callable[[pl.DataFrame], np.ndarray], aligned: Aligned, *, seed: int
+) -> MetricResult:
+    """Compare one trade sample of both sides; the KS distance is the value."""
+    a, b = sample(aligned.reference_trades), sample(aligned.candidate_trades)
+    detail = _compare(a, b, seed=seed)
+    return MetricResult(detail.get("ks_statistic", NAN), int(min(a.size, b.size)), detail)
+
+
 @register
 @dataclass(frozen=True)
 class TradeSizeDistribution:
@@ -135,9 +144,7 @@ class TradeSizeDistribution:
     seed: int = 0
 
     def compute(self, aligned: Aligned) -> MetricResult:
-        a, b = _quantities(aligned.reference_trades), _quantities(aligned.candidate_trades)
-        detail = _compare(a, b, seed=self.seed)
-        return MetricResult(detail.get("ks_statistic", NAN), int(min(a.size, b.size)), detail)
+        return _ks_result(_quantities, aligned, seed=self.seed)
 
 
 @register
@@ -150,9 +157,7 @@ class InterArrivalDistribution:
     seed: int = 0
 
     def compute(self, aligned: Aligned) -> MetricResult:
-        a, b = _gaps_ms(aligned.reference_trades), _gaps_ms(aligned.candidate_trades)
-        detail = _compare(a, b, seed=self.seed)
-        return MetricResult(detail.get("ks_statistic", NAN), int(min(a.size, b.size)), detail)
+        return _ks_result(_gaps_ms, aligned, seed=self.seed)
 
 
 def _spread_ticks(grid: pl.DataFrame, tick: int) -> np.ndarray:
