@@ -14,6 +14,7 @@ skipped); for golden, the first REST snapshot through the sync rules.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import logging
 import time
 from dataclasses import dataclass
@@ -35,7 +36,7 @@ from rlx_lib.reconstruction.checkpoint import (
     work_folder,
 )
 
-__all__ = ["BOOK_EVERY", "ReconstructConfig", "reconstruct_day"]
+__all__ = ["BOOK_EVERY", "ReconstructConfig", "carry_state", "reconstruct_day"]
 
 log = logging.getLogger(__name__)
 BOOK_EVERY = {"message": 0, "100ms": 100_000_000, "1s": 1_000_000_000}
@@ -262,6 +263,51 @@ def _input_day(
     return day_input, book, first, seeding
 
 
+def _input_checksums(config: ReconstructConfig, symbol: str, day: dt.date) -> dict[str, str]:
+    """sha256 of each input file of a symbol-day, keyed by its path under the root."""
+    root = Path(config.root)
+    inputs = replay.input_files(root, source=config.source, symbol=symbol, day=day)
+    if not inputs:
+        msg = f"no {config.source} input for {symbol} on {day} under {root}"
+        raise StageError(msg)
+    return {str(path.relative_to(root)): catalog.file_sha256(path) for path in inputs}
+
+
+def _final_header(day_input: replay.DayInput, checksums: dict[str, str]) -> dict[str, Any]:
+    """Header of a day's final state: the ids the next day is seeded after, and the inputs."""
+    last_id = int(day_input.update_id[-1]) if day_input.messages else None
+    return {
+        "update_id": last_id,
+        "synced_update_id": day_input.notes.get("synced_update_id_at_end", last_id),
+        "inputs": checksums,
+    }
+
+
+def carry_state(config: ReconstructConfig, symbol: str, day: dt.date) -> dict[str, Any]:
+    """Save the book at the end of a symbol-day without writing any output.
+
+    The same replay as :func:`reconstruct_day` (same seeding, same final state), minus the
+    top-level reads and the writes: about an eighth of its cost. It lets the next day start
+    in parallel, seeded exactly as in a serial run. A state already saved from the same
+    inputs is kept. Returns ``{"symbol", "day", "status": "carried" | "kept"}``.
+    """
+    checksums = _input_checksums(config, symbol, day)
+    path = final_state_path(config.root, source=config.source, symbol=symbol, day=day)
+    status = {"symbol": symbol, "day": day.isoformat()}
+    if path.exists() and load_checkpoint(path)[1].get("inputs") == checksums:
+        return {**status, "status": "kept"}
+    day_input, book, first, _ = _input_day(config, symbol, day)
+    cuts = _segments(day_input.event_ns, first, config.checkpoint_messages)
+    for lo, hi in itertools.pairwise(cuts):
+        first_row = int(day_input.start[lo])
+        rows = day_input.reader.rows(first_row, int(day_input.start[hi]))
+        book.replay(
+            *rows, day_input.start[lo : hi + 1] - first_row, day_input.reset[lo:hi], depth=0
+        )
+    save_checkpoint(path, book, _final_header(day_input, checksums))
+    return {**status, "status": "carried"}
+
+
 def reconstruct_day(config: ReconstructConfig, symbol: str, day: dt.date) -> dict[str, Any]:
     """Reconstruct one symbol-day into ``events/``, ``book/``, ``drift/`` and ``issues/``.
 
@@ -269,11 +315,7 @@ def reconstruct_day(config: ReconstructConfig, symbol: str, day: dt.date) -> dic
     """
     began = time.perf_counter()
     root, source = Path(config.root), config.source
-    inputs = replay.input_files(root, source=source, symbol=symbol, day=day)
-    if not inputs:
-        msg = f"no {source} input for {symbol} on {day} under {root}"
-        raise StageError(msg)
-    checksums = {str(path.relative_to(root)): catalog.file_sha256(path) for path in inputs}
+    checksums = _input_checksums(config, symbol, day)
     settings = {"depth": config.depth, "book_every": config.book_every}
     book_file = sinks.output_path(root, "book", source=source, symbol=symbol, day=day)
     if not config.force and book_file.exists():
@@ -404,13 +446,10 @@ def reconstruct_day(config: ReconstructConfig, symbol: str, day: dt.date) -> dic
         "drift": drift_summary,
         "seconds": round(time.perf_counter() - began, 3),
     }
-    last_id = int(day_input.update_id[-1]) if day_input.messages else None
-    final_header = {
-        "update_id": last_id,
-        "synced_update_id": day_input.notes.get("synced_update_id_at_end", last_id),
-    }
     save_checkpoint(
-        final_state_path(root, source=source, symbol=symbol, day=day), book, final_header
+        final_state_path(root, source=source, symbol=symbol, day=day),
+        book,
+        _final_header(day_input, checksums),
     )
     for dataset in counts:
         target = sinks.output_path(root, dataset, source=source, symbol=symbol, day=day)

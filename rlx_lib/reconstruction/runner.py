@@ -1,9 +1,12 @@
 """Run many symbol-days: in this process, in worker processes, or on a Dask cluster.
 
-The unit of work is one symbol with its days in order (the book carries across midnight from
-one day to the next); symbols run in parallel. Every path calls the same
-:func:`reconstruct_symbol`, so the output does not depend on where it ran. A failing day is
-recorded with its reason and the others carry on.
+The unit of work is one symbol-day. The book carries across midnight, so a day is seeded from
+the previous day's final state. In this process the days of a symbol simply run in order.
+In parallel, a first pass saves each symbol's book at the end of every day but the last
+(:func:`~rlx_lib.reconstruction.pipeline.carry_state`: the replay alone, about an eighth of
+the cost; symbols in parallel), then every symbol-day runs in parallel, seeded exactly as in a
+serial run. Every path calls the same functions, so the output does not depend on where it
+ran. A failing day is recorded with its reason and the others carry on.
 """
 
 from __future__ import annotations
@@ -13,36 +16,68 @@ import datetime as dt
 import logging
 import multiprocessing
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from rlx_lib.errors import RlxError
-from rlx_lib.reconstruction.pipeline import ReconstructConfig, reconstruct_day
+from rlx_lib.reconstruction.pipeline import ReconstructConfig, carry_state, reconstruct_day
 
-__all__ = ["reconstruct", "reconstruct_symbol"]
+__all__ = ["carry_states", "reconstruct", "reconstruct_unit"]
 
 log = logging.getLogger(__name__)
 
 
-def reconstruct_symbol(
+def _guarded(work: Callable[[], dict[str, Any]], symbol: str, day: dt.date) -> dict[str, Any]:
+    """Run one symbol-day's work; a failure becomes a summary row, not an exception."""
+    try:
+        return work()
+    except RlxError as error:
+        reason = str(error)
+    except Exception as error:  # one unit must not stop the others; keep the reason
+        log.debug("reconstruct %s %s failed", symbol, day, exc_info=True)
+        reason = "".join(traceback.format_exception_only(type(error), error)).strip()
+    return {"symbol": symbol, "day": day.isoformat(), "status": "failed", "error": reason}
+
+
+def reconstruct_unit(config: ReconstructConfig, symbol: str, day: dt.date) -> dict[str, Any]:
+    """Reconstruct one symbol-day; a failure is a summary row with its reason."""
+    return _guarded(lambda: reconstruct_day(config, symbol, day), symbol, day)
+
+
+def carry_states(
     config: ReconstructConfig, symbol: str, days: Sequence[dt.date]
 ) -> list[dict[str, Any]]:
-    """Reconstruct the days of one symbol in order; a failure is a summary row, not an exception."""
-    results = []
-    for day in days:
-        try:
-            results.append(reconstruct_day(config, symbol, day))
-        except RlxError as error:
-            results.append(_failure(symbol, day, str(error)))
-        except Exception as error:  # one unit must not stop the others; keep the reason
-            log.debug("reconstruct %s %s failed", symbol, day, exc_info=True)
-            detail = "".join(traceback.format_exception_only(type(error), error)).strip()
-            results.append(_failure(symbol, day, detail))
-    return results
+    """Save the book at the end of each of ``days`` in order (the first pass of a parallel run).
+
+    A day that fails here leaves no state, so the next day is seeded as it would be after
+    that day failed in a serial run; the day itself fails again, with its reason, when run.
+    """
+    return [_guarded(lambda d=day: carry_state(config, symbol, d), symbol, day) for day in days]
 
 
-def _failure(symbol: str, day: dt.date, reason: str) -> dict[str, Any]:
-    return {"symbol": symbol, "day": day.isoformat(), "status": "failed", "error": reason}
+def _run_all(
+    function: Callable[..., Any],
+    calls: list[tuple],
+    *,
+    workers: int,
+    cluster: Any,
+) -> Iterator[Any]:
+    """Results of ``function(*call)`` for every call, as they complete."""
+    if cluster is not None:
+        from distributed import as_completed
+
+        futures = cluster.map(function, *zip(*calls, strict=True), pure=False)
+        for future in as_completed(futures):
+            yield future.result()
+    elif workers <= 1 or len(calls) <= 1:
+        for call in calls:
+            yield function(*call)
+    else:
+        context = multiprocessing.get_context("spawn")
+        with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
+            futures = [pool.submit(function, *call) for call in calls]
+            for future in concurrent.futures.as_completed(futures):
+                yield future.result()
 
 
 def reconstruct(
@@ -51,44 +86,28 @@ def reconstruct(
     days: Sequence[dt.date],
     *,
     workers: int = 1,
-    cluster: str | None = None,
-    progress: Callable[[list[dict[str, Any]]], None] | None = None,
+    cluster: str | Any | None = None,
 ) -> list[dict[str, Any]]:
     """Reconstruct every symbol-day; return one summary per symbol-day (sorted).
 
     ``cluster`` is a Dask scheduler address (``tcp://host:8786``) or a
     ``distributed.Client``-compatible object; otherwise ``workers`` processes (1: this one).
     """
-    results: list[dict[str, Any]] = []
-
-    def collect(rows: list[dict[str, Any]]) -> None:
-        results.extend(rows)
-        if progress is not None:
-            progress(rows)
-
-    if cluster is not None:
+    days = sorted(days)
+    units = [(config, symbol, day) for symbol in symbols for day in days]
+    client = cluster
+    if isinstance(cluster, str):
         from distributed import Client
 
-        client = cluster if not isinstance(cluster, str) else Client(cluster)
-        try:
-            futures = client.map(
-                reconstruct_symbol,
-                [config] * len(symbols),
-                list(symbols),
-                [list(days)] * len(symbols),
-            )
-            for future in futures:
-                collect(future.result())
-        finally:
-            if isinstance(cluster, str):
-                client.close()
-    elif workers <= 1 or len(symbols) <= 1:
-        for symbol in symbols:
-            collect(reconstruct_symbol(config, symbol, days))
-    else:
-        context = multiprocessing.get_context("spawn")
-        with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
-            futures = [pool.submit(reconstruct_symbol, config, s, list(days)) for s in symbols]
-            for future in concurrent.futures.as_completed(futures):
-                collect(future.result())
+        client = Client(cluster)
+    try:
+        parallel = client is not None or (workers > 1 and len(units) > 1)
+        if parallel and len(days) > 1:
+            carried = [(config, symbol, days[:-1]) for symbol in symbols]
+            for rows in _run_all(carry_states, carried, workers=workers, cluster=client):
+                log.info("carried over: %s", rows)
+        results = list(_run_all(reconstruct_unit, units, workers=workers, cluster=client))
+    finally:
+        if isinstance(cluster, str):
+            client.close()
     return sorted(results, key=lambda row: (row["symbol"], row["day"]))

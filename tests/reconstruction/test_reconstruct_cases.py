@@ -13,7 +13,8 @@ import pytest
 from rlx_lib import catalog
 from rlx_lib.decimals import decimal_to_units, format_units
 from rlx_lib.golden import GoldenRecord, golden_path, write_golden_file
-from rlx_lib.reconstruction.pipeline import ReconstructConfig
+from rlx_lib.reconstruction.checkpoint import final_state_path, load_checkpoint
+from rlx_lib.reconstruction.pipeline import ReconstructConfig, carry_state
 from rlx_lib.reconstruction.runner import reconstruct
 
 DAY = dt.date(2024, 8, 8)
@@ -133,21 +134,40 @@ def test_golden_gap_waits_for_the_next_snapshot(data_root: Path) -> None:
 @pytest.mark.slow
 def test_worker_processes_write_what_one_process_writes(tmp_path: Path, market_factory) -> None:
     one, many = tmp_path / "one", tmp_path / "many"
-    market_factory(one, days=1, messages=150)
+    market = market_factory(one, days=2, messages=150)
+    for day in market.days:
+        btc = catalog.partition_dir(one, "lake/book_delta_v2", symbol="BTC-USDT", day=day)
+        shutil.copytree(
+            btc, catalog.partition_dir(one, "lake/book_delta_v2", symbol="ETH-USDT", day=day)
+        )
     shutil.copytree(one, many)
-    eth = catalog.partition_dir(one, "lake/book_delta_v2", symbol="ETH-USDT", day=DAY)
-    shutil.copytree(
-        catalog.partition_dir(one, "lake/book_delta_v2", symbol="BTC-USDT", day=DAY), eth
-    )
-    shutil.copytree(
-        eth, catalog.partition_dir(many, "lake/book_delta_v2", symbol="ETH-USDT", day=DAY)
-    )
     symbols = ["BTC-USDT", "ETH-USDT"]
-    reconstruct(ReconstructConfig(root=one), symbols, [DAY])
-    rows = reconstruct(ReconstructConfig(root=many), symbols, [DAY], workers=2)
-    assert [r["status"] for r in rows] == ["done", "done"]
+    serial = reconstruct(ReconstructConfig(root=one), symbols, market.days)
+    parallel = reconstruct(ReconstructConfig(root=many), symbols, market.days, workers=2)
+    assert [r["status"] for r in parallel] == ["done"] * 4
+    assert [r["seeding"] for r in parallel] == [r["seeding"] for r in serial]
+    assert parallel[1]["seeding"]["seed"] == "previous_day"  # day 2 starts mid-stream
     for symbol in symbols:
-        for dataset in ("events", "book"):
-            a = catalog.partition_dir(one, dataset, symbol=symbol, day=DAY) / "part-lake.parquet"
-            b = catalog.partition_dir(many, dataset, symbol=symbol, day=DAY) / "part-lake.parquet"
-            assert a.read_bytes() == b.read_bytes()
+        for day in market.days:
+            for dataset in ("events", "book"):
+                a = catalog.partition_dir(one, dataset, symbol=symbol, day=day)
+                b = catalog.partition_dir(many, dataset, symbol=symbol, day=day)
+                name = "part-lake.parquet"
+                assert (a / name).read_bytes() == (b / name).read_bytes()
+
+
+def test_carried_state_equals_the_full_run_state(tmp_path: Path, market_factory) -> None:
+    market = market_factory(tmp_path, days=1, messages=120)
+    config = ReconstructConfig(root=tmp_path)
+    path = final_state_path(tmp_path, source="lake", symbol="BTC-USDT", day=DAY)
+    assert carry_state(config, "BTC-USDT", DAY)["status"] == "carried"
+    carried_book, carried_header, _ = load_checkpoint(path)
+    assert carry_state(config, "BTC-USDT", DAY)["status"] == "kept"
+    path.unlink()
+    reconstruct(config, ["BTC-USDT"], market.days)
+    full_book, full_header, _ = load_checkpoint(path)
+    assert carried_header == full_header
+    assert carried_book.snapshot_arrays().keys() == full_book.snapshot_arrays().keys()
+    for name, values in full_book.snapshot_arrays().items():
+        assert values.tolist() == carried_book.snapshot_arrays()[name].tolist()
+    assert sum(full_book.depth()) > 0

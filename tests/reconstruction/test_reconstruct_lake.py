@@ -114,21 +114,23 @@ def test_book_every_second_samples_last_state(lake_market, data_root: Path) -> N
 def test_local_cluster_output_equals_local_run(tmp_path: Path, market_factory) -> None:
     distributed = pytest.importorskip("distributed")
     local, remote = tmp_path / "local", tmp_path / "remote"
-    market_factory(local, days=1, messages=300)
+    market = market_factory(local, days=2, messages=300)
     shutil.copytree(local, remote)
-    reconstruct(ReconstructConfig(root=local), [SYMBOL], [DAY])
+    reconstruct(ReconstructConfig(root=local), [SYMBOL], market.days)
     with (
-        distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False) as cluster,
+        distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False) as cluster,
         distributed.Client(cluster) as client,
     ):
-        rows = reconstruct(ReconstructConfig(root=remote), [SYMBOL], [DAY], cluster=client)
-    assert rows[0]["status"] == "done"
-    for dataset in ("events", "book", "drift"):
-        folder = catalog.partition_dir(local, dataset, symbol=SYMBOL, day=DAY)
-        other = catalog.partition_dir(remote, dataset, symbol=SYMBOL, day=DAY)
-        assert (folder / "part-lake.parquet").read_bytes() == (
-            other / "part-lake.parquet"
-        ).read_bytes()
+        rows = reconstruct(ReconstructConfig(root=remote), [SYMBOL], market.days, cluster=client)
+    assert [row["status"] for row in rows] == ["done", "done"]
+    assert rows[1]["seeding"]["seed"] == "previous_day"
+    for day in market.days:
+        for dataset in ("events", "book", "drift"):
+            folder = catalog.partition_dir(local, dataset, symbol=SYMBOL, day=day)
+            other = catalog.partition_dir(remote, dataset, symbol=SYMBOL, day=day)
+            assert (folder / "part-lake.parquet").read_bytes() == (
+                other / "part-lake.parquet"
+            ).read_bytes()
 
 
 def test_failing_symbol_does_not_stop_others(lake_market, data_root: Path) -> None:

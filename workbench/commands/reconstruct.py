@@ -43,7 +43,7 @@ def reconstruct_command(
     book_every: Annotated[
         str, typer.Option(help=f"Book row per: {', '.join(BOOK_EVERY)} (last state per bucket).")
     ] = "message",
-    workers: Annotated[int, typer.Option(help="Symbols in parallel, one process each.")] = 1,
+    workers: Annotated[int, typer.Option(help="Symbol-days in parallel, one process each.")] = 1,
     cluster: Annotated[
         str | None, typer.Option(help="Dask scheduler address (tcp://host:8786).")
     ] = None,
