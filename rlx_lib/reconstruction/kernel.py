@@ -37,7 +37,11 @@ __all__ = [
     "top_levels",
 ]
 
-WINDOW = 1 << 16
+WINDOW = 1 << 20
+"""Dense ticks per side: 8 MB, about 10,000 USD of BTC-USDT at its 0.01 tick. A smaller window
+sends the busy far levels of a real-shaped book to the sorted fallback, whose inserts shift
+elements: a synthetic ``high`` day rebuilds at 6.1M level updates/s with 2**16 ticks, 19.8M
+with 2**20."""
 BLOCK_SHIFT = 6
 EMPTY_KEY = np.iinfo(np.int64).max
 # meta columns per side

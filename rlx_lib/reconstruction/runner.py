@@ -12,6 +12,7 @@ ran. A failing day is recorded with its reason and the others carry on.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import datetime as dt
 import logging
 import multiprocessing
@@ -55,29 +56,38 @@ def carry_states(
     return [_guarded(lambda d=day: carry_state(config, symbol, d), symbol, day) for day in days]
 
 
-def _run_all(
-    function: Callable[..., Any],
-    calls: list[tuple],
-    *,
-    workers: int,
-    cluster: Any,
-) -> Iterator[Any]:
-    """Results of ``function(*call)`` for every call, as they complete."""
-    if cluster is not None:
-        from distributed import as_completed
+def _run_all(function: Callable[..., Any], calls: list[tuple], *, pool: Any) -> Iterator[Any]:
+    """Results of ``function(*call)`` for every call, as they complete.
 
-        futures = cluster.map(function, *zip(*calls, strict=True), pure=False)
-        for future in as_completed(futures):
-            yield future.result()
-    elif workers <= 1 or len(calls) <= 1:
+    ``pool`` is a Dask client, a process pool, or None (here, in order).
+    """
+    if pool is None:
         for call in calls:
             yield function(*call)
+    elif isinstance(pool, concurrent.futures.Executor):
+        futures = [pool.submit(function, *call) for call in calls]
+        for future in concurrent.futures.as_completed(futures):
+            yield future.result()
     else:
-        context = multiprocessing.get_context("spawn")
-        with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
-            futures = [pool.submit(function, *call) for call in calls]
-            for future in concurrent.futures.as_completed(futures):
-                yield future.result()
+        from distributed import as_completed
+
+        for future in as_completed(pool.map(function, *zip(*calls, strict=True), pure=False)):
+            yield future.result()
+
+
+def _pool(workers: int, cluster: str | Any | None, stack: contextlib.ExitStack) -> Any:
+    """A Dask client for ``cluster`` (an address or a client), else a pool of ``workers``
+    processes (None for one)."""
+    if isinstance(cluster, str):
+        from distributed import Client
+
+        return stack.enter_context(Client(cluster))
+    if cluster is not None:
+        return cluster
+    if workers <= 1:
+        return None
+    context = multiprocessing.get_context("spawn")
+    return stack.enter_context(concurrent.futures.ProcessPoolExecutor(workers, mp_context=context))
 
 
 def reconstruct(
@@ -95,19 +105,11 @@ def reconstruct(
     """
     days = sorted(days)
     units = [(config, symbol, day) for symbol in symbols for day in days]
-    client = cluster
-    if isinstance(cluster, str):
-        from distributed import Client
-
-        client = Client(cluster)
-    try:
-        parallel = client is not None or (workers > 1 and len(units) > 1)
-        if parallel and len(days) > 1:
+    with contextlib.ExitStack() as stack:
+        pool = _pool(workers if len(units) > 1 else 1, cluster, stack)
+        if pool is not None and len(days) > 1:
             carried = [(config, symbol, days[:-1]) for symbol in symbols]
-            for rows in _run_all(carry_states, carried, workers=workers, cluster=client):
+            for rows in _run_all(carry_states, carried, pool=pool):
                 log.info("carried over: %s", rows)
-        results = list(_run_all(reconstruct_unit, units, workers=workers, cluster=client))
-    finally:
-        if isinstance(cluster, str):
-            client.close()
+        results = list(_run_all(reconstruct_unit, units, pool=pool))
     return sorted(results, key=lambda row: (row["symbol"], row["day"]))
