@@ -66,3 +66,24 @@ def test_real_capture_top_of_book_agrees_with_book_ticker(real_data: Path, data_
     print(f"top of book vs bookTicker: {agree}/{checked}")
     assert agree / checked >= 0.999, f"{agree}/{checked}"
     assert checked - agree <= 3
+
+
+def test_real_capture_days_in_parallel_equal_a_serial_run(real_data: Path, tmp_path: Path) -> None:
+    folder = real_data / "hftbacktest-binance-2024-08-08" / "spot"
+    roots = [tmp_path / "serial", tmp_path / "parallel"]
+    for root in roots:
+        import_files(sorted(folder.glob("btcusdt_*.gz")), root, fmt="hftbacktest")
+    serial = reconstruct(ReconstructConfig(root=roots[0], source="golden"), [SYMBOL], DAYS)
+    parallel = reconstruct(
+        ReconstructConfig(root=roots[1], source="golden"), [SYMBOL], DAYS, workers=2
+    )
+    assert [r["status"] for r in parallel] == ["done", "done"], parallel
+    assert [r["seeding"] for r in parallel] == [r["seeding"] for r in serial]
+    assert parallel[1]["seeding"]["seed"] == "previous_day"
+    for day in DAYS:
+        for dataset in ("events", "book"):
+            files = [
+                catalog.partition_dir(root, dataset, symbol=SYMBOL, day=day) / "part-golden.parquet"
+                for root in roots
+            ]
+            assert files[0].read_bytes() == files[1].read_bytes()
