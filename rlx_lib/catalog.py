@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -38,6 +39,7 @@ __all__ = [
     "partition_dir",
     "partitions",
     "read_manifest",
+    "remove_folder",
     "validate_exchange",
     "validate_symbol",
     "write_manifest",
@@ -180,6 +182,20 @@ def file_sha256(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def remove_folder(folder: Path, *, up_to: Path) -> None:
+    """Delete ``folder``, then its parents below ``up_to`` while they are empty (work and
+    staging folders leave no empty trees behind; another unit's folder stops the climb)."""
+    folder, up_to = Path(folder), Path(up_to)
+    shutil.rmtree(folder, ignore_errors=True)
+    for parent in folder.parents:
+        if parent == up_to or up_to not in parent.parents:
+            break
+        try:
+            parent.rmdir()
+        except OSError:  # not empty (or gone): another unit is in progress
+            break
 
 
 @contextlib.contextmanager

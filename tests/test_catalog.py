@@ -120,3 +120,18 @@ def test_days_lists_a_symbols_partitions_in_order(tmp_path: Path) -> None:
         dt.date(2024, 8, 9),
     ]
     assert catalog.days(tmp_path, "events", symbol="BTC-USDT") == []
+
+
+def test_remove_folder_climbs_only_through_empty_parents(tmp_path: Path) -> None:
+    top = tmp_path / "_work"
+    done = top / "lake" / "BTC-USDT" / "2024-08-08"
+    busy = top / "lake" / "ETH-USDT" / "2024-08-08"
+    for folder in (done, busy):
+        folder.mkdir(parents=True)
+        (folder / "segment.arrow").write_bytes(b"x")
+    catalog.remove_folder(done, up_to=top)
+    assert not (top / "lake" / "BTC-USDT").exists()
+    assert (busy / "segment.arrow").exists()
+    catalog.remove_folder(busy, up_to=top)
+    assert top.is_dir()
+    assert list(top.iterdir()) == []

@@ -15,7 +15,6 @@ import datetime as dt
 import json
 import logging
 import os
-import shutil
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ from rlx_lib.catalog import (
     day_range,
     file_sha256,
     partition_dir,
+    remove_folder,
     validate_exchange,
     validate_symbol,
     write_manifest,
@@ -235,7 +235,7 @@ def _publish(
     write_parquet(issues, issues_dir / f"part-{STAGE}-{unit.table}.parquet", force=True)
     folder.mkdir(parents=True, exist_ok=True)
     os.replace(staged, final)
-    shutil.rmtree(staging, ignore_errors=True)
+    remove_folder(staging, up_to=root / "_staging")
     write_manifest(folder, _entry(unit, exact, issues, sha256=sha256, source=source))
     log.info("acquired %s: %d rows, %d issues", unit, exact.height, issues.height)
     return UnitResult(

@@ -344,7 +344,7 @@ def reconstruct_day(config: ReconstructConfig, symbol: str, day: dt.date) -> dic
         seeding = header["seeding"]
         log.info("resuming %s %s at segment %d", symbol, day, segment)
     else:
-        sinks.remove_work(work)
+        catalog.remove_folder(work, up_to=root / "_work")
     trade_cut = (
         np.searchsorted(
             day_input.trade_received_ns, event_ns[np.array(cuts[1:-1], int) - 1], side="right"
@@ -465,7 +465,7 @@ def reconstruct_day(config: ReconstructConfig, symbol: str, day: dt.date) -> dic
                 "drift": drift_summary,
             },
         )
-    sinks.remove_work(work)
+    catalog.remove_folder(work, up_to=root / "_work")
     return summary
 
 

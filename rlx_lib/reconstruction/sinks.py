@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import functools
 import os
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -295,15 +294,3 @@ def join_segments(
             with pa.memory_map(str(path)) as source:
                 sink.write(pa.ipc.open_file(source).read_all().cast(schema))
     return sink.publish(target, force=force)
-
-
-def remove_work(work: Path) -> None:
-    """Delete a finished day's work folder, and its parents up to ``_work`` once empty."""
-    shutil.rmtree(work, ignore_errors=True)
-    for parent in Path(work).parents:
-        if parent.name == "_work" or not parent.exists():
-            break
-        try:
-            parent.rmdir()
-        except OSError:  # not empty: another day or symbol is in progress
-            break

@@ -81,6 +81,7 @@ def test_lake_reconstruction_equals_ground_truth(lake_market, data_root: Path) -
     entry = next(e for e in manifest if e["dt"] == DAY.isoformat())
     assert entry["rows"] == read(data_root, "book", DAY).height
     assert any("book_delta_v2" in name for name in entry["inputs"])
+    assert not list((data_root / "_work").rglob("*"))  # finished days leave no work folders
     again = reconstruct(config, [SYMBOL], lake_market.days)
     assert [r["status"] for r in again] == ["skipped", "skipped"]
 
