@@ -3,7 +3,7 @@
 The unit of work is one symbol-day. The book carries across midnight, so a day is seeded from
 the previous day's final state. In this process the days of a symbol simply run in order.
 In parallel, a first pass saves each symbol's book at the end of every day but the last
-(:func:`~rlx_lib.reconstruction.pipeline.carry_state`: the replay alone, about an eighth of
+(:func:`~rlx_lib.reconstruction.pipeline.carry_state`: the replay alone, under a third of
 the cost; symbols in parallel), then every symbol-day runs in parallel, seeded exactly as in a
 serial run. Every path calls the same functions, so the output does not depend on where it
 ran. A failing day is recorded with its reason and the others carry on.
