@@ -97,11 +97,13 @@ def reconstruct(
     *,
     workers: int = 1,
     cluster: str | Any | None = None,
+    on_result: Callable[[dict[str, Any]], None] | None = None,
 ) -> list[dict[str, Any]]:
     """Reconstruct every symbol-day; return one summary per symbol-day (sorted).
 
     ``cluster`` is a Dask scheduler address (``tcp://host:8786``) or a
     ``distributed.Client``-compatible object; otherwise ``workers`` processes (1: this one).
+    ``on_result`` receives each summary as its symbol-day finishes (for progress).
     """
     days = sorted(days)
     units = [(config, symbol, day) for symbol in symbols for day in days]
@@ -111,5 +113,9 @@ def reconstruct(
             carried = [(config, symbol, days[:-1]) for symbol in symbols]
             for rows in _run_all(carry_states, carried, pool=pool):
                 log.info("carried over: %s", rows)
-        results = list(_run_all(reconstruct_unit, units, pool=pool))
+        results = []
+        for row in _run_all(reconstruct_unit, units, pool=pool):
+            results.append(row)
+            if on_result is not None:
+                on_result(row)
     return sorted(results, key=lambda row: (row["symbol"], row["day"]))

@@ -143,8 +143,12 @@ def test_worker_processes_write_what_one_process_writes(tmp_path: Path, market_f
     shutil.copytree(one, many)
     symbols = ["BTC-USDT", "ETH-USDT"]
     serial = reconstruct(ReconstructConfig(root=one), symbols, market.days)
-    parallel = reconstruct(ReconstructConfig(root=many), symbols, market.days, workers=2)
+    finished: list[dict] = []
+    parallel = reconstruct(
+        ReconstructConfig(root=many), symbols, market.days, workers=2, on_result=finished.append
+    )
     assert [r["status"] for r in parallel] == ["done"] * 4
+    assert sorted(finished, key=lambda r: (r["symbol"], r["day"])) == parallel  # as they finish
     assert [r["seeding"] for r in parallel] == [r["seeding"] for r in serial]
     assert parallel[1]["seeding"]["seed"] == "previous_day"  # day 2 starts mid-stream
     for symbol in symbols:

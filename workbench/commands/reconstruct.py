@@ -67,12 +67,10 @@ def reconstruct_command(
     )
     names = [catalog.validate_symbol(s) for s in split_list(symbols)]
     days = catalog.day_range(start, end)
-    rows = reconstruct(config, names, days, workers=workers, cluster=cluster)
+    progress = None if json_out else (lambda row: typer.echo(summary_line(row)))
+    rows = reconstruct(config, names, days, workers=workers, cluster=cluster, on_result=progress)
     if json_out:
         typer.echo(json.dumps(rows, indent=2, default=str))
-    else:
-        for row in rows:
-            typer.echo(summary_line(row))
     failed = [row for row in rows if row["status"] == "failed"]
     if failed:
         msg = f"{len(failed)} of {len(rows)} symbol-days failed: " + "; ".join(
