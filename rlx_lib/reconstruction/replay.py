@@ -40,6 +40,7 @@ __all__ = [
     "DayInput",
     "RowReader",
     "golden_input",
+    "has_book_input",
     "input_files",
     "lake_input",
 ]
@@ -159,6 +160,14 @@ def input_files(root: Path, *, source: str, symbol: str, day: dt.date) -> list[P
         return found
     folder = catalog.partition_dir(root, "golden", symbol=symbol, day=day)
     return golden_files([folder]) if folder.is_dir() else []
+
+
+def has_book_input(root: Path, *, source: str, symbol: str, day: dt.date) -> bool:
+    """Whether a symbol-day has what its book is rebuilt from: ``book_delta_v2`` or golden files."""
+    if source == "lake":
+        folder = catalog.partition_dir(root, "lake/book_delta_v2", symbol=symbol, day=day)
+        return any(folder.glob("*.parquet"))
+    return bool(input_files(root, source=source, symbol=symbol, day=day))
 
 
 def _time_ns(series: pl.Series) -> np.ndarray:

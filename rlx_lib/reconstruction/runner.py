@@ -5,8 +5,10 @@ the previous day's final state. In this process the days of a symbol simply run 
 In parallel, a first pass saves each symbol's book at the end of every day but the last
 (:func:`~rlx_lib.reconstruction.pipeline.carry_state`: the replay alone, under a third of
 the cost; symbols in parallel), then every symbol-day runs in parallel, seeded exactly as in a
-serial run. Every path calls the same functions, so the output does not depend on where it
-ran. A failing day is recorded with its reason and the others carry on.
+serial run. Days before the first one asked for, whose input is there but whose final state is
+not, are carried over first (:func:`days_to_carry_in`), so a range that starts mid-stream starts
+from the book as it stood. Every path calls the same functions, so the output does not depend
+on where it ran. A failing day is recorded with its reason and the others carry on.
 """
 
 from __future__ import annotations
@@ -21,9 +23,11 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from rlx_lib.errors import RlxError
+from rlx_lib.reconstruction.checkpoint import final_state_path
 from rlx_lib.reconstruction.pipeline import ReconstructConfig, carry_state, reconstruct_day
+from rlx_lib.reconstruction.replay import has_book_input
 
-__all__ = ["carry_states", "reconstruct", "reconstruct_unit"]
+__all__ = ["carry_states", "days_to_carry_in", "reconstruct", "reconstruct_unit"]
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +58,20 @@ def carry_states(
     that day failed in a serial run; the day itself fails again, with its reason, when run.
     """
     return [_guarded(lambda d=day: carry_state(config, symbol, d), symbol, day) for day in days]
+
+
+def days_to_carry_in(config: ReconstructConfig, symbol: str, first: dt.date) -> list[dt.date]:
+    """The days just before ``first`` whose book input exists but whose final state does not,
+    oldest first: carried over so ``first`` starts from the book as it stood, not from a
+    fallback seed (a day that starts mid-stream)."""
+    days = []
+    day = first - dt.timedelta(days=1)
+    while not final_state_path(
+        config.root, source=config.source, symbol=symbol, day=day
+    ).exists() and has_book_input(config.root, source=config.source, symbol=symbol, day=day):
+        days.append(day)
+        day -= dt.timedelta(days=1)
+    return days[::-1]
 
 
 def _run_all(function: Callable[..., Any], calls: list[tuple], *, pool: Any) -> Iterator[Any]:
@@ -107,14 +125,19 @@ def reconstruct(
     """
     days = sorted(days)
     units = [(config, symbol, day) for symbol in symbols for day in days]
+    if not units:
+        return []
+    earlier = {symbol: days_to_carry_in(config, symbol, days[0]) for symbol in symbols}
     with contextlib.ExitStack() as stack:
         pool = _pool(workers if len(units) > 1 else 1, cluster, stack)
-        if pool is not None and len(days) > 1:
-            carried = [(config, symbol, days[:-1]) for symbol in symbols]
-            for rows in _run_all(carry_states, carried, pool=pool):
-                log.info("carried over: %s", rows)
+        in_range = days[:-1] if pool is not None else []
+        carried = [(config, symbol, earlier[symbol] + in_range) for symbol in symbols]
+        for rows in _run_all(carry_states, [c for c in carried if c[2]], pool=pool):
+            log.info("carried over: %s", rows)
         results = []
         for row in _run_all(reconstruct_unit, units, pool=pool):
+            if row["day"] == days[0].isoformat() and earlier[row["symbol"]]:
+                row["carried_in"] = [day.isoformat() for day in earlier[row["symbol"]]]
             results.append(row)
             if on_result is not None:
                 on_result(row)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -68,22 +69,28 @@ def test_real_capture_top_of_book_agrees_with_book_ticker(real_data: Path, data_
     assert checked - agree <= 3
 
 
-def test_real_capture_days_in_parallel_equal_a_serial_run(real_data: Path, tmp_path: Path) -> None:
+def test_real_capture_in_parallel_or_from_day_two_equals_a_serial_run(
+    real_data: Path, tmp_path: Path
+) -> None:
     folder = real_data / "hftbacktest-binance-2024-08-08" / "spot"
-    roots = [tmp_path / "serial", tmp_path / "parallel"]
+    roots = [tmp_path / "serial", tmp_path / "parallel", tmp_path / "day_two"]
     for root in roots:
         import_files(sorted(folder.glob("btcusdt_*.gz")), root, fmt="hftbacktest")
     serial = reconstruct(ReconstructConfig(root=roots[0], source="golden"), [SYMBOL], DAYS)
     parallel = reconstruct(
         ReconstructConfig(root=roots[1], source="golden"), [SYMBOL], DAYS, workers=2
     )
+    (day_two,) = reconstruct(ReconstructConfig(root=roots[2], source="golden"), [SYMBOL], DAYS[1:])
     assert [r["status"] for r in parallel] == ["done", "done"], parallel
     assert [r["seeding"] for r in parallel] == [r["seeding"] for r in serial]
     assert parallel[1]["seeding"]["seed"] == "previous_day"
-    for day in DAYS:
-        for dataset in ("events", "book"):
-            files = [
-                catalog.partition_dir(root, dataset, symbol=SYMBOL, day=day) / "part-golden.parquet"
-                for root in roots
-            ]
-            assert files[0].read_bytes() == files[1].read_bytes()
+    assert day_two["carried_in"] == [DAYS[0].isoformat()]
+    assert day_two["seeding"] == serial[1]["seeding"]
+    for day, dataset in itertools.product(DAYS, ("events", "book")):
+        files = [
+            catalog.partition_dir(root, dataset, symbol=SYMBOL, day=day) / "part-golden.parquet"
+            for root in roots
+        ]
+        assert files[0].read_bytes() == files[1].read_bytes()
+        if day == DAYS[1]:
+            assert files[0].read_bytes() == files[2].read_bytes()

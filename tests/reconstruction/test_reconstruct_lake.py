@@ -185,3 +185,24 @@ def test_sigkill_then_resume_equals_uninterrupted_run(tmp_path: Path, market_fac
         b = catalog.partition_dir(clean, dataset, symbol=SYMBOL, day=DAY) / name
         assert a.read_bytes() == b.read_bytes(), dataset
     assert not progress.parent.exists()
+
+
+def test_range_starting_mid_stream_carries_the_book_in(tmp_path: Path, market_factory) -> None:
+    whole, later = tmp_path / "whole", tmp_path / "later"
+    market = market_factory(whole, days=2, messages=200)
+    shutil.copytree(whole, later)
+    reconstruct(ReconstructConfig(root=whole), [SYMBOL], market.days)
+    (row,) = reconstruct(ReconstructConfig(root=later), [SYMBOL], market.days[1:])
+    assert row["carried_in"] == [market.days[0].isoformat()]
+    assert row["seeding"]["seed"] == "previous_day"
+    assert not catalog.partition_dir(later, "book", symbol=SYMBOL, day=market.days[0]).exists()
+    for dataset in ("events", "book", "drift"):
+        files = [
+            catalog.partition_dir(root, dataset, symbol=SYMBOL, day=market.days[1])
+            / "part-lake.parquet"
+            for root in (whole, later)
+        ]
+        assert files[0].read_bytes() == files[1].read_bytes()
+    (again,) = reconstruct(ReconstructConfig(root=later), [SYMBOL], market.days[1:])
+    assert again["status"] == "skipped"
+    assert "carried_in" not in again  # the carried state is kept

@@ -28,6 +28,8 @@ def summary_line(row: dict[str, Any]) -> str:
         f"{head}, {row['messages']:,} messages, {rows['events']:,} events, {rows['book']:,} book "
         f"rows, {rows['issues']} issue rows, seeded from {row['seeding']['seed']}"
     )
+    if row.get("carried_in"):
+        text += f" (the book carried over from {row['carried_in'][0]})"
     drift = row.get("drift")
     if drift and drift.get("compared"):
         text += f", drift vs vendor book: {drift['exact']}/{drift['compared']} exact"
