@@ -48,7 +48,7 @@ class L2Book:
 
     # state -----------------------------------------------------------------------------
     def _grow(self, needed: int) -> None:
-        dense, blocks, meta, far_key, far_size = self._state
+        dense, bits, meta, far_key, far_size = self._state
         capacity = far_key.shape[1]
         if needed < capacity:
             return
@@ -57,7 +57,7 @@ class L2Book:
         grown_size = np.zeros((2, new_capacity), dtype=np.int64)
         grown_key[:, :capacity] = far_key
         grown_size[:, :capacity] = far_size
-        self._state = (dense, blocks, meta, grown_key, grown_size)
+        self._state = (dense, bits, meta, grown_key, grown_size)
 
     def _levels_count(self) -> int:
         meta = self._state[2]

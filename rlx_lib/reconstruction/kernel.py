@@ -3,9 +3,9 @@
 Each side keeps its levels by a *key* where smaller is better (``key = price`` for asks,
 ``key = -price`` for bids), in two parts:
 
-- a dense window of ``WINDOW`` ticks starting at ``base`` (one int64 size per tick, plus a count
-  of occupied ticks per block of 64 so scans skip empty space), which holds the busy part of
-  the book near the touch;
+- a dense window of ``WINDOW`` ticks starting at ``base`` (one int64 size per tick, plus one
+  occupancy bit per tick in 64-bit words, so a scan finds the next level a word at a time),
+  which holds the busy part of the book near the touch;
 - an exact sorted fallback (keys descending, so the best sits at the end) for every level
   outside the window or off its tick grid: orders twice the price away, or a price that is not
   a multiple of the inferred tick. There is no level-count limit; the fallback grows.
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numba
 import numpy as np
+from numba.cpython.unsafe.numbers import trailing_zeros
 
 __all__ = [
     "BLOCK_SHIFT",
@@ -51,30 +52,41 @@ _OFF_GRID_LIMIT = 64
 
 
 def new_state(window: int = WINDOW, capacity: int = 1024) -> tuple[np.ndarray, ...]:
-    """Empty book arrays: ``(dense, blocks, meta, far_key, far_size)`` for bids (0) and asks (1)."""
+    """Empty book arrays: ``(dense, bits, meta, far_key, far_size)`` for bids (0) and asks (1)."""
     dense = np.zeros((2, window), dtype=np.int64)
-    blocks = np.zeros((2, (window >> BLOCK_SHIFT) + 1), dtype=np.int64)
+    bits = np.zeros((2, (window >> BLOCK_SHIFT) + 1), dtype=np.int64)
     meta = np.zeros((2, META_FIELDS), dtype=np.int64)
     meta[:, BEST] = -1
     far_key = np.zeros((2, capacity), dtype=np.int64)
     far_size = np.zeros((2, capacity), dtype=np.int64)
-    return dense, blocks, meta, far_key, far_size
+    return dense, bits, meta, far_key, far_size
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _next_occupied(dense, blocks, side, index):
+def _next_occupied(dense, bits, side, index):
     """First occupied dense index >= ``index`` (or the window length)."""
     width = dense.shape[1]
-    while index < width:
-        if (index & 63) == 0:
-            while index < width and blocks[side, index >> BLOCK_SHIFT] == 0:
-                index += 64
-            if index >= width:
-                return width
-        if dense[side, index] != 0:
-            return index
-        index += 1
-    return width
+    if index >= width:
+        return width
+    word_index = index >> BLOCK_SHIFT
+    word = bits[side, word_index] & (np.int64(-1) << (index & 63))
+    last = (width - 1) >> BLOCK_SHIFT
+    while word == 0:
+        word_index += 1
+        if word_index > last:
+            return width
+        word = bits[side, word_index]
+    return (word_index << BLOCK_SHIFT) + trailing_zeros(word)  # one instruction (tzcnt)
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _mark(bits, side, index, occupied):
+    """Set or clear the occupancy bit of dense ``index``."""
+    mask = np.int64(1) << (index & 63)
+    if occupied:
+        bits[side, index >> BLOCK_SHIFT] |= mask
+    else:
+        bits[side, index >> BLOCK_SHIFT] &= ~mask
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
@@ -91,7 +103,7 @@ def _far_position(far_key, side, count, key):
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def set_level(dense, blocks, meta, far_key, far_size, side, key, size):
+def set_level(dense, bits, meta, far_key, far_size, side, key, size):
     """Set the size at ``key`` on ``side`` (0 removes it). The caller ensures far capacity."""
     width = dense.shape[1]
     base = meta[side, BASE]
@@ -103,16 +115,16 @@ def set_level(dense, blocks, meta, far_key, far_size, side, key, size):
         if size == 0:
             if old != 0:
                 dense[side, index] = 0
-                blocks[side, index >> BLOCK_SHIFT] -= 1
+                _mark(bits, side, index, False)
                 meta[side, COUNT] -= 1
                 if index == meta[side, BEST]:
                     if meta[side, COUNT] == 0:
                         meta[side, BEST] = -1
                     else:
-                        meta[side, BEST] = _next_occupied(dense, blocks, side, index + 1)
+                        meta[side, BEST] = _next_occupied(dense, bits, side, index + 1)
         else:
             if old == 0:
-                blocks[side, index >> BLOCK_SHIFT] += 1
+                _mark(bits, side, index, True)
                 meta[side, COUNT] += 1
                 if meta[side, BEST] < 0 or index < meta[side, BEST]:
                     meta[side, BEST] = index
@@ -161,7 +173,7 @@ def dense_count(meta, side):
 @numba.njit(cache=True, nogil=True)
 def top_levels(
     dense,
-    blocks,
+    bits,
     meta,
     far_key,
     far_size,
@@ -187,7 +199,7 @@ def top_levels(
     written = 0
     far_best = far_key[side, far] if far >= 0 else EMPTY_KEY
     while written < depth and remaining > 0:  # the common case: window levels before any far one
-        index = _next_occupied(dense, blocks, side, index)
+        index = _next_occupied(dense, bits, side, index)
         dense_key = base + index * tick
         if index >= width or dense_key >= far_best:
             break
@@ -199,7 +211,7 @@ def top_levels(
     while written < depth:  # merge the window with the fallback
         dense_key = EMPTY_KEY
         if remaining > 0 and index < width:
-            index = _next_occupied(dense, blocks, side, index)
+            index = _next_occupied(dense, bits, side, index)
             if index < width:
                 dense_key = base + index * tick
         far_key_value = far_key[side, far] if far >= 0 else EMPTY_KEY
@@ -222,25 +234,25 @@ def top_levels(
 
 
 @numba.njit(cache=True, nogil=True)
-def side_levels(dense, blocks, meta, far_key, far_size, side):
+def side_levels(dense, bits, meta, far_key, far_size, side):
     """Every level of ``side`` as ``(keys, sizes)``, best first."""
     total = meta[side, COUNT] + meta[side, FAR]
     keys = np.empty((1, total), dtype=np.int64)
     sizes = np.empty((1, total), dtype=np.int64)
-    top_levels(dense, blocks, meta, far_key, far_size, side, total, keys, sizes, 0)
+    top_levels(dense, bits, meta, far_key, far_size, side, total, keys, sizes, 0)
     return keys[0], sizes[0]
 
 
 @numba.njit(cache=True, nogil=True)
-def clear_side(dense, blocks, meta, side):
+def clear_side(dense, bits, meta, side):
     """Remove every level of ``side`` (the window and tick are kept)."""
     width = dense.shape[1]
-    for block in range(blocks.shape[1]):
-        if blocks[side, block] != 0:
-            start = block << BLOCK_SHIFT
+    for word in range(bits.shape[1]):
+        if bits[side, word] != 0:
+            start = word << BLOCK_SHIFT
             stop = min(start + 64, width)
             dense[side, start:stop] = 0
-            blocks[side, block] = 0
+            bits[side, word] = 0
     meta[side, COUNT] = 0
     meta[side, BEST] = -1
     meta[side, FAR] = 0
@@ -255,11 +267,11 @@ def _gcd(a, b):
 
 
 @numba.njit(cache=True, nogil=True)
-def recenter(dense, blocks, meta, far_key, far_size, side):
+def recenter(dense, bits, meta, far_key, far_size, side):
     """Re-infer the tick and place the window so the touch sits a quarter into it."""
-    keys, sizes = side_levels(dense, blocks, meta, far_key, far_size, side)
+    keys, sizes = side_levels(dense, bits, meta, far_key, far_size, side)
     total = keys.shape[0]
-    clear_side(dense, blocks, meta, side)
+    clear_side(dense, bits, meta, side)
     if total == 0:
         return
     width = dense.shape[1]
@@ -276,7 +288,7 @@ def recenter(dense, blocks, meta, far_key, far_size, side):
         if offset >= 0 and offset % tick == 0 and offset // tick < width:
             index = offset // tick
             dense[side, index] = sizes[position]
-            blocks[side, index >> BLOCK_SHIFT] += 1
+            _mark(bits, side, index, True)
             meta[side, COUNT] += 1
             meta[side, BEST] = index
         else:
@@ -301,7 +313,7 @@ def _needs_recenter(meta, far_key, side, width):
 @numba.njit(cache=True, nogil=True)
 def replay_messages(
     dense,
-    blocks,
+    bits,
     meta,
     far_key,
     far_size,
@@ -345,20 +357,20 @@ def replay_messages(
         changed[0] = fresh
         changed[1] = fresh
         if message_reset[message]:
-            clear_side(dense, blocks, meta, 0)
-            clear_side(dense, blocks, meta, 1)
+            clear_side(dense, bits, meta, 0)
+            clear_side(dense, bits, meta, 1)
         for row in range(start, stop):  # branch-free side: bids 0 (key -price), asks 1
             side = np.int64(1) - row_is_bid[row]
             key = (2 * side - 1) * row_price[row]
             changed[side] |= key <= threshold[side]
-            set_level(dense, blocks, meta, far_key, far_size, side, key, row_size[row])
+            set_level(dense, bits, meta, far_key, far_size, side, key, row_size[row])
         for side in range(2):
             if _needs_recenter(meta, far_key, side, width):
-                recenter(dense, blocks, meta, far_key, far_size, side)
+                recenter(dense, bits, meta, far_key, far_size, side)
         if changed[0]:
             written = top_levels(
                 dense,
-                blocks,
+                bits,
                 meta,
                 far_key,
                 far_size,
@@ -377,7 +389,7 @@ def replay_messages(
         if changed[1]:
             written = top_levels(
                 dense,
-                blocks,
+                bits,
                 meta,
                 far_key,
                 far_size,
