@@ -10,7 +10,7 @@ import typer
 from rlx_lib import catalog
 from rlx_lib.errors import StageError
 from rlx_lib.reconstruction.pipeline import BOOK_EVERY, ReconstructConfig
-from rlx_lib.reconstruction.runner import reconstruct
+from rlx_lib.reconstruction.runner import days_to_carry_in, reconstruct
 from workbench.options import DataRootOption, resolve_root, split_list
 
 __all__ = ["demo_step", "reconstruct_command", "register", "summary_line"]
@@ -69,6 +69,13 @@ def reconstruct_command(
     )
     names = [catalog.validate_symbol(s) for s in split_list(symbols)]
     days = catalog.day_range(start, end)
+    if not json_out:
+        for name in names:
+            if earlier := days_to_carry_in(config, name, days[0]):
+                typer.echo(
+                    f"{name}: first carrying the book over {len(earlier)} earlier day(s) with "
+                    f"input, from {earlier[0]} (replay only, no output)"
+                )
     progress = None if json_out else (lambda row: typer.echo(summary_line(row)))
     rows = reconstruct(config, names, days, workers=workers, cluster=cluster, on_result=progress)
     if json_out:
