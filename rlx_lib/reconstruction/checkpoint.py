@@ -21,7 +21,7 @@ from rlx_lib import catalog
 from rlx_lib.errors import CorruptFileError
 from rlx_lib.reconstruction.book import L2Book
 
-__all__ = ["final_state_path", "load_checkpoint", "save_checkpoint", "work_folder"]
+__all__ = ["final_state_path", "load_checkpoint", "read_header", "save_checkpoint", "work_folder"]
 
 _LEVELS = ("bid_price", "bid_size", "ask_price", "ask_size")
 
@@ -46,11 +46,21 @@ def save_checkpoint(path: Path, book: L2Book, header: dict[str, Any], **arrays: 
         np.savez(handle, header=header_bytes, **payload)
 
 
-def load_checkpoint(path: Path) -> tuple[L2Book, dict[str, Any], dict[str, np.ndarray]]:
-    """Load ``(book, header, extra arrays)``; a damaged file is a :class:`CorruptFileError`."""
+def read_header(path: Path) -> dict[str, Any]:
+    """The JSON header of a checkpoint alone (the book is not rebuilt)."""
     try:
         with np.load(Path(path)) as data:
-            header = json.loads(bytes(data["header"]).decode())
+            return json.loads(bytes(data["header"]).decode())
+    except (OSError, ValueError, KeyError) as error:
+        msg = f"checkpoint {path} cannot be read: {error}"
+        raise CorruptFileError(msg) from None
+
+
+def load_checkpoint(path: Path) -> tuple[L2Book, dict[str, Any], dict[str, np.ndarray]]:
+    """Load ``(book, header, extra arrays)``; a damaged file is a :class:`CorruptFileError`."""
+    header = read_header(path)
+    try:
+        with np.load(Path(path)) as data:
             levels = {name: data[name] for name in _LEVELS}
             extra = {k: data[k] for k in data.files if k not in _LEVELS and k != "header"}
     except (OSError, ValueError, KeyError) as error:

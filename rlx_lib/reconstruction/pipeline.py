@@ -32,6 +32,7 @@ from rlx_lib.reconstruction.book import L2Book, TopLevels
 from rlx_lib.reconstruction.checkpoint import (
     final_state_path,
     load_checkpoint,
+    read_header,
     save_checkpoint,
     work_folder,
 )
@@ -294,7 +295,7 @@ def carry_state(config: ReconstructConfig, symbol: str, day: dt.date) -> dict[st
     checksums = _input_checksums(config, symbol, day)
     path = final_state_path(config.root, source=config.source, symbol=symbol, day=day)
     status = {"symbol": symbol, "day": day.isoformat()}
-    if path.exists() and load_checkpoint(path)[1].get("inputs") == checksums:
+    if path.exists() and read_header(path).get("inputs") == checksums:
         return {**status, "status": "kept"}
     day_input, book, first, _ = _input_day(config, symbol, day)
     cuts = _segments(day_input.event_ns, first, config.checkpoint_messages)

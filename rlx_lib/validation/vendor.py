@@ -20,7 +20,7 @@ import numpy as np
 import polars as pl
 
 from rlx_lib.catalog import binance_symbol, day_range, partition_dir, validate_symbol
-from rlx_lib.decimals import decimal_to_units
+from rlx_lib.decimals import decimal_to_units, format_units
 from rlx_lib.validation.checks import issue_row
 
 __all__ = ["grid_decimals", "validate_lake"]
@@ -130,23 +130,35 @@ def _times(frame: pl.DataFrame, table: str, source: str, out: _Collector) -> Non
         )
 
 
+def _sequence_regressions(
+    sequence: np.ndarray,
+    source: str,
+    out: _Collector,
+    *,
+    origin: np.ndarray | None = None,
+    table: str = "",
+) -> None:
+    """One issue row per row whose ``sequence_number`` is below the row before it."""
+    for row in np.flatnonzero(np.diff(sequence) < 0) + 1:
+        where = {} if origin is None else {"origin_ms": round(int(origin[row]) / _MS)}
+        out.add(
+            "sequence_regression",
+            "error",
+            f"{table}sequence_number {sequence[row]} after {sequence[row - 1]}",
+            source=source,
+            position=int(row),
+            update_id=int(sequence[row]),
+            **where,
+        )
+
+
 def _deltas(frame: pl.DataFrame, source: str, out: _Collector) -> int:
     sequence = frame["sequence_number"].to_numpy()
     origin = frame["origin_time"].dt.epoch("ns").to_numpy()
     starts = (
         np.flatnonzero(np.diff(sequence, prepend=sequence[:1] - 1) != 0) if len(sequence) else []
     )
-    regressions = np.flatnonzero(np.diff(sequence) < 0) + 1
-    for row in regressions:
-        out.add(
-            "sequence_regression",
-            "error",
-            f"sequence_number {sequence[row]} after {sequence[row - 1]}",
-            source=source,
-            position=int(row),
-            origin_ms=round(int(origin[row]) / _MS),
-            update_id=int(sequence[row]),
-        )
+    _sequence_regressions(sequence, source, out, origin=origin)
     duplicated = frame.select("sequence_number", "side_is_bid", "price").is_duplicated().to_numpy()
     duplicated &= origin != 0
     rows = np.flatnonzero(duplicated)
@@ -172,21 +184,13 @@ def _book(frame: pl.DataFrame, source: str, out: _Collector) -> None:
         out.add(
             "crossed_book",
             "error",
-            f"book snapshot bid_0 {bid[row] / 1e8} >= ask_0 {ask[row] / 1e8}",
+            f"book snapshot bid_0 {format_units(int(bid[row]))} >= "
+            f"ask_0 {format_units(int(ask[row]))}",
             source=source,
             position=int(row),
             update_id=int(sequence[row]),
         )
-    regressions = np.flatnonzero(np.diff(sequence) < 0) + 1
-    for row in regressions:
-        out.add(
-            "sequence_regression",
-            "error",
-            f"book sequence_number {sequence[row]} after {sequence[row - 1]}",
-            source=source,
-            position=int(row),
-            update_id=int(sequence[row]),
-        )
+    _sequence_regressions(sequence, source, out, table="book ")
 
 
 def _trades(frame: pl.DataFrame, source: str, out: _Collector, previous: int | None) -> int | None:
