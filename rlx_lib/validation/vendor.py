@@ -94,7 +94,7 @@ def _off_grid(
             out.add(
                 "off_grid",
                 "error",
-                f"{column} {int(units[row]) / 1e8!r} has more decimals than the column's "
+                f"{column} {format_units(int(units[row]))} has more decimals than the column's "
                 f"grid of {grid}",
                 source=source,
                 position=int(row),
