@@ -27,7 +27,7 @@ import polars as pl
 from rlx_lib import catalog, schemas
 from rlx_lib.decimals import decimal_to_units
 from rlx_lib.errors import ConfigError, StageError
-from rlx_lib.reconstruction import replay, sinks
+from rlx_lib.reconstruction import overlap, replay, sinks
 from rlx_lib.reconstruction.book import L2Book, TopLevels
 from rlx_lib.reconstruction.checkpoint import (
     final_state_path,
@@ -55,6 +55,7 @@ class ReconstructConfig:
     checkpoint_messages: int = 20_000
     resume: bool = False
     force: bool = False
+    overlap: bool = True  # encode and write a segment on other threads while the next is rebuilt
 
     def __post_init__(self) -> None:
         if self.source not in schemas.SOURCES:
@@ -309,6 +310,104 @@ def carry_state(config: ReconstructConfig, symbol: str, day: dt.date) -> dict[st
     return {**status, "status": "carried"}
 
 
+def _write_events(sink: sinks.ParquetSink, events: dict, source: str) -> None:
+    """Encode and write one segment's events (events lane)."""
+    sink.write(sinks.events_table(events, source=source))
+
+
+@dataclass(frozen=True)
+class _DayRun:
+    """What the book lane needs to write the segments of one symbol-day."""
+
+    config: ReconstructConfig
+    symbol: str
+    day: dt.date
+    day_input: replay.DayInput
+    work: Path
+    keep: np.ndarray  # which messages get a book row
+    header: dict[str, Any]  # of the progress checkpoints: inputs, settings, seeding
+    book_sink: sinks.ParquetSink
+
+    def write_segment(
+        self, index: int, lo: int, top: TopLevels | None, levels: dict[str, np.ndarray]
+    ) -> None:
+        """Spool and write segment ``index``'s book, issues and drift rows, then save the
+        checkpoint after it (``levels``: the book at its end)."""
+        source, day_input = self.config.source, self.day_input
+        if top is not None:
+            hi = lo + len(top.crossed)
+            rows = np.flatnonzero(self.keep[lo:hi])
+            columns = {
+                "origin_ns": day_input.origin_ns[lo:hi][rows],
+                "received_ns": day_input.received_ns[lo:hi][rows],
+                "update_id": day_input.update_id[lo:hi][rows],
+                "bid_price": top.bid_price[rows],
+                "bid_size": top.bid_size[rows],
+                "ask_price": top.ask_price[rows],
+                "ask_size": top.ask_size[rows],
+            }
+            table = sinks.book_table(columns, source=source, depth=self.config.depth)
+            sinks.write_segment(table, sinks.segment_path(self.work, "book", index))
+            self.book_sink.write(table)
+            issues = _crossed_issues(day_input, lo, top, self.symbol, source)
+            if issues:
+                sinks.write_segment(
+                    sinks.issues_table(issues), sinks.segment_path(self.work, "issues", index)
+                )
+            if source == "lake":
+                drift = _drift(self.config.root, self.symbol, self.day, day_input, lo, top)
+                if drift is not None:
+                    sinks.write_segment(
+                        sinks.drift_table(drift, source=source),
+                        sinks.segment_path(self.work, "drift", index),
+                    )
+        save_checkpoint(self.work / "progress.npz", levels, {"segment": index + 1, **self.header})
+
+
+def _replay_segments(
+    day_run: _DayRun,
+    book: L2Book,
+    cuts: list[int],
+    trade_bounds: list[int],
+    segment: int,
+    events_sink: sinks.ParquetSink,
+) -> None:
+    """Replay the day segment by segment from ``segment`` (the events from the first one).
+
+    The book is rebuilt here while the previous segment's rows are encoded and written on
+    the ``events`` and ``book`` lanes (:mod:`~rlx_lib.reconstruction.overlap`).
+    """
+    config, day_input = day_run.config, day_run.day_input
+    event_ns = day_input.event_ns
+    with overlap.Lanes(("events", "book"), threaded=config.overlap) as lanes:
+        if segment:  # resumed: the finished segments' book rows come from their spools
+            lanes.submit(
+                "book", sinks.copy_segments, day_run.work, "book", segment, day_run.book_sink
+            )
+        sequence = 0
+        for index in range(len(cuts) - 1):
+            lo, hi = cuts[index], cuts[index + 1]
+            first_row = int(day_input.start[lo])
+            rows = day_input.reader.rows(first_row, int(day_input.start[hi]))
+            trades = slice(trade_bounds[index], trade_bounds[index + 1])
+            events = _events(day_input, event_ns, lo, hi, rows, trades, sequence)
+            sequence += len(events["sequence"])
+            lanes.submit("events", _write_events, events_sink, events, config.source)
+            if index < segment:  # finished before a crash: its events are re-derived only
+                continue
+            top = (
+                book.replay(
+                    *rows,
+                    day_input.start[lo : hi + 1] - first_row,
+                    day_input.reset[lo:hi],
+                    depth=config.depth,
+                )
+                if hi > lo
+                else None
+            )
+            lanes.submit("book", day_run.write_segment, index, lo, top, book.snapshot_arrays())
+
+
 def reconstruct_day(config: ReconstructConfig, symbol: str, day: dt.date) -> dict[str, Any]:
     """Reconstruct one symbol-day into ``events/``, ``book/``, ``drift/`` and ``issues/``.
 
@@ -335,6 +434,7 @@ def reconstruct_day(config: ReconstructConfig, symbol: str, day: dt.date) -> dic
     event_ns = day_input.event_ns
     cuts = _segments(event_ns, first, config.checkpoint_messages)
     keep = _sample(event_ns, BOOK_EVERY[config.book_every])
+    book_schema = schemas.book_state_schema(config.depth)
     segment = 0
     if config.resume and progress.exists():
         book, header, _ = load_checkpoint(progress)
@@ -354,77 +454,33 @@ def reconstruct_day(config: ReconstructConfig, symbol: str, day: dt.date) -> dic
         else np.zeros(0, int)
     )
     trade_bounds = [0, *trade_cut.tolist(), len(day_input.trade_received_ns)]
+    day_run = _DayRun(
+        config,
+        symbol,
+        day,
+        day_input,
+        work,
+        keep,
+        {"inputs": checksums, "settings": settings, "seeding": seeding},
+        sinks.ParquetSink(work / "book.parquet.partial", sinks.arrow_schema(book_schema)),
+    )
     events_sink = sinks.ParquetSink(
         work / "events.parquet.partial", sinks.arrow_schema(schemas.EVENTS)
     )
-    sequence = 0
-    for index in range(len(cuts) - 1):
-        lo, hi = cuts[index], cuts[index + 1]
-        first_row = int(day_input.start[lo])
-        rows = day_input.reader.rows(first_row, int(day_input.start[hi]))
-        trades = slice(trade_bounds[index], trade_bounds[index + 1])
-        events = _events(day_input, event_ns, lo, hi, rows, trades, sequence)
-        sequence += len(events["sequence"])
-        events_sink.write(sinks.events_table(events, source=source))
-        if index < segment:  # finished before a crash: its events are re-derived, nothing else
-            continue
-        top = (
-            book.replay(
-                *rows,
-                day_input.start[lo : hi + 1] - first_row,
-                day_input.reset[lo:hi],
-                depth=config.depth,
-            )
-            if hi > lo
-            else None
-        )
-        if top is not None:
-            rows = np.flatnonzero(keep[lo:hi])
-            columns = {
-                "origin_ns": day_input.origin_ns[lo:hi][rows],
-                "received_ns": day_input.received_ns[lo:hi][rows],
-                "update_id": day_input.update_id[lo:hi][rows],
-                "bid_price": top.bid_price[rows],
-                "bid_size": top.bid_size[rows],
-                "ask_price": top.ask_price[rows],
-                "ask_size": top.ask_size[rows],
-            }
-            table = sinks.book_table(columns, source=source, depth=config.depth)
-            sinks.write_segment(table, sinks.segment_path(work, "book", index))
-            issues = _crossed_issues(day_input, lo, top, symbol, source)
-            if issues:
-                sinks.write_segment(
-                    sinks.issues_table(issues), sinks.segment_path(work, "issues", index)
-                )
-            if source == "lake":
-                drift = _drift(root, symbol, day, day_input, lo, top)
-                if drift is not None:
-                    sinks.write_segment(
-                        sinks.drift_table(drift, source=source),
-                        sinks.segment_path(work, "drift", index),
-                    )
-        header = {
-            "segment": index + 1,
-            "inputs": checksums,
-            "settings": settings,
-            "seeding": seeding,
-        }
-        save_checkpoint(progress, book, header)
+    _replay_segments(day_run, book, cuts, trade_bounds, segment, events_sink)
     segments = len(cuts) - 1
     if day_input.issues:
         sinks.write_segment(
             sinks.issues_table(day_input.issues), sinks.segment_path(work, "issues", segments)
         )
-    counts = {}
-    output_schemas = {
-        "book": schemas.book_state_schema(config.depth),
-        "drift": schemas.DRIFT,
-        "issues": schemas.ISSUE,
+    counts = {
+        name: sink.publish(
+            sinks.output_path(root, name, source=source, symbol=symbol, day=day),
+            force=config.force,
+        )
+        for name, sink in (("events", events_sink), ("book", day_run.book_sink))
     }
-    counts["events"] = events_sink.publish(
-        sinks.output_path(root, "events", source=source, symbol=symbol, day=day), force=config.force
-    )
-    for dataset, schema in output_schemas.items():
+    for dataset, schema in (("drift", schemas.DRIFT), ("issues", schemas.ISSUE)):
         if dataset == "drift" and source != "lake":
             continue
         target = sinks.output_path(root, dataset, source=source, symbol=symbol, day=day)
