@@ -129,16 +129,23 @@ def write_golden_file(
     return path
 
 
+_HELD_BYTES = 1 << 23
+"""Decompressed text of one zstd frame held back until its checksum is verified (8 MiB)."""
+
+
 def _zstd_blocks(handle: io.BufferedIOBase) -> Iterator[bytes]:
     """Decompress concatenated zstd frames, one verified frame at a time.
 
     A frame's text is released only when its checksum has been verified, so a damaged frame is
-    dropped whole instead of yielding altered lines. A last frame cut short (a killed writer)
-    releases what it decoded, then raises EOFError.
+    dropped whole instead of yielding altered lines. A frame larger than ``_HELD_BYTES`` (a file
+    compressed as one frame, as the ``zstd`` tool writes it) is released in pieces of about
+    that size, so memory stays bounded for any file size; its damage is found at its end. A
+    last frame cut short (a killed writer) releases what it decoded, then raises EOFError.
     """
     decompressor = zstandard.ZstdDecompressor()
     frame = decompressor.decompressobj()
     pending: list[bytes] = []
+    held = 0
     in_frame = False
     while True:
         chunk = handle.read(1 << 16)
@@ -147,14 +154,18 @@ def _zstd_blocks(handle: io.BufferedIOBase) -> Iterator[bytes]:
         while chunk:
             in_frame = True
             pending.append(frame.decompress(chunk))
+            held += len(pending[-1])
             if frame.eof:
                 yield b"".join(pending)
-                pending = []
+                pending, held = [], 0
                 chunk = frame.unused_data
                 frame = decompressor.decompressobj()
                 in_frame = False
             else:
                 chunk = b""
+                if held >= _HELD_BYTES:
+                    yield b"".join(pending)
+                    pending, held = [], 0
     if in_frame:
         yield b"".join(pending)
         msg = "zstd frame is incomplete (file truncated)"

@@ -83,6 +83,7 @@ def test_real_capture_overlapped_in_parallel_or_from_day_two_equals_a_one_thread
     )
     (day_two,) = reconstruct(ReconstructConfig(root=roots[2], source="golden"), [SYMBOL], DAYS[1:])
     assert [r["status"] for r in parallel] == ["done", "done"], parallel
+    print("segments per day:", [r["segments"] for r in serial])
     assert [r["seeding"] for r in parallel] == [r["seeding"] for r in serial]
     assert parallel[1]["seeding"]["seed"] == "previous_day"
     assert day_two["carried_in"] == [DAYS[0].isoformat()]
@@ -92,7 +93,7 @@ def test_real_capture_overlapped_in_parallel_or_from_day_two_equals_a_one_thread
             catalog.partition_dir(root, dataset, symbol=SYMBOL, day=day) / "part-golden.parquet"
             for root in roots
         ]
-        digests = [catalog.file_sha256(path) for path in files]
+        digests = [catalog.file_sha256(path) for path in files[:2]]
         print(f"{day} {dataset}: sha256 {digests[0]} (one thread) {digests[1]} (overlapped)")
         assert digests[0] == digests[1]
         if day == DAYS[1]:
