@@ -8,7 +8,6 @@ from typing import Annotated, Any
 import typer
 
 from rlx_lib.errors import ConfigError
-from rlx_lib.rl import export
 from workbench.options import DataRootOption, resolve_root, split_list
 
 __all__ = ["export_command", "register"]
@@ -43,6 +42,8 @@ def export_command(
     data_root: DataRootOption = None,
 ) -> None:
     """Write one hftbacktest feed file per symbol-day from events/ (loads with BacktestAsset)."""
+    from rlx_lib.rl import export
+
     if fmt != "hftbacktest":
         msg = f"unknown export format {fmt!r}; rlx exports hftbacktest"
         raise ConfigError(msg)
