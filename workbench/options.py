@@ -7,8 +7,6 @@ from typing import Annotated
 
 import typer
 
-from rlx_lib.catalog import data_root
-
 __all__ = ["DataRootOption", "resolve_root", "split_list"]
 
 DataRootOption = Annotated[
@@ -23,6 +21,8 @@ DataRootOption = Annotated[
 
 def resolve_root(value: Path | None) -> Path:
     """The data root from the option, the environment, or ``./data``."""
+    from rlx_lib.catalog import data_root
+
     return data_root(value)
 
 

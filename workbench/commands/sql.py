@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import enum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import polars as pl
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from rlx_lib.catalog import atomic_path
 from rlx_lib.errors import ConfigError
-from workbench import db
 from workbench.options import DataRootOption, resolve_root
+
+if TYPE_CHECKING:
+    import polars as pl
+    from rich.table import Table
 
 __all__ = ["register", "sql_command"]
 
@@ -29,6 +28,8 @@ class Format(enum.StrEnum):
 
 
 def _table(frame: pl.DataFrame, *, title: str) -> Table:
+    from rich.table import Table
+
     table = Table(title=title)
     for name in frame.columns:
         table.add_column(name, justify="right" if frame[name].dtype.is_numeric() else "left")
@@ -38,6 +39,8 @@ def _table(frame: pl.DataFrame, *, title: str) -> Table:
 
 
 def _write(frame: pl.DataFrame, *, kind: Format, out: Path) -> None:
+    from rlx_lib.catalog import atomic_path
+
     with atomic_path(out) as temp:
         if kind is Format.CSV:
             frame.write_csv(temp)
@@ -62,6 +65,10 @@ def sql_command(
     Views: lake_trades, lake_book, lake_book_delta_v2, golden, events, book, issues, fidelity
     and book_states (each only when its data exists). Statements that write are refused.
     """
+    from rich.console import Console
+
+    from workbench import db
+
     database = db.connect(resolve_root(data_root))
     frame = database.sql(statement)
     database.close()
