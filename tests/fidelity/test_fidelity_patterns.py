@@ -88,11 +88,9 @@ def test_thresholds_reject_nonsense():
 
 def test_synth_plant_to_patterns_view(data_root):
     runner = CliRunner()
-    synth = runner.invoke(
-        app,
-        ["synth", "--minutes", "1", "--plant", "spoofing,layering,momentum_ignition"]
-        + ["--plant-every", "20", "--seed", "3"],
-    )
+    kinds = "spoofing,layering,momentum_ignition"
+    arguments = ["--minutes", "1", "--plant", kinds, "--plant-every", "20", "--seed", "3"]
+    synth = runner.invoke(app, ["synth", *arguments])
     assert synth.exit_code == 0, synth.output
     listed = json.loads((data_root / "_planted.json").read_text())["patterns"]
     assert {p["kind"] for p in listed} == set(PLANT_KINDS)

@@ -77,7 +77,7 @@ def level_adds(events: pl.DataFrame) -> pl.DataFrame:
         events.filter(pl.col("kind").cast(pl.String).is_in(_BOOK_KINDS))
         .sort("sequence")
         .select(
-            pl.col("origin_time").dt.epoch("ns").alias("time_ns"),
+            pl.col("origin_time").dt.epoch("ns").fill_null(0).alias("time_ns"),
             pl.col("kind").cast(pl.String),
             "update_id",
             "side_is_bid",
@@ -148,7 +148,7 @@ def _trades(events: pl.DataFrame) -> pl.DataFrame:
         events.filter(pl.col("kind").cast(pl.String) == "trade")
         .sort("sequence")
         .select(
-            pl.col("origin_time").dt.epoch("ns").alias("time_ns"),
+            pl.col("origin_time").dt.epoch("ns").fill_null(0).alias("time_ns"),
             pl.col("side_is_bid").alias("is_buy"),
             units("price").alias("price"),
             units("size").alias("quantity"),
