@@ -153,17 +153,34 @@ def ladder_chart(ladder: pl.DataFrame) -> alt.Chart:
     data = downsample(ladder)
     if data.is_empty():
         return _empty("no book state at this time")
+    decimals = _decimals(data["price"])
+    data = data.with_columns(
+        label=pl.col("price").map_elements(lambda p: f"{p:,.{decimals}f}", return_dtype=pl.String)
+    )
     return (
         alt.Chart(data, title="Ladder")
         .mark_bar()
         .encode(
-            y=alt.Y("price:O", sort="descending", title="price"),
+            y=alt.Y(
+                "label:O",
+                sort=alt.EncodingSortField("price", order="descending"),
+                title="price",
+                axis=alt.Axis(labelAlign="right"),
+            ),
             x=alt.X("size:Q", title="size"),
-            color=alt.Color("side:N", scale=_SIDES),
-            tooltip=["side", "level", "price", "size"],
+            color=alt.Color("side:N", scale=_SIDES, title=None),
+            tooltip=["side", "level", alt.Tooltip("label:N", title="price"), "size"],
         )
         .properties(height=alt.Step(9), width=260)
     )
+
+
+def _decimals(prices: pl.Series) -> int:
+    """The fewest decimals (at most 8) that show every price of the ladder exactly."""
+    for decimals in range(9):
+        if (prices.round(decimals) - prices).abs().max() < 1e-9:
+            return decimals
+    return 8
 
 
 def depth_chart(ladder: pl.DataFrame) -> alt.Chart:

@@ -138,7 +138,7 @@ def _header(report: FidelityReport, links: dict[str, Path], relative_to: Path | 
         f"Window {report.start} to {report.end} (end exclusive), "
         f"run `{html.escape(report.run_id)}`, "
         f"generated {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC.\n\n"
-        f'## Verdict: <span style="color:{colour}">{outcome}</span>\n\n'
+        f'## <span style="color:{colour}">Verdict: {outcome}</span>\n\n'
         f"Headline `{verdict.headline}` (top-20 book agreement over covered messages) = "
         f"**{score}** against threshold {verdict.threshold}.\n\n"
         f"Failed:\n\n{failed}\n\n"
