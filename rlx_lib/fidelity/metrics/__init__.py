@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rlx_lib.fidelity.metrics import agreement, distributions, hawkes, patterns
+from rlx_lib.fidelity.metrics import agreement, distributions, hawkes, patterns, signature
 from rlx_lib.fidelity.metrics.base import (
     ENTRY_POINT_GROUP,
     Metric,
@@ -24,6 +24,7 @@ __all__ = [
     "get",
     "hawkes",
     "patterns",
+    "signature",
     "register",
     "reload_entry_points",
     "resolve",
