@@ -36,6 +36,7 @@ DATASETS: dict[str, str] = {
     "book": "book",
     "issues": "issues",
     "fidelity": "fidelity",
+    "patterns": "patterns",
 }
 """View name -> dataset folder under the data root."""
 
