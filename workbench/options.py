@@ -14,7 +14,6 @@ from typing import Annotated, Any
 
 import typer
 
-from rlx_lib.catalog import data_root, parse_day, validate_symbol
 from rlx_lib.errors import ConfigError
 
 __all__ = [
@@ -77,6 +76,8 @@ def port(help: str, *, any_free: bool = False) -> Any:
 
 def resolve_root(value: Path | None) -> Path:
     """The data root from the option, the environment, or ``./data``; never a file."""
+    from rlx_lib.catalog import data_root
+
     root = data_root(value)
     if root.exists() and not root.is_dir():
         msg = f"the data root {root} is a file, not a folder (--data-root or RLX_DATA_ROOT)"
@@ -100,11 +101,15 @@ def items(value: str, *, option: str) -> list[str]:
 
 def lake_symbols(value: str, *, option: str = "--symbols") -> list[str]:
     """Lake-style symbols (``BTC-USDT,ETH-USDT``): at least one, each checked."""
+    from rlx_lib.catalog import validate_symbol
+
     return [validate_symbol(symbol) for symbol in items(value, option=option)]
 
 
 def day_span(start: str | dt.date, end: str | dt.date) -> tuple[dt.date, dt.date]:
     """``--start``/``--end`` as UTC days, end exclusive, at most :data:`MAX_DAYS` apart."""
+    from rlx_lib.catalog import parse_day
+
     first, stop = parse_day(start), parse_day(end)
     if stop <= first:
         msg = f"--end ({stop}) must be after --start ({first}); --end is exclusive"

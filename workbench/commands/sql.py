@@ -2,27 +2,19 @@
 
 Results stream: a table on the terminal shows at most ``--limit`` rows (10,000 by default);
 CSV and JSON on standard output and files written with ``--out`` hold every row (or the first
-``--limit``), written batch by batch, so a result larger than memory still goes to a file.
+``--limit``).
 """
 
 from __future__ import annotations
 
 import enum
 import sys
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, TextIO
+from typing import Annotated
 
-import polars as pl
-import pyarrow as pa
-import pyarrow.parquet as pq
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from rlx_lib.catalog import atomic_path
 from rlx_lib.errors import ConfigError
-from workbench import db
 from workbench.options import DataRootOption, LimitOption, resolve_root
 
 __all__ = ["TABLE_LIMIT", "register", "sql_command"]
@@ -38,70 +30,6 @@ class Format(enum.StrEnum):
     CSV = "csv"
     JSON = "json"
     PARQUET = "parquet"
-
-
-def _table(frame: pl.DataFrame, *, title: str) -> Table:
-    table = Table(title=title)
-    for name in frame.columns:
-        table.add_column(name, justify="right" if frame[name].dtype.is_numeric() else "left")
-    for row in frame.iter_rows():
-        table.add_row(*("" if value is None else str(value) for value in row))
-    return table
-
-
-def _capped(reader: pa.RecordBatchReader, limit: int | None) -> Iterator[pa.RecordBatch]:
-    """The reader's batches, stopping after ``limit`` rows."""
-    count = 0
-    for batch in reader:
-        if limit is not None:
-            batch = batch.slice(0, limit - count)
-        count += batch.num_rows
-        yield batch
-        if limit is not None and count >= limit:
-            return
-
-
-def _text(batches: Iterator[pa.RecordBatch], schema: pa.Schema, kind: Format, out: TextIO) -> int:
-    """Write CSV (one header) or one JSON array of rows, batch by batch; the row count."""
-    if kind is Format.CSV:
-        nested = [field.name for field in schema if pa.types.is_nested(field.type)]
-        if nested:
-            msg = (
-                f"CSV cannot hold the nested columns {', '.join(nested)}: "
-                "use --format json or parquet, or to_json() them"
-            )
-            raise ConfigError(msg)
-    rows = 0
-    out.write("[" if kind is Format.JSON else "")
-    for batch in batches:
-        if not batch.num_rows:
-            continue
-        frame = pl.DataFrame(pl.from_arrow(batch))
-        if kind is Format.CSV:
-            out.write(frame.write_csv(include_header=rows == 0))
-        else:
-            out.write(("," if rows else "") + frame.write_json()[1:-1])
-        rows += frame.height
-    if kind is Format.CSV and rows == 0:
-        out.write(",".join(schema.names) + "\n")
-    out.write("]\n" if kind is Format.JSON else "")
-    return rows
-
-
-def _write_file(
-    batches: Iterator[pa.RecordBatch], schema: pa.Schema, kind: Format, out: Path
-) -> int:
-    """Write the batches to ``out`` atomically; the row count."""
-    with atomic_path(out) as temp:
-        if kind is Format.PARQUET:
-            rows = 0
-            with pq.ParquetWriter(temp, schema, compression="zstd") as writer:
-                for batch in batches:
-                    writer.write_batch(batch)
-                    rows += batch.num_rows
-            return rows
-        with temp.open("w", encoding="utf-8", newline="") as handle:
-            return _text(batches, schema, kind, handle)
 
 
 def _file_format(output_format: Format, out: Path, root: Path) -> Format:
@@ -135,6 +63,8 @@ def sql_command(
     and book_states (each only when its data exists). Nothing under the data root can be
     written: DuckDB reaches it through a read-only file system.
     """
+    from workbench import db, sql_output
+
     root = resolve_root(data_root)
     if output_format is Format.PARQUET and out is None:
         msg = "--format parquet needs --out FILE"
@@ -144,25 +74,18 @@ def sql_command(
     try:
         reader = database.reader(statement)
         with db.query_errors():
+            batches = sql_output.capped(reader, limit)
             if out is not None:
-                rows = _write_file(_capped(reader, limit), reader.schema, kind, out)
+                rows = sql_output.write_file(batches, reader.schema, kind=kind.value, out=out)
                 typer.echo(f"{rows} rows -> {out}")
-            elif kind is not Format.TABLE:
-                _text(_capped(reader, limit), reader.schema, kind, sys.stdout)
+            elif kind is Format.TABLE:
+                sql_output.print_table(reader, limit or TABLE_LIMIT)
             else:
-                _print_table(reader, limit or TABLE_LIMIT)
+                sql_output.write_text(
+                    batches, reader.schema, csv=kind is Format.CSV, out=sys.stdout
+                )
     finally:
         database.close()
-
-
-def _print_table(reader: pa.RecordBatchReader, limit: int) -> None:
-    """At most ``limit`` rows as a table; the title says when more were left out."""
-    frame = pl.DataFrame(pl.from_arrow(db.head(reader, limit + 1)))
-    if frame.height > limit:
-        Console(width=200).print(_table(frame.head(limit), title=f"first {limit:,} rows"))
-        typer.echo(f"more rows left out after the first {limit:,}: --limit N, or --out FILE")
-    else:
-        Console(width=200).print(_table(frame, title=f"{frame.height} rows"))
 
 
 def register(app: typer.Typer) -> None:

@@ -5,20 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from rlx_lib.errors import ConfigError
-from rlx_lib.synth import (
-    LiveFaults,
-    SynthConfig,
-    SynthSummary,
-    VendorFaults,
-    synthesize,
-    vendor_from_golden,
-)
 from workbench.options import DataRootOption, resolve_root, split_list
+
+if TYPE_CHECKING:
+    from rlx_lib.synth import SynthSummary
 
 __all__ = ["demo_step", "register", "synth_command"]
 
@@ -83,6 +78,8 @@ def synth_command(
     With --from-golden DIR, write the vendor view Crypto Lake would have made from those
     golden samples instead (real captures included). Faults are listed in _injected.json.
     """
+    from rlx_lib.synth import LiveFaults, SynthConfig, VendorFaults, synthesize, vendor_from_golden
+
     root = resolve_root(data_root)
     if from_golden is not None:
         summary = vendor_from_golden(
@@ -110,6 +107,8 @@ def synth_command(
 
 def demo_step(context: Any) -> None:
     """Synthesize the demo's market: golden into the data root, the vendor view beside it."""
+    from rlx_lib.synth import SynthConfig, synthesize
+
     config = SynthConfig(
         symbols=tuple(context.symbols),
         regime=context.regime,
