@@ -78,10 +78,20 @@ def calendar_chart(coverage: pl.DataFrame) -> Any:
         alt.Chart(data.to_pandas())
         .mark_rect()
         .encode(
-            x=alt.X("dt:T", timeUnit="yearmonthdate", title="day (UTC)"),
+            x=alt.X(
+                "dt:T",
+                timeUnit="utcyearmonthdate",
+                title="day (UTC)",
+                axis=alt.Axis(labelExpr="utcFormat(datum.value, '%Y-%m-%d')"),
+            ),
             y=alt.Y("series:N", title=None),
             color=alt.Color("rows:Q", scale=alt.Scale(type="log"), title="rows"),
-            tooltip=["symbol", "table", "dt:T", "rows", "megabytes", "files", "issues", "verified"],
+            tooltip=[
+                "symbol",
+                "table",
+                alt.Tooltip("dt:T", format="%Y-%m-%d", formatType="utc"),
+                *("rows", "megabytes", "files", "issues", "verified"),
+            ],
         )
         .properties(width=600, title="lake/ coverage: rows per symbol, table and day")
     )

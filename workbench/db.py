@@ -44,6 +44,7 @@ DATASETS: dict[str, str] = {
     "book": "book",
     "issues": "issues",
     "fidelity": "fidelity",
+    "patterns": "patterns",
 }
 """View name -> dataset folder under the data root."""
 
