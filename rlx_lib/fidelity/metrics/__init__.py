@@ -24,8 +24,8 @@ __all__ = [
     "get",
     "hawkes",
     "patterns",
-    "signature",
     "register",
     "reload_entry_points",
     "resolve",
+    "signature",
 ]
