@@ -155,6 +155,17 @@ def real_shaped(seconds: int) -> dict[str, np.ndarray]:
     }
 
 
+def _head(data: dict[str, np.ndarray], messages: int) -> dict[str, np.ndarray]:
+    """The first ``messages`` messages of a stream (to load a compiled function)."""
+    rows = int(data["start"][messages])
+    return {
+        name: values[: messages + 1]
+        if name == "start"
+        else values[: messages if name == "reset" else rows]
+        for name, values in data.items()
+    }
+
+
 def kernel_seconds(data: dict[str, np.ndarray], segment: int = 20_000) -> float:
     """Apply every row, top 20 into arrays after every message, ``segment`` messages a call."""
     book = L2Book()
@@ -328,7 +339,7 @@ def _end_to_end_runs(root: Path, warm: Path, repeats: int) -> dict[bool, list[di
 def _anchor_rates(data: dict[str, np.ndarray], folder: Path) -> dict[str, float]:
     """Level updates/s of the three anchors over the whole stream."""
     rows = int(data["start"][-1])
-    dense_seconds({k: v[:1000] if k != "start" else v[:3] for k, v in data.items()})  # JIT
+    dense_seconds(_head(data, 3))  # JIT
     rates = {"dense": rows / statistics.median(dense_seconds(data) for _ in range(3))}
     rates["sorteddict"] = rows / statistics.median(sorteddict_seconds(data) for _ in range(3))
     with _working_directory(folder):  # keep lakeapi's .lake_cache/ out of the CWD
@@ -344,7 +355,7 @@ def run(*, quick: bool) -> list[dict]:
     """Figures: kernel, end to end on one and two cores, peak RSS, anchors and ratios."""
     rows = 1_000_000 if quick else 10_000_000
     data = generate(rows)
-    kernel_seconds({k: v[:1000] if k != "start" else v[:3] for k, v in data.items()})  # JIT
+    kernel_seconds(_head(data, 3))  # JIT
     kernel = rows / statistics.median(kernel_seconds(data) for _ in range(3))
     shaped = real_shaped(600 if quick else 3600)
     shaped_rows = int(shaped["start"][-1])

@@ -76,14 +76,17 @@ def test_real_capture_overlapped_in_parallel_or_from_day_two_equals_a_one_thread
     roots = [tmp_path / "serial", tmp_path / "parallel", tmp_path / "day_two"]
     for root in roots:
         import_files(sorted(folder.glob("btcusdt_*.gz")), root, fmt="hftbacktest")
-    one_thread = ReconstructConfig(root=roots[0], source="golden", overlap=False)
-    serial = reconstruct(one_thread, [SYMBOL], DAYS)
-    parallel = reconstruct(
-        ReconstructConfig(root=roots[1], source="golden"), [SYMBOL], DAYS, workers=2
+    segment = 1_000  # messages: several segments a day, so writes overlap the next segment
+    one_thread = ReconstructConfig(
+        root=roots[0], source="golden", checkpoint_messages=segment, overlap=False
     )
-    (day_two,) = reconstruct(ReconstructConfig(root=roots[2], source="golden"), [SYMBOL], DAYS[1:])
+    serial = reconstruct(one_thread, [SYMBOL], DAYS)
+    overlapped = ReconstructConfig(root=roots[1], source="golden", checkpoint_messages=segment)
+    parallel = reconstruct(overlapped, [SYMBOL], DAYS, workers=2)
+    from_day_two = ReconstructConfig(root=roots[2], source="golden", checkpoint_messages=segment)
+    (day_two,) = reconstruct(from_day_two, [SYMBOL], DAYS[1:])
     assert [r["status"] for r in parallel] == ["done", "done"], parallel
-    print("segments per day:", [r["segments"] for r in serial])
+    assert min(r["segments"] for r in serial) > 3
     assert [r["seeding"] for r in parallel] == [r["seeding"] for r in serial]
     assert parallel[1]["seeding"]["seed"] == "previous_day"
     assert day_two["carried_in"] == [DAYS[0].isoformat()]
