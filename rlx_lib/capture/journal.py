@@ -49,12 +49,12 @@ class Journal:
     root
         Data root; files go to ``golden/exchange=../symbol=../dt=../HH.jsonl.zst``.
     exchange
-        Exchange partition name.
+        Exchange partition name (default: the symbol's, ``BINANCE_FUTURES`` for ``-PERP``).
     level
         zstd level.
     """
 
-    def __init__(self, root: Path, *, exchange: str = "BINANCE", level: int = 3) -> None:
+    def __init__(self, root: Path, *, exchange: str | None = None, level: int = 3) -> None:
         self.root = Path(root)
         self.exchange = exchange
         self.bytes_written = 0
