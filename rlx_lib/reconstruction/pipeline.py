@@ -284,6 +284,29 @@ def _final_header(day_input: replay.DayInput, checksums: dict[str, str]) -> dict
     }
 
 
+def _check_resumable(
+    header: dict[str, Any], checksums: dict[str, str], settings: dict[str, Any], unit: str
+) -> None:
+    """Refuse to resume from a checkpoint made from other inputs or with other settings."""
+    if header.get("inputs") != checksums:
+        msg = (
+            f"cannot resume {unit}: its input files changed since the crash; rerun without --resume"
+        )
+        raise StageError(msg)
+    saved = header.get("settings") or {}
+    differ = [
+        f"--{name.replace('_', '-')} {saved.get(name)} then, {value} now"
+        for name, value in settings.items()
+        if saved.get(name) != value
+    ]
+    if differ:
+        msg = (
+            f"cannot resume {unit}: the interrupted run used other settings ({'; '.join(differ)}); "
+            "resume with the same settings or rerun without --resume"
+        )
+        raise StageError(msg)
+
+
 def carry_state(config: ReconstructConfig, symbol: str, day: dt.date) -> dict[str, Any]:
     """Save the book at the end of a symbol-day without writing any output.
 
@@ -336,11 +359,10 @@ def reconstruct_day(config: ReconstructConfig, symbol: str, day: dt.date) -> dic
     cuts = _segments(event_ns, first, config.checkpoint_messages)
     keep = _sample(event_ns, BOOK_EVERY[config.book_every])
     segment = 0
+    progress_settings = {**settings, "checkpoint_messages": config.checkpoint_messages}
     if config.resume and progress.exists():
         book, header, _ = load_checkpoint(progress)
-        if header.get("inputs") != checksums or header.get("settings") != settings:
-            msg = f"{progress} belongs to other inputs or settings; rerun without --resume"
-            raise StageError(msg)
+        _check_resumable(header, checksums, progress_settings, f"{symbol} {day}")
         segment = header["segment"]
         seeding = header["seeding"]
         log.info("resuming %s %s at segment %d", symbol, day, segment)
@@ -406,7 +428,7 @@ def reconstruct_day(config: ReconstructConfig, symbol: str, day: dt.date) -> dic
         header = {
             "segment": index + 1,
             "inputs": checksums,
-            "settings": settings,
+            "settings": progress_settings,
             "seeding": seeding,
         }
         save_checkpoint(progress, book, header)

@@ -16,6 +16,7 @@ import pytest
 
 from rlx_lib import catalog, schemas
 from rlx_lib.decimals import decimal_to_units
+from rlx_lib.reconstruction import pipeline
 from rlx_lib.reconstruction.pipeline import ReconstructConfig
 from rlx_lib.reconstruction.runner import reconstruct
 
@@ -206,3 +207,41 @@ def test_range_starting_mid_stream_carries_the_book_in(tmp_path: Path, market_fa
     (again,) = reconstruct(ReconstructConfig(root=later), [SYMBOL], market.days[1:])
     assert again["status"] == "skipped"
     assert "carried_in" not in again  # the carried state is kept
+
+
+def test_resume_with_other_settings_refuses(tmp_path: Path, market_factory, monkeypatch) -> None:
+    """A crashed run's checkpoint is only resumed with the settings that made it."""
+    market_factory(tmp_path, days=1, messages=400)
+    real_save = pipeline.save_checkpoint
+    saved = []
+
+    def crash_after_three(path: Path, *args, **kwargs) -> None:
+        if len(saved) == 3:
+            raise KeyboardInterrupt  # the process dies mid-day
+        saved.append(path)
+        real_save(path, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "save_checkpoint", crash_after_three)
+    with pytest.raises(KeyboardInterrupt):
+        pipeline.reconstruct_day(
+            ReconstructConfig(root=tmp_path, checkpoint_messages=50), SYMBOL, DAY
+        )
+    monkeypatch.setattr(pipeline, "save_checkpoint", real_save)
+    for changed, named in (
+        ({"checkpoint_messages": 20}, "--checkpoint-messages 50 then, 20 now"),
+        ({"depth": 10}, "--depth 20 then, 10 now"),
+        ({"book_every": "1s"}, "--book-every message then, 1s now"),
+    ):
+        options = {"checkpoint_messages": 50, **changed}
+        config = ReconstructConfig(root=tmp_path, resume=True, **options)
+        (row,) = reconstruct(config, [SYMBOL], [DAY])
+        assert row["status"] == "failed", changed
+        assert named in row["error"]
+        assert "\n" not in row["error"]
+        assert not catalog.partition_dir(tmp_path, "book", symbol=SYMBOL, day=DAY).exists()
+    config = ReconstructConfig(root=tmp_path, resume=True, checkpoint_messages=50)
+    (row,) = reconstruct(config, [SYMBOL], [DAY])
+    assert row["status"] == "done"
+    assert row["resumed_at_segment"] == 3
+    book = read(tmp_path, "book", DAY)
+    assert book.height == book["update_id"].n_unique() == row["messages"]  # each row once
