@@ -36,6 +36,7 @@ from rlx_lib.reconstruction.checkpoint import (
     save_checkpoint,
     work_folder,
 )
+from rlx_lib.reconstruction.lock import day_lock
 
 __all__ = ["BOOK_EVERY", "ReconstructConfig", "carry_state", "reconstruct_day"]
 
@@ -352,6 +353,25 @@ def reconstruct_day(config: ReconstructConfig, symbol: str, day: dt.date) -> dic
                 and entry.get("settings") == settings
             ):
                 return {"symbol": symbol, "day": day.isoformat(), "status": "skipped"}
+    work = work_folder(root, source=source, symbol=symbol, day=day)
+    try:
+        with day_lock(work.with_name(f"{day.isoformat()}.lock"), f"{symbol} {day}"):
+            return _run_day(config, symbol, day, checksums, settings, began)
+    finally:
+        if not work.exists():  # finished: no empty folders are left behind
+            catalog.remove_folder(work, up_to=root / "_work")
+
+
+def _run_day(
+    config: ReconstructConfig,
+    symbol: str,
+    day: dt.date,
+    checksums: dict[str, str],
+    settings: dict[str, Any],
+    began: float,
+) -> dict[str, Any]:
+    """The body of :func:`reconstruct_day`, run under the symbol-day's lock."""
+    root, source = Path(config.root), config.source
     work = work_folder(root, source=source, symbol=symbol, day=day)
     progress = work / "progress.npz"
     day_input, book, first, seeding = _input_day(config, symbol, day)

@@ -32,9 +32,9 @@ import polars as pl
 
 from rlx_lib import catalog
 from rlx_lib.decimals import SCALE, decimal_to_units
-from rlx_lib.errors import ParseError
-from rlx_lib.golden import ReadReport, golden_files, iter_records
-from rlx_lib.venues import binance
+from rlx_lib.errors import DataRangeError, ParseError
+from rlx_lib.golden import GoldenRecord, ReadReport, golden_files, iter_records
+from rlx_lib.venues import binance, lake
 
 __all__ = [
     "DayInput",
@@ -114,9 +114,18 @@ def _level_batches(path: Path, rows: int) -> Iterator[pl.DataFrame]:
         if not isinstance(kind, pl.Decimal) or kind.scale != SCALE or (kind.precision or 38) > 18:
             msg = f"{path}: {name} must be Decimal(18, {SCALE}), found {kind}"
             raise ParseError(msg)
-    units = [pl.col(n).to_physical().cast(pl.Int64).fill_null(0) for n in ("price", "size")]
-    frame = pl.scan_parquet(path).select(pl.col("side_is_bid").fill_null(False), *units)
+    units = [pl.col(n).to_physical().cast(pl.Int64) for n in ("price", "size")]
+    frame = (
+        pl.scan_parquet(path)
+        .filter(_level_fault().is_null())  # rows that cannot be book state are left out
+        .select(pl.col("side_is_bid").fill_null(False), *units)
+    )
     return frame.collect_batches(chunk_size=rows)
+
+
+def _level_fault() -> pl.Expr:
+    """Why a ``book_delta_v2`` row cannot be book state (a snapshot row lists a level)."""
+    return lake.level_fault(listed=pl.col("origin_time").dt.epoch("ns") == 0)
 
 
 @dataclass
@@ -212,17 +221,24 @@ def lake_input(root: Path, *, symbol: str, day: dt.date, batch_rows: int = 1 << 
     first_rows, sequences, receiveds, origins = [], [], [], []
     previous = None
     offset = 0
+    faults: list[dict] = []
     for path in files:
         batches = (
             pl.scan_parquet(path)
             .select(
                 pl.col("sequence_number").fill_null(-1),
                 *(pl.col(n).dt.epoch("ns").fill_null(NULL_TIME) for n in _CLOCKS),
+                _level_fault().is_null().alias("good"),
+                _level_fault().alias("fault"),
             )
             .collect_batches(chunk_size=batch_rows)
         )
         for batch in batches:
-            sequence, received, origin = (column.to_numpy() for column in batch.iter_columns())
+            sequence, received, origin, good = (
+                batch[name].to_numpy() for name in ("sequence_number", *_CLOCKS, "good")
+            )
+            if not good.all():
+                _note_faults(faults, batch.filter(~pl.col("good")), str(path))
             boundary = np.ones(len(sequence), dtype=bool)
             boundary[1:] = (
                 (sequence[1:] != sequence[:-1])
@@ -234,11 +250,12 @@ def lake_input(root: Path, *, symbol: str, day: dt.date, batch_rows: int = 1 << 
             if len(sequence):
                 previous = (sequence[-1], received[-1], origin[-1])
             index = np.flatnonzero(boundary)
-            first_rows.append(index + offset)
+            kept_before = np.cumsum(good) - good  # rows kept before each row
+            first_rows.append(kept_before[index] + offset)
             sequences.append(sequence[index])
             receiveds.append(received[index])
             origins.append(origin[index])
-            offset += len(sequence)
+            offset += int(good.sum())
     first = np.concatenate(first_rows) if first_rows else np.zeros(0, np.int64)
     message_origin = np.concatenate(origins) if origins else np.zeros(0, np.int64)
     reset = message_origin == 0
@@ -253,7 +270,31 @@ def lake_input(root: Path, *, symbol: str, day: dt.date, batch_rows: int = 1 << 
         **lake_trades(root, symbol, day),
     )
     day_input.notes["snapshots"] = int(reset.sum())
+    day_input.notes["bad_rows"] = sum(fault["count"] for fault in faults)
+    day_input.issues = [
+        _issue(
+            "bad_value",
+            "error",
+            symbol,
+            fault["source"],
+            update_id=fault["update_id"],
+            detail=f"{fault['count']} book_delta_v2 row(s): {fault['fault']} (first at "
+            f"sequence_number {fault['update_id']}); left out of the book",
+        )
+        for fault in faults
+    ]
     return day_input
+
+
+def _note_faults(faults: list[dict], bad: pl.DataFrame, source: str) -> None:
+    """Count rows left out of the book by reason (the first row of each reason kept)."""
+    for (fault,), rows in bad.group_by("fault", maintain_order=True):
+        known = next((f for f in faults if f["fault"] == fault and f["source"] == source), None)
+        if known is None:
+            update_id = int(rows["sequence_number"][0])
+            faults.append({"fault": fault, "source": source, "update_id": update_id, "count": 0})
+            known = faults[-1]
+        known["count"] += rows.height
 
 
 def lake_book_seed(root: Path, *, symbol: str, day: dt.date) -> tuple[int, dict] | None:
@@ -271,7 +312,9 @@ def lake_book_seed(root: Path, *, symbol: str, day: dt.date) -> tuple[int, dict]
             price, size = row[f"{side}_{level}_price"], row[f"{side}_{level}_size"]
             if price.null_count() or size.null_count():
                 continue
-            levels[name].append((int(_units(price)[0]), int(_units(size)[0])))
+            level = (int(_units(price)[0]), int(_units(size)[0]))
+            if min(level) > 0:  # a level that is there has a positive price and size
+                levels[name].append(level)
     return int(row["sequence_number"][0]), levels
 
 
@@ -332,38 +375,35 @@ def _issue(check: str, severity: str, symbol: str, source: str, **values: object
     }
 
 
-def golden_input(
-    root: Path, *, symbol: str, day: dt.date, synced_update_id: int | None = None
-) -> DayInput:
-    """Parse a symbol-day of golden samples and run the Binance sync rules over it.
+@dataclass
+class _GoldenDay:
+    """The sync rules applied to one symbol-day of golden records, record by record."""
 
-    ``synced_update_id`` is the id of a book carried over from the previous day (None: wait
-    for a snapshot). Trades come from ``@aggTrade`` when the capture holds it, else ``@trade``.
-    """
-    files = input_files(root, source="golden", symbol=symbol, day=day)
-    sync: binance.DepthSync[tuple] = binance.DepthSync()
-    if synced_update_id is not None:
-        sync.snapshot(synced_update_id)
-    builder = _Builder()
-    trades: dict[str, list] = {"trade": [], "aggTrade": []}
-    issues: list[dict] = []
-    notes = {"stale": 0, "gaps": 0, "snapshots": 0, "buffered_at_end": 0}
-    for path in files:
-        report = ReadReport(str(path))
-        for record in iter_records(path, report):
-            kind = record.stream.partition("@")[2]
+    symbol: str
+    sync: binance.DepthSync[tuple] = field(default_factory=binance.DepthSync)
+    builder: _Builder = field(default_factory=_Builder)
+    trades: dict[str, list] = field(default_factory=lambda: {"trade": [], "aggTrade": []})
+    issues: list[dict] = field(default_factory=list)
+    notes: dict = field(
+        default_factory=lambda: {
+            "stale": 0,
+            "gaps": 0,
+            "snapshots": 0,
+            "malformed": 0,
+            "buffered_at_end": 0,
+        }
+    )
+
+    def add(self, record: GoldenRecord, source: str, line: int) -> None:
+        """Apply one record; a message that cannot be parsed is an issue row and a resync."""
+        kind = record.stream.partition("@")[2]
+        try:
             if record.stream == binance.SESSION_STREAM:
                 event = binance.decode(record.data).get("event")
-                if event in ("disconnected", "resync") and sync.synced:
-                    sync.reset()
-                continue
-            if kind == binance.SNAPSHOT_SUFFIX:
-                snapshot = binance.parse_depth_snapshot(record.data)
-                levels = list(binance.iter_levels(snapshot))
-                item = (record.capture_ns, NULL_TIME, -1, snapshot.last_update_id, levels)
-                builder.add(item, reset=True)
-                notes["snapshots"] += 1
-                steps = sync.snapshot(snapshot.last_update_id)
+                if event in ("disconnected", "resync") and self.sync.synced:
+                    self.sync.reset()
+            elif kind == binance.SNAPSHOT_SUFFIX:
+                self._snapshot(record, source, line)
             elif kind.startswith("depth"):
                 update = binance.parse_depth_update(record.data)
                 item = (
@@ -373,46 +413,97 @@ def golden_input(
                     update.final_update_id,
                     list(binance.iter_levels(update)),
                 )
-                steps = sync.diff(update.first_update_id, update.final_update_id, item)
-            elif kind in trades:
-                parsed = binance.parse_message(record.data)
-                trades[kind].append((record.capture_ns, parsed))
-                continue
-            else:
-                continue
-            for step in steps:
-                if step.verdict is binance.SyncVerdict.APPLY:
-                    builder.add(step.item, reset=False)
-                elif step.verdict is binance.SyncVerdict.STALE:
-                    notes["stale"] += 1
-                elif step.verdict is binance.SyncVerdict.GAP:
-                    notes["gaps"] += 1
-                    issues.append(
-                        _issue(
-                            "depth_gap",
-                            "warning",
-                            symbol,
-                            str(path),
-                            position=report.lines,
-                            origin_time=step.item[1],
-                            update_id=step.final_update_id,
-                            detail=f"expected U={step.expected_first}, received "
-                            f"U={step.first_update_id}; the book waits for a new snapshot",
-                        )
-                    )
-        if not report.clean:
-            issues.append(
+                self._steps(
+                    self.sync.diff(update.first_update_id, update.final_update_id, item),
+                    source,
+                    line,
+                )
+            elif kind in self.trades:
+                self.trades[kind].append((record.capture_ns, binance.parse_message(record.data)))
+        except (ParseError, DataRangeError) as error:
+            self.notes["malformed"] += 1
+            if kind.startswith("depth") and self.sync.synced:
+                self.sync.reset()  # a diff we cannot apply: the book waits for a new snapshot
+            self.issues.append(
                 _issue(
-                    "truncated_input",
-                    "warning",
-                    symbol,
-                    str(path),
-                    position=report.lines,
-                    detail=report.truncated or f"{len(report.bad_lines)} unreadable lines",
+                    "bad_message",
+                    "error",
+                    self.symbol,
+                    source,
+                    position=line,
+                    detail=f"{record.stream}: {error}; message skipped"
+                    + ("; the book waits for a new snapshot" if kind.startswith("depth") else ""),
                 )
             )
-    day_input = builder.build()
-    chosen = trades["aggTrade"] or trades["trade"]
+
+    def _snapshot(self, record: GoldenRecord, source: str, line: int) -> None:
+        snapshot = binance.parse_depth_snapshot(record.data)
+        levels = list(binance.iter_levels(snapshot))
+        item = (record.capture_ns, NULL_TIME, -1, snapshot.last_update_id, levels)
+        self.builder.add(item, reset=True)
+        self.notes["snapshots"] += 1
+        self._steps(self.sync.snapshot(snapshot.last_update_id), source, line)
+
+    def _steps(self, steps: list, source: str, line: int) -> None:
+        for step in steps:
+            if step.verdict is binance.SyncVerdict.APPLY:
+                self.builder.add(step.item, reset=False)
+            elif step.verdict is binance.SyncVerdict.STALE:
+                self.notes["stale"] += 1
+            elif step.verdict is binance.SyncVerdict.GAP:
+                self.notes["gaps"] += 1
+                self.issues.append(
+                    _issue(
+                        "depth_gap",
+                        "warning",
+                        self.symbol,
+                        source,
+                        position=line,
+                        origin_time=step.item[1],
+                        update_id=step.final_update_id,
+                        detail=f"expected U={step.expected_first}, received "
+                        f"U={step.first_update_id}; the book waits for a new snapshot",
+                    )
+                )
+
+    def file_findings(self, report: ReadReport) -> None:
+        """Issue rows for what the file itself says is wrong (cut short, damaged, empty)."""
+        for check, severity, line, detail in report.findings():
+            self.issues.append(
+                _issue(check, severity, self.symbol, report.path, position=line, detail=detail)
+            )
+        if report.bad_lines:
+            line, why = report.bad_lines[0]
+            self.issues.append(
+                _issue(
+                    "bad_line",
+                    "error",
+                    self.symbol,
+                    report.path,
+                    position=line,
+                    detail=f"{len(report.bad_lines)} unreadable line(s), the first: {why}",
+                )
+            )
+
+
+def golden_input(
+    root: Path, *, symbol: str, day: dt.date, synced_update_id: int | None = None
+) -> DayInput:
+    """Parse a symbol-day of golden samples and run the Binance sync rules over it.
+
+    ``synced_update_id`` is the id of a book carried over from the previous day (None: wait
+    for a snapshot). Trades come from ``@aggTrade`` when the capture holds it, else ``@trade``.
+    """
+    state = _GoldenDay(symbol)
+    if synced_update_id is not None:
+        state.sync.snapshot(synced_update_id)
+    for path in input_files(root, source="golden", symbol=symbol, day=day):
+        report = ReadReport(str(path))
+        for record in iter_records(path, report):
+            state.add(record, str(path), report.lines)
+        state.file_findings(report)
+    day_input = state.builder.build()
+    chosen = state.trades["aggTrade"] or state.trades["trade"]
     chosen.sort(key=lambda pair: (pair[0], _trade_id(pair[1])))
     day_input.trade_received_ns = np.array([c for c, _ in chosen], dtype=np.int64)
     day_input.trade_origin_ns = np.array([t.trade_time * 1_000_000 for _, t in chosen], np.int64)
@@ -420,9 +511,9 @@ def golden_input(
     day_input.trade_buy = np.array([not t.buyer_is_maker for _, t in chosen], dtype=bool)
     day_input.trade_price = np.array([t.price for _, t in chosen], dtype=np.int64)
     day_input.trade_size = np.array([t.quantity for _, t in chosen], dtype=np.int64)
-    day_input.issues = issues
-    notes["synced_update_id_at_end"] = sync.update_id
-    day_input.notes = notes
+    day_input.issues = state.issues
+    state.notes["synced_update_id_at_end"] = state.sync.update_id
+    day_input.notes = state.notes
     return day_input
 
 
