@@ -26,6 +26,7 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -34,7 +35,7 @@ from rlx_lib import catalog
 from rlx_lib.decimals import SCALE, decimal_to_units
 from rlx_lib.errors import DataRangeError, ParseError
 from rlx_lib.golden import GoldenRecord, ReadReport, golden_files, iter_records
-from rlx_lib.venues import binance, lake
+from rlx_lib.venues import binance, lake, market_of_symbol
 
 __all__ = [
     "DayInput",
@@ -375,14 +376,18 @@ def _issue(check: str, severity: str, symbol: str, source: str, **values: object
     }
 
 
+_REPLAYED = frozenset({"session", "snapshot", "depth", "trade", "agg_trade"})
+
+
 @dataclass
 class _GoldenDay:
     """The sync rules applied to one symbol-day of golden records, record by record."""
 
     symbol: str
-    sync: binance.DepthSync[tuple] = field(default_factory=binance.DepthSync)
+    market: Any
+    sync: binance.DepthSync[tuple]
     builder: _Builder = field(default_factory=_Builder)
-    trades: dict[str, list] = field(default_factory=lambda: {"trade": [], "aggTrade": []})
+    trades: dict[str, list] = field(default_factory=lambda: {"trade": [], "agg_trade": []})
     issues: list[dict] = field(default_factory=list)
     notes: dict = field(
         default_factory=lambda: {
@@ -396,53 +401,57 @@ class _GoldenDay:
 
     def add(self, record: GoldenRecord, source: str, line: int) -> None:
         """Apply one record; a message that cannot be parsed is an issue row and a resync."""
-        kind = record.stream.partition("@")[2]
+        kind = self.market.classify(record.stream)
+        if kind not in _REPLAYED:
+            return
         try:
-            if record.stream == binance.SESSION_STREAM:
+            kind, parsed = self.market.parse(record.stream, record.data)
+            if kind == "session":
                 event = binance.decode(record.data).get("event")
                 if event in ("disconnected", "resync") and self.sync.synced:
                     self.sync.reset()
-            elif kind == binance.SNAPSHOT_SUFFIX:
-                self._snapshot(record, source, line)
-            elif kind.startswith("depth"):
-                update = binance.parse_depth_update(record.data)
-                item = (
-                    record.capture_ns,
-                    update.event_time * 1_000_000,
-                    update.first_update_id,
-                    update.final_update_id,
-                    list(binance.iter_levels(update)),
-                )
-                self._steps(
-                    self.sync.diff(update.first_update_id, update.final_update_id, item),
-                    source,
-                    line,
-                )
+            elif kind == "snapshot":
+                levels = list(binance.iter_levels(parsed))
+                item = (record.capture_ns, NULL_TIME, -1, parsed.last_update_id, levels)
+                self.builder.add(item, reset=True)
+                self.notes["snapshots"] += 1
+                self._steps(self.sync.snapshot(parsed.last_update_id), source, line)
+            elif kind == "depth":
+                self._depth(record, parsed, source, line)
             elif kind in self.trades:
-                self.trades[kind].append((record.capture_ns, binance.parse_message(record.data)))
+                self.trades[kind].append((record.capture_ns, parsed))
         except (ParseError, DataRangeError) as error:
-            self.notes["malformed"] += 1
-            if kind.startswith("depth") and self.sync.synced:
-                self.sync.reset()  # a diff we cannot apply: the book waits for a new snapshot
-            self.issues.append(
-                _issue(
-                    "bad_message",
-                    "error",
-                    self.symbol,
-                    source,
-                    position=line,
-                    detail=f"{record.stream}: {error}; message skipped"
-                    + ("; the book waits for a new snapshot" if kind.startswith("depth") else ""),
-                )
-            )
+            self._malformed(record, kind, error, source, line)
 
-    def _snapshot(self, record: GoldenRecord, source: str, line: int) -> None:
-        snapshot = binance.parse_depth_snapshot(record.data)
-        levels = list(binance.iter_levels(snapshot))
-        item = (record.capture_ns, NULL_TIME, -1, snapshot.last_update_id, levels)
-        self.builder.add(item, reset=True)
-        self.notes["snapshots"] += 1
-        self._steps(self.sync.snapshot(snapshot.last_update_id), source, line)
+    def _depth(self, record: GoldenRecord, parsed: Any, source: str, line: int) -> None:
+        item = (
+            record.capture_ns,
+            parsed.event_time * 1_000_000,
+            parsed.first_update_id,
+            parsed.final_update_id,
+            list(binance.iter_levels(parsed)),
+        )
+        steps = self.sync.diff(
+            parsed.first_update_id,
+            parsed.final_update_id,
+            item,
+            parsed.previous_final_update_id,
+        )
+        self._steps(steps, source, line)
+
+    def _malformed(
+        self, record: GoldenRecord, kind: str, error: Exception, source: str, line: int
+    ) -> None:
+        """As validation does: an issue row; a diff that cannot be applied is also a resync."""
+        self.notes["malformed"] += 1
+        detail = f"{record.stream}: {error}; message skipped"
+        if kind == "depth":
+            detail += "; the book waits for a new snapshot"
+            if self.sync.synced:
+                self.sync.reset()
+        self.issues.append(
+            _issue("bad_message", "error", self.symbol, source, position=line, detail=detail)
+        )
 
     def _steps(self, steps: list, source: str, line: int) -> None:
         for step in steps:
@@ -474,15 +483,9 @@ class _GoldenDay:
             )
         if report.bad_lines:
             line, why = report.bad_lines[0]
+            detail = f"{len(report.bad_lines)} unreadable line(s), the first: {why}"
             self.issues.append(
-                _issue(
-                    "bad_line",
-                    "error",
-                    self.symbol,
-                    report.path,
-                    position=line,
-                    detail=f"{len(report.bad_lines)} unreadable line(s), the first: {why}",
-                )
+                _issue("bad_line", "error", self.symbol, report.path, position=line, detail=detail)
             )
 
 
@@ -494,16 +497,17 @@ def golden_input(
     ``synced_update_id`` is the id of a book carried over from the previous day (None: wait
     for a snapshot). Trades come from ``@aggTrade`` when the capture holds it, else ``@trade``.
     """
-    state = _GoldenDay(symbol)
+    market = market_of_symbol(symbol)
+    state = _GoldenDay(symbol, market, market.depth_sync())
     if synced_update_id is not None:
-        state.sync.snapshot(synced_update_id)
+        state.sync.resume(synced_update_id)
     for path in input_files(root, source="golden", symbol=symbol, day=day):
         report = ReadReport(str(path))
         for record in iter_records(path, report):
             state.add(record, str(path), report.lines)
         state.file_findings(report)
     day_input = state.builder.build()
-    chosen = state.trades["aggTrade"] or state.trades["trade"]
+    chosen = state.trades["agg_trade"] or state.trades["trade"]
     chosen.sort(key=lambda pair: (pair[0], _trade_id(pair[1])))
     day_input.trade_received_ns = np.array([c for c, _ in chosen], dtype=np.int64)
     day_input.trade_origin_ns = np.array([t.trade_time * 1_000_000 for _, t in chosen], np.int64)

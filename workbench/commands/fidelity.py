@@ -9,11 +9,12 @@ from typing import Annotated, Any
 
 import typer
 
-from rlx_lib.catalog import parse_day
-from rlx_lib.fidelity import DEFAULT_THRESHOLD, evaluate
 from workbench.options import DataRootOption, resolve_root, split_list
 
 __all__ = ["demo_step", "register"]
+
+DEFAULT_THRESHOLD = 0.999
+"""The library's default threshold, repeated so ``--help`` needs no heavy import."""
 
 
 def fidelity_command(
@@ -39,6 +40,8 @@ def fidelity_command(
     data_root: DataRootOption = None,
 ) -> None:
     """Align lake/ and golden/ reconstructions, compute the metrics, write the HTML report."""
+    from rlx_lib.catalog import parse_day
+    from rlx_lib.fidelity import evaluate
     from workbench.fidelity_report import publish_report  # panel: a slow import
 
     names = split_list(symbols)
@@ -68,6 +71,8 @@ def demo_step(context: Any) -> None:
 
     The summary report the previous step wrote as ``index.html`` moves to ``summary.html``.
     """
+    from rlx_lib.catalog import parse_day
+    from rlx_lib.fidelity import evaluate
     from workbench.fidelity_report import publish_report
 
     day = parse_day(context.day)

@@ -7,13 +7,13 @@ from typing import Annotated, Any
 
 import typer
 
-from rlx_lib import catalog
 from rlx_lib.errors import StageError
-from rlx_lib.reconstruction.pipeline import BOOK_EVERY, ReconstructConfig
-from rlx_lib.reconstruction.runner import days_to_carry_in, reconstruct
 from workbench.options import DataRootOption, resolve_root, split_list
 
 __all__ = ["demo_step", "reconstruct_command", "register", "summary_line"]
+
+BOOK_EVERY = ("message", "100ms", "1s")
+"""The library's ``BOOK_EVERY`` keys, repeated so ``--help`` needs no heavy import."""
 
 
 def summary_line(row: dict[str, Any]) -> str:
@@ -58,6 +58,10 @@ def reconstruct_command(
     data_root: DataRootOption = None,
 ) -> None:
     """Rebuild the exact L2 book after every message and one chronological event stream."""
+    from rlx_lib import catalog
+    from rlx_lib.reconstruction.pipeline import ReconstructConfig
+    from rlx_lib.reconstruction.runner import days_to_carry_in, reconstruct
+
     config = ReconstructConfig(
         root=resolve_root(data_root),
         source=source,  # type: ignore[arg-type]
@@ -90,6 +94,9 @@ def reconstruct_command(
 
 def demo_step(context: Any) -> None:
     """Reconstruct both views (lake and golden) of the demo's symbols and day."""
+    from rlx_lib.reconstruction.pipeline import ReconstructConfig
+    from rlx_lib.reconstruction.runner import reconstruct
+
     days = [context.day]
     lines = []
     for source in ("lake", "golden"):

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from rlx_lib.catalog import parse_day
 from rlx_lib.errors import ConfigError
-from rlx_lib.validation.report import ValidationReport, issues_frame
-from rlx_lib.validation.resume import validate_golden
-from rlx_lib.validation.vendor import validate_lake
 from workbench.console import track
 from workbench.options import DataRootOption, resolve_root, split_list
+
+if TYPE_CHECKING:
+    from rlx_lib.validation.report import ValidationReport
 
 __all__ = ["demo_step", "register", "run_validation"]
 
@@ -33,6 +32,11 @@ def run_validation(
 ) -> ValidationReport:
     """Validate golden data (``paths``, default all under ``root/golden``) and, when
     ``lake_symbols`` is given, vendor tables; write the report and issue rows."""
+    from rlx_lib.catalog import parse_day
+    from rlx_lib.validation.report import ValidationReport, issues_frame
+    from rlx_lib.validation.resume import validate_golden
+    from rlx_lib.validation.vendor import validate_lake
+
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     if golden:
@@ -109,7 +113,7 @@ def validate_command(
 def summary_lines(report: ValidationReport) -> list[str]:
     """One line per symbol (golden, then vendor)."""
     lines = []
-    for name, s in report.symbols.items():
+    for name, s in report.all_symbols():
         agreement = s["book_ticker_agreement"]
         shown = f"{agreement:.4%}" if agreement is not None else "n/a"
         lines.append(
