@@ -17,7 +17,9 @@ seen to overlap the old one, so rotation leaves no gap and records nothing twice
 ping/pong keepalive and a stall timeout; :meth:`CaptureSession.stop` (SIGINT/SIGTERM in the CLI)
 flushes and closes every file. ``_session`` records: ``connected``, ``subscribed``,
 ``disconnected`` (with ``reason``), ``resync``, ``serverShutdown``, ``snapshot_failed``,
-``trade_gap``, ``malformed``.
+``trade_gap``, ``malformed``, ``write_failed`` (a span when nothing reached the disk; see
+:class:`~rlx_lib.capture.journal.Journal`). Orphaned ``.part`` files under the root are closed
+first (:mod:`rlx_lib.capture.recover`).
 """
 
 from __future__ import annotations
