@@ -102,6 +102,7 @@ class Market:
     kinds: Mapping[str, str] = field(repr=False, compare=False)  # stream suffix -> kind
     chained: bool = False
     sync_type: type[DepthSync] = field(default=None, repr=False, compare=False)  # type: ignore[assignment]
+    parsers: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def classify(self, stream: str, event: object = None) -> str:
         """The kind of a message on ``stream`` (its payload's ``e`` as ``event``).
@@ -119,6 +120,14 @@ class Market:
         if event is not None and kind == "snapshot":
             return "other"
         return kind
+
+    def parse(self, stream: str, raw: str | bytes | dict[str, Any]) -> tuple[str, Any]:
+        """``(kind, typed message)`` of a payload on ``stream``; the message is None for a
+        kind without a parser (session, control, other)."""
+        payload = decode(raw)
+        kind = self.classify(stream, payload.get("e"))
+        parser = self.parsers.get(kind)
+        return kind, None if parser is None else parser(payload)
 
     def raw_stream(self, data: dict[str, Any]) -> str | None:
         """The stream of a payload received without one (a raw ``/ws`` frame), from ``e`` and
@@ -453,6 +462,12 @@ class DepthSync(Generic[T]):
         self.update_id = None
         self._buffer.clear()
 
+    def resume(self, update_id: int) -> None:
+        """Carry on a book known to be synced at ``update_id`` (carried over from earlier
+        input): the next diff must follow on from it."""
+        self.update_id = update_id
+        self._buffer.clear()
+
     def snapshot(self, last_update_id: int) -> list[SyncStep[T]]:
         """Take a snapshot as the book's state and replay the buffered diffs through the rules."""
         self.update_id = last_update_id
@@ -506,5 +521,6 @@ SPOT = Market(
         SNAPSHOT_SUFFIX: "snapshot",
     },
     sync_type=DepthSync,
+    parsers=PARSERS,
 )
 """Binance spot (``stream.binance.com``), Lake's ``BINANCE``."""

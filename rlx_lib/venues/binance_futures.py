@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rlx_lib.venues.binance import (
+    PARSERS,
     SNAPSHOT_SUFFIX,
     DepthSync,
     Market,
@@ -23,11 +24,21 @@ from rlx_lib.venues.binance import (
     decode,
 )
 
-__all__ = ["EXCHANGE", "PERP_SUFFIX", "USDM", "FuturesDepthSync", "MarkPrice", "parse_mark_price"]
+__all__ = [
+    "EXCHANGE",
+    "FUTURES_KEYS",
+    "PERP_SUFFIX",
+    "USDM",
+    "FuturesDepthSync",
+    "MarkPrice",
+    "parse_mark_price",
+]
 
 EXCHANGE = "BINANCE_FUTURES"
 PERP_SUFFIX = "-PERP"
 """Lake's perpetual symbols: ``BTC-USDT-PERP`` is Binance ``BTCUSDT`` on ``fstream``."""
+FUTURES_KEYS = {"depth": "pu", "trade": "X", "book_ticker": "e", "snapshot": "E"}
+"""Per kind, the key only the futures payload carries (how a capture's market is told)."""
 
 
 class FuturesDepthSync(DepthSync[T]):
@@ -38,6 +49,11 @@ class FuturesDepthSync(DepthSync[T]):
     def __init__(self, *, max_buffer: int = 1_000_000) -> None:
         super().__init__(max_buffer=max_buffer)
         self.first_pending = True  # the next applied diff is the first after a snapshot
+
+    def resume(self, update_id: int) -> None:
+        """Carry on a synced book: the next diff must name ``update_id`` as its ``pu``."""
+        super().resume(update_id)
+        self.first_pending = False
 
     def snapshot(self, last_update_id: int) -> list[SyncStep[T]]:
         """Take a snapshot and replay the buffered diffs through the futures rules."""
@@ -118,5 +134,6 @@ USDM = Market(
     },
     chained=True,
     sync_type=FuturesDepthSync,
+    parsers={**PARSERS, "mark_price": parse_mark_price},
 )
 """Binance USD-M futures; diffs chain by ``pu``."""
