@@ -48,6 +48,7 @@ def acquire_command(
 ) -> None:
     """Download Crypto Lake tables per symbol and day into lake/, verified and resumable."""
     from rlx_lib.acquisition import LakeSource, acquire_unit, plan_units, raise_for_failures
+
     root = resolve_root(data_root)
     units = plan_units(
         tables=split_list(tables),
