@@ -22,15 +22,13 @@ import numpy as np
 from hftbacktest.order import IOC
 
 from rlx_lib.rl.features import FEATURES
-from rlx_lib.rl.models import Grid, Latency, backtester
+from rlx_lib.rl.models import NO_ASK, NO_BID, Grid, Latency, backtester
 from rlx_lib.rl.policies import Context
 from rlx_lib.rl.simulate import STEP_NS
 
 __all__ = ["ACTIONS", "MarketEnv"]
 
 ACTIONS = ("hold", "quote_touch", "quote_behind", "take_buy", "take_sell")
-_NO_BID = -(2**31)
-_NO_ASK = 2**31 - 1
 _LOW = np.array([0, -1, -1, 0, 0, 0], dtype=np.float32)
 _HIGH = np.array([1e6, 1, 1, 10, 1e7, 1e12], dtype=np.float32)
 """Observation bounds, feature by feature (observations are clipped into them)."""
@@ -105,7 +103,7 @@ class MarketEnv(gym.Env):
         hbt, ctx = self._hbt, self._ctx
         depth = hbt.depth(0)
         bid, ask = depth.best_bid_tick, depth.best_ask_tick
-        if action == 0 or bid == _NO_BID or ask == _NO_ASK:
+        if action == 0 or bid == NO_BID or ask == NO_ASK:
             return
         position = hbt.position(0)
         if action in (1, 2):
@@ -123,9 +121,9 @@ class MarketEnv(gym.Env):
     def _account(self) -> tuple[float, float]:
         hbt = self._hbt
         depth, values = hbt.depth(0), hbt.state_values(0)
-        mid = (depth.best_bid_tick + depth.best_ask_tick) * self.grid.tick_size / 2
-        if depth.best_bid_tick == _NO_BID or depth.best_ask_tick == _NO_ASK:
+        if depth.best_bid_tick == NO_BID or depth.best_ask_tick == NO_ASK:
             return self._equity, values.position
+        mid = (depth.best_bid_tick + depth.best_ask_tick) * self.grid.tick_size / 2
         return values.balance + values.position * mid, values.position
 
     def _observation(self) -> np.ndarray:
