@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rlx_lib.fidelity.metrics import agreement, distributions, hawkes, patterns
+from rlx_lib.fidelity.metrics import agreement, distributions, hawkes, patterns, signature
 from rlx_lib.fidelity.metrics.base import (
     ENTRY_POINT_GROUP,
     Metric,
@@ -27,4 +27,5 @@ __all__ = [
     "register",
     "reload_entry_points",
     "resolve",
+    "signature",
 ]
