@@ -41,8 +41,8 @@ REAL = Path(os.environ.get("RLX_REAL_DATA", Path(__file__).parents[2] / "shared/
 RL_METRICS = ["sim_to_real_gap", "state_coverage", "transfer_gap"]
 
 
-def _rebuilt(root: Path, days: list[dt.date]) -> None:
-    for source in ("golden", "lake"):
+def _rebuilt(root: Path, days: list[dt.date], sources=("golden", "lake")) -> None:
+    for source in sources:
         config = ReconstructConfig(root=root, source=source, force=True)
         failed = [r for r in reconstruct(config, [SYMBOL], days) if r.get("status") == "failed"]
         if failed:
@@ -161,7 +161,7 @@ def _real_figures(repeats: int) -> list[dict]:
     with tempfile.TemporaryDirectory() as scratch:
         root = Path(scratch) / "data"
         import_files([capture], root, fmt="hftbacktest", symbol=SYMBOL)
-        _rebuilt(root, [DAY])
+        _rebuilt(root, [DAY], sources=("golden",))
         ours = export(
             root,
             symbols=[SYMBOL],
