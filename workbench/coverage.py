@@ -14,6 +14,7 @@ import polars as pl
 from rlx_lib.catalog import read_manifest
 from rlx_lib.venues.lake import TABLES
 from workbench import db
+from workbench.readonly import url
 
 __all__ = ["calendar_chart", "lake_coverage"]
 
@@ -40,9 +41,7 @@ def lake_coverage(root: Path | str | None = None) -> pl.DataFrame:
         base = database.root
         if not any((base / "lake").glob("**/*.parquet")):
             return pl.DataFrame(schema=_SCHEMA)
-        found = database.query(
-            "lake_coverage", root=str(base), glob=str(base / "lake" / "**" / "*.parquet")
-        )
+        found = database.query("lake_coverage", prefix=url(""), glob=url("lake/**/*.parquet"))
     finally:
         database.close()
     entries = [

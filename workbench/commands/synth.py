@@ -66,6 +66,13 @@ def synth_command(
         float, typer.Option(help="Live: share of neighbouring records arriving swapped.")
     ] = 0.0,
     clock_skew_ms: Annotated[float, typer.Option(help="Live: capture clock skew, ms.")] = 0.0,
+    plant: Annotated[
+        str,
+        typer.Option(help="Plant labelled patterns: spoofing,layering,momentum_ignition."),
+    ] = "",
+    plant_every: Annotated[
+        float, typer.Option(help="Seconds between instances of each planted kind.")
+    ] = 240.0,
     from_golden: Annotated[
         Path | None,
         typer.Option(help="Derive only the vendor view (lake/) from these golden samples."),
@@ -101,8 +108,13 @@ def synth_command(
         vendor_faults=VendorFaults(
             drop_rate=drop_rate, duplicate_rate=duplicate_rate, off_grid_rate=off_grid_rate
         ),
+        plant=tuple(split_list(plant)) if plant else (),
+        plant_every_s=plant_every,
     )
-    _echo(synthesize(config, root, views=split_list(views), force=force))
+    summary = synthesize(config, root, views=split_list(views), force=force)
+    _echo(summary)
+    if config.plant:
+        typer.echo(f"planted {len(summary.planted)} patterns ({root / '_planted.json'})")
 
 
 def demo_step(context: Any) -> None:

@@ -110,7 +110,7 @@ def validate_command(
 def summary_lines(report: ValidationReport) -> list[str]:
     """One line per symbol (golden, then vendor)."""
     lines = []
-    for name, s in report.symbols.items():
+    for name, s in report.all_symbols():
         agreement = s["book_ticker_agreement"]
         shown = f"{agreement:.4%}" if agreement is not None else "n/a"
         lines.append(
