@@ -69,6 +69,8 @@ def _echo_summary(summary: dict[str, Any]) -> None:
         f"{summary['snapshots']}, reconnects {summary['reconnects']}, "
         f"{summary['bytes'] / 1e6:.1f} MB"
     )
+    if summary.get("write_failures"):
+        typer.echo(f"  write failures (retried): {summary['write_failures']}")
     for stream, count in summary["streams"].items():
         typer.echo(f"  {stream}: {count}")
     for path in summary["files"]:
@@ -92,9 +94,23 @@ def capture_command(
     rest_url: Annotated[str, typer.Option(help="REST base URL for depth snapshots.")] = REST_URL,
     snapshot_limit: Annotated[int, typer.Option(help="Levels per REST snapshot.")] = 1000,
     flush_interval: Annotated[float, typer.Option(help="Seconds between flushes.")] = 1.0,
+    recover: Annotated[
+        bool,
+        typer.Option(
+            "--recover", help="Only close the .part files a killed capture left open, then exit."
+        ),
+    ] = False,
     data_root: DataRootOption = None,
 ) -> None:
     """Capture live Binance spot streams into golden files (one per symbol and hour)."""
+    if recover:
+        from rlx_lib.capture.recover import recover_parts
+
+        recovered = recover_parts(resolve_root(data_root))
+        for part, closed in recovered:
+            typer.echo(f"recovered {part} -> {closed}")
+        typer.echo(f"{len(recovered)} .part file(s) recovered")
+        return
     from rlx_lib.capture.session import CaptureConfig, CaptureSession
 
     config = CaptureConfig(
@@ -118,6 +134,13 @@ def capture_command(
     if is_terminal():
         sys.stderr.write("\n")
     _echo_summary(summary)
+    if not summary["ok"]:
+        typer.echo(
+            f"rlx: capture stopped: {summary['stop_reason']}; {summary['unwritten_records']} "
+            "records could not be written (what was written is in the golden files)",
+            err=True,
+        )
+        raise typer.Exit(1)
 
 
 def _golden_feed(paths: list[Path]) -> Any:
