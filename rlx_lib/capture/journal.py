@@ -274,6 +274,10 @@ class Journal:
         part = final.with_name(final.name + PART_SUFFIX)
         opened = _OpenFile(base, final, part, capture_ns // _HOUR_NS)
         self._files[symbol] = opened
+        try:
+            self._create(opened)  # the name is taken now; on a full disk, at the next write
+        except OSError as error:
+            self._failed(opened, error)
         return opened
 
     def _close(self, handle: _OpenFile) -> None:
@@ -283,7 +287,13 @@ class Journal:
         try:
             os.fsync(handle.handle.fileno())
             handle.handle.close()
-            os.replace(handle.part, handle.final)
+            while True:
+                try:
+                    os.link(handle.part, handle.final)  # never over a file that exists
+                    break
+                except FileExistsError:
+                    handle.final = free_name(handle.base, taken=self._taken())
+            os.unlink(handle.part)
         except OSError as error:
             handle.handle.close()
             log.error("capture: closing %s failed (%s); it stays a .part file", handle.part, error)
