@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
+from workbench.console import progress
 from workbench.options import DataRootOption, resolve_root, split_list
 
 __all__ = ["demo_step", "register"]
@@ -93,15 +94,17 @@ def fidelity_command(
     folder = out or Path("reports") / f"fidelity-{'_'.join(names)}-{parse_day(start)}"
     root = resolve_root(data_root)
     reconstruct_missing(root, names, start, end)
-    report = evaluate(
-        root,
-        names,
-        start,
-        end,
-        metrics=split_list(metrics) or None,
-        threshold=threshold,
-        out=folder,
-    )
+    with progress("fidelity: aligning and measuring symbols", total=len(names)) as done:
+        report = evaluate(
+            root,
+            names,
+            start,
+            end,
+            metrics=split_list(metrics) or None,
+            threshold=threshold,
+            out=folder,
+            progress=done,
+        )
     for record in report.whole_run():
         value = "undefined" if record.value != record.value else f"{record.value:.6g}"
         typer.echo(f"{record.symbol} {record.name}: {value} {record.unit} (n={record.n})")
