@@ -11,6 +11,7 @@ import typer
 
 from rlx_lib.catalog import parse_day
 from rlx_lib.fidelity import DEFAULT_THRESHOLD, evaluate
+from rlx_lib.parallel import check_address
 from workbench.options import DataRootOption, resolve_root, split_list
 
 __all__ = ["demo_step", "register"]
@@ -36,9 +37,15 @@ def fidelity_command(
     fail_on_verdict: Annotated[
         bool, typer.Option("--fail-on-verdict", help="Exit 1 when the verdict fails.")
     ] = False,
+    workers: Annotated[int, typer.Option(help="Symbols in parallel, one process each.")] = 1,
+    cluster: Annotated[
+        str | None, typer.Option(help="Dask scheduler address (tcp://host:8786).")
+    ] = None,
     data_root: DataRootOption = None,
 ) -> None:
     """Align lake/ and golden/ reconstructions, compute the metrics, write the HTML report."""
+    if cluster is not None:
+        check_address(cluster)  # a bad address fails first, in one line
     from workbench.fidelity_report import publish_report  # panel: a slow import
 
     names = split_list(symbols)
@@ -51,6 +58,8 @@ def fidelity_command(
         metrics=split_list(metrics) or None,
         threshold=threshold,
         out=folder,
+        workers=workers,
+        cluster=cluster,
     )
     for record in report.whole_run():
         value = "undefined" if record.value != record.value else f"{record.value:.6g}"

@@ -9,6 +9,7 @@ import typer
 
 from rlx_lib import catalog
 from rlx_lib.errors import StageError
+from rlx_lib.parallel import check_address
 from rlx_lib.reconstruction.pipeline import BOOK_EVERY, ReconstructConfig
 from rlx_lib.reconstruction.runner import days_to_carry_in, reconstruct
 from workbench.options import DataRootOption, resolve_root, split_list
@@ -58,6 +59,8 @@ def reconstruct_command(
     data_root: DataRootOption = None,
 ) -> None:
     """Rebuild the exact L2 book after every message and one chronological event stream."""
+    if cluster is not None:
+        check_address(cluster)  # a bad address fails first, in one line
     config = ReconstructConfig(
         root=resolve_root(data_root),
         source=source,  # type: ignore[arg-type]
