@@ -6,7 +6,7 @@ export UV_PYTHON_DOWNLOADS := never
 
 setup:
 	@python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install -q uv
-	$(UV) sync --frozen
+	$(UV) sync --frozen --compile-bytecode  # cached bytecode: rlx starts in a fraction of a second
 
 demo: setup
 	$(UV) run --frozen rlx demo

@@ -24,6 +24,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from rlx_lib.errors import ConfigError, OverwriteError
+from rlx_lib.venues import market_of_symbol
 
 __all__ = [
     "DEFAULT_DATA_ROOT",
@@ -33,6 +34,7 @@ __all__ = [
     "data_root",
     "day_range",
     "days",
+    "exchange_of",
     "file_sha256",
     "lake_symbol",
     "parse_day",
@@ -80,19 +82,29 @@ def validate_exchange(exchange: str) -> str:
     return exchange
 
 
+def exchange_of(symbol: str) -> str:
+    """The Lake exchange a Lake symbol is filed under: ``BTC-USDT-PERP`` is
+    ``BINANCE_FUTURES``, any other ``BINANCE``."""
+    return market_of_symbol(validate_symbol(symbol)).exchange
+
+
 def binance_symbol(symbol: str) -> str:
-    """Map a Lake symbol to a Binance stream symbol: ``BTC-USDT -> btcusdt``.
+    """Map a Lake symbol to a Binance stream symbol: ``BTC-USDT -> btcusdt`` (a futures
+    ``BTC-USDT-PERP`` is ``btcusdt`` on the futures streams).
 
     Examples
     --------
-    >>> binance_symbol("BTC-USDT")
+    >>> binance_symbol("BTC-USDT-PERP")
     'btcusdt'
     """
-    return validate_symbol(symbol).replace("-", "").lower()
+    symbol = validate_symbol(symbol)
+    symbol = symbol.removesuffix("-PERP") if market_of_symbol(symbol).chained else symbol
+    return symbol.replace("-", "").lower()
 
 
-def lake_symbol(symbol: str) -> str:
-    """Map a Binance symbol (``btcusdt`` or ``BTCUSDT``) to Lake style: ``BTC-USDT``.
+def lake_symbol(symbol: str, *, market: str = "spot") -> str:
+    """Map a Binance symbol (``btcusdt`` or ``BTCUSDT``) to Lake style: ``BTC-USDT``, or
+    ``BTC-USDT-PERP`` for the ``usdm`` market.
 
     The quote asset is split off by a list of known quotes; an already hyphenated symbol is
     validated and returned.
@@ -101,7 +113,16 @@ def lake_symbol(symbol: str) -> str:
     --------
     >>> lake_symbol("ethusdt")
     'ETH-USDT'
+    >>> lake_symbol("btcusdt", market="usdm")
+    'BTC-USDT-PERP'
     """
+    spot = _spot_lake_symbol(symbol)
+    if market == "spot" or spot.endswith("-PERP"):
+        return spot
+    return validate_symbol(f"{spot}-PERP")
+
+
+def _spot_lake_symbol(symbol: str) -> str:
     if not isinstance(symbol, str):
         msg = f"symbol must be a string, received {symbol!r}"
         raise ConfigError(msg)
@@ -140,16 +161,17 @@ def day_range(start: str | dt.date, end: str | dt.date) -> list[dt.date]:
 
 
 def partition_dir(
-    root: Path, dataset: str, *, exchange: str = "BINANCE", symbol: str, day: str | dt.date
+    root: Path, dataset: str, *, exchange: str | None = None, symbol: str, day: str | dt.date
 ) -> Path:
-    """``<root>/<dataset>/exchange=../symbol=../dt=..``, with every part validated."""
+    """``<root>/<dataset>/exchange=../symbol=../dt=..``, with every part validated (the
+    exchange defaults to the symbol's: :func:`exchange_of`)."""
     if ".." in Path(dataset).parts or Path(dataset).is_absolute():
         msg = f"dataset must be a relative name, received {dataset!r}"
         raise ConfigError(msg)
     return (
         Path(root)
         / dataset
-        / f"exchange={validate_exchange(exchange)}"
+        / f"exchange={validate_exchange(exchange or exchange_of(symbol))}"
         / f"symbol={validate_symbol(symbol)}"
         / f"dt={parse_day(day).isoformat()}"
     )
@@ -166,8 +188,9 @@ def partitions(root: Path, dataset: str) -> list[dict[str, str]]:
     return found
 
 
-def days(root: Path, dataset: str, *, symbol: str, exchange: str = "BINANCE") -> list[dt.date]:
-    """The days a dataset holds for one symbol, in order."""
+def days(root: Path, dataset: str, *, symbol: str, exchange: str | None = None) -> list[dt.date]:
+    """The days a dataset holds for one symbol (under its exchange by default), in order."""
+    exchange = exchange or exchange_of(symbol)
     return sorted(
         parse_day(part["dt"])
         for part in partitions(root, dataset)

@@ -81,7 +81,7 @@ def format_record(capture_ns: int, stream: str, data: bytes | str) -> bytes:
     )
 
 
-def golden_path(root: Path, *, symbol: str, capture_ns: int, exchange: str = "BINANCE") -> Path:
+def golden_path(root: Path, *, symbol: str, capture_ns: int, exchange: str | None = None) -> Path:
     """``golden/exchange=../symbol=../dt=YYYY-MM-DD/HH.jsonl.zst`` for a capture time (UTC)."""
     moment = dt.datetime.fromtimestamp(capture_ns / 1e9, tz=dt.UTC)
     day = moment.date()

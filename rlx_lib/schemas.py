@@ -26,6 +26,8 @@ __all__ = [
     "LAKE_BOOK_DELTA_V2",
     "LAKE_TABLES",
     "LAKE_TRADES",
+    "PATTERN",
+    "PATTERN_KINDS",
     "SCHEMAS",
     "SOURCES",
     "TIME",
@@ -181,6 +183,21 @@ FIDELITY_RESULT = pl.Schema(
 )
 """One metric result of a fidelity run."""
 
+PATTERN_KINDS = ("spoofing", "layering", "momentum_ignition")
+
+PATTERN = pl.Schema(
+    {
+        "kind": pl.Enum(PATTERN_KINDS),
+        "symbol": pl.String,
+        "source": pl.Enum(SOURCES),
+        "side": pl.String,  # book side "bid" | "ask"; momentum ignition: taker "buy" | "sell"
+        "start_time": TIME,  # exchange time of the first order of the pattern
+        "end_time": TIME,  # exchange time of its last cancel (ignition: the reversal)
+        "detail": pl.String,  # JSON: sizes, prices, distances, the thresholds met
+    }
+)
+"""One adversarial-pattern detection in the ``events/`` of one source."""
+
 SCHEMAS: dict[str, pl.Schema] = {
     "lake/trades": LAKE_TRADES,
     "lake/book": LAKE_BOOK,
@@ -190,6 +207,7 @@ SCHEMAS: dict[str, pl.Schema] = {
     "drift": DRIFT,
     "issues": ISSUE,
     "fidelity": FIDELITY_RESULT,
+    "patterns": PATTERN,
 }
 """Every Parquet dataset under the data root, by its path relative to the root."""
 

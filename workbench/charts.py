@@ -2,16 +2,26 @@
 
 Every builder takes a frame as a named query returns it, casts decimals to Float64 (Altair
 cannot serialise ``Decimal``) and keeps at most :data:`MAX_POINTS` rows per chart.
+
+Time policy: every time axis is UTC on a 24-hour clock whatever the browser's time zone.
+Datetimes reach Vega as epoch milliseconds (never as text a browser could read as local time),
+scales are ``utc`` with the domain of the times actually plotted, and labels are formatted with
+``utcFormat`` in a label expression. Rows stamped at the epoch (Lake's REST-snapshot rows)
+never reach a time axis.
 """
 
 from __future__ import annotations
 
 import altair as alt
+import numpy as np
 import polars as pl
 import polars.selectors as cs
 
 __all__ = [
+    "GATE_COLOURS",
     "MAX_POINTS",
+    "TIME_TITLE",
+    "as_svg",
     "capture_events_chart",
     "capture_latency_chart",
     "capture_rate_chart",
@@ -19,27 +29,91 @@ __all__ = [
     "depth_chart",
     "distribution_chart",
     "downsample",
+    "drop_epoch",
+    "gate_label",
     "ladder_chart",
     "log_distribution_chart",
     "metric_chart",
     "mid_spread_chart",
+    "mirrored_histogram",
     "rates_chart",
+    "shared_bins",
+    "utc_time",
+    "utc_tooltip",
 ]
 
 MAX_POINTS = 5000
 """Largest number of rows a chart embeds."""
 
+TIME_TITLE = "exchange time (UTC)"
+EPOCH_FLOOR_MS = 86_400_000
+"""Times before this (the first day of 1970) are snapshot markers, not market times."""
+_TOOLTIP_FORMAT = "%Y-%m-%d %H:%M:%S.%L UTC"
+
 _SIDES = alt.Scale(domain=["bid", "ask"], range=["#2a9d8f", "#e76f51"])
 
 
 def downsample(frame: pl.DataFrame, *, limit: int = MAX_POINTS) -> pl.DataFrame:
-    """Every k-th row so that at most ``limit`` remain (first and last rows kept); floats only."""
-    frame = frame.with_columns(cs.decimal().cast(pl.Float64))
+    """Every k-th row so that at most ``limit`` remain (first and last rows kept); decimals
+    as floats, datetimes as epoch milliseconds (read as UTC by :func:`utc_time`)."""
+    frame = frame.with_columns(
+        cs.decimal().cast(pl.Float64), cs.datetime().dt.epoch("ms"), cs.date().cast(pl.String)
+    )
     if frame.height <= limit:
         return frame
     step = -(-frame.height // (limit - 1))
     index = pl.int_range(pl.len())
     return frame.filter((index % step == 0) | (index == pl.len() - 1))
+
+
+def drop_epoch(frame: pl.DataFrame, field: str) -> pl.DataFrame:
+    """Rows whose time ``field`` (datetime or epoch ms) is a real time, not an epoch marker."""
+    column = frame[field]
+    values = column.dt.epoch("ms") if column.dtype.is_temporal() else column
+    return frame.filter(values.is_not_null() & (values >= EPOCH_FLOOR_MS))
+
+
+def _time_format(span_ms: float) -> str:
+    if span_ms <= 20 * 60_000:
+        return "%H:%M:%S"
+    if span_ms <= 2 * 86_400_000:
+        return "%H:%M"
+    return "%Y-%m-%d %H:%M" if span_ms <= 14 * 86_400_000 else "%Y-%m-%d"
+
+
+def utc_time(
+    frame: pl.DataFrame, field: str, *, title: str = TIME_TITLE, channel: str = "x"
+) -> alt.X | alt.Y:
+    """A time encoding of ``field`` (epoch ms, as :func:`downsample` leaves it): UTC scale
+    whose domain is exactly the plotted times, 24-hour labels formatted in UTC."""
+    values = frame[field].drop_nulls()
+    values = values.filter(values >= EPOCH_FLOOR_MS)
+    scale = alt.Scale(type="utc", nice=False)
+    if values.len():
+        low, high = int(values.min()), int(values.max())
+        if low == high:
+            low, high = low - 500, high + 500
+        scale = alt.Scale(type="utc", nice=False, domain=[low, high])
+        axis = _utc_axis(_time_format(high - low))
+    else:
+        axis = _utc_axis("%H:%M:%S")
+    encoding = alt.X if channel == "x" else alt.Y
+    return encoding(f"{field}:T", title=title, scale=scale, axis=axis)
+
+
+def _utc_axis(pattern: str) -> alt.Axis:
+    # labelExpr, not format: Vega-Lite drops ``format`` when ``formatType`` is "utc"
+    return alt.Axis(labelExpr=f"utcFormat(datum.value, '{pattern}')", labelOverlap=True)
+
+
+def utc_tooltip(field: str, *, title: str | None = None) -> alt.Tooltip:
+    """A tooltip showing ``field`` as a full UTC date and time."""
+    return alt.Tooltip(f"{field}:T", format=_TOOLTIP_FORMAT, formatType="utc", title=title or field)
+
+
+def as_svg(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
+    """The chart drawn as SVG (readable text, sharp when printed) wherever it is embedded."""
+    return chart.properties(usermeta={"embedOptions": {"renderer": "svg"}})
 
 
 def _empty(message: str) -> alt.Chart:
@@ -53,9 +127,8 @@ def mid_spread_chart(
 
     Takes ``book_series`` rows, optionally with a ``symbol`` column.
     """
-    data = downsample(series)
-    x = alt.X("origin_time:T", title="exchange time (UTC)")
-    base = alt.Chart(data).encode(x=x)
+    data = drop_epoch(downsample(series), "origin_time")
+    base = alt.Chart(data).encode(x=utc_time(data, "origin_time"))
     names = data["symbol"].unique(maintain_order=True).to_list() if "symbol" in data.columns else []
     color = alt.Color("symbol:N") if names else alt.value("#264653")
     mids = [
@@ -80,17 +153,34 @@ def ladder_chart(ladder: pl.DataFrame) -> alt.Chart:
     data = downsample(ladder)
     if data.is_empty():
         return _empty("no book state at this time")
+    decimals = _decimals(data["price"])
+    data = data.with_columns(
+        label=pl.col("price").map_elements(lambda p: f"{p:,.{decimals}f}", return_dtype=pl.String)
+    )
     return (
         alt.Chart(data, title="Ladder")
         .mark_bar()
         .encode(
-            y=alt.Y("price:O", sort="descending", title="price"),
+            y=alt.Y(
+                "label:O",
+                sort=alt.EncodingSortField("price", order="descending"),
+                title="price",
+                axis=alt.Axis(labelAlign="right"),
+            ),
             x=alt.X("size:Q", title="size"),
-            color=alt.Color("side:N", scale=_SIDES),
-            tooltip=["side", "level", "price", "size"],
+            color=alt.Color("side:N", scale=_SIDES, title=None),
+            tooltip=["side", "level", alt.Tooltip("label:N", title="price"), "size"],
         )
         .properties(height=alt.Step(9), width=260)
     )
+
+
+def _decimals(prices: pl.Series) -> int:
+    """The fewest decimals (at most 8) that show every price of the ladder exactly."""
+    for decimals in range(9):
+        if (prices.round(decimals) - prices).abs().max() < 1e-9:
+            return decimals
+    return 8
 
 
 def depth_chart(ladder: pl.DataFrame) -> alt.Chart:
@@ -112,12 +202,12 @@ def depth_chart(ladder: pl.DataFrame) -> alt.Chart:
 
 def rates_chart(rates: pl.DataFrame) -> alt.Chart:
     """Messages per second by stream kind (``capture_rates`` rows)."""
-    data = downsample(rates)
+    data = drop_epoch(downsample(rates), "second")
     return (
         alt.Chart(data, title="Messages per second")
         .mark_line()
         .encode(
-            x=alt.X("second:T", title="capture time (UTC)"),
+            x=utc_time(data, "second", title="capture time (UTC)"),
             y=alt.Y("messages:Q", title="messages / s"),
             color="stream:N",
         )
@@ -146,54 +236,156 @@ def coverage_chart(coverage: pl.DataFrame) -> alt.Chart:
     )
 
 
-def distribution_chart(
-    frame: pl.DataFrame, *, column: str, group: str = "window", title: str | None = None
-) -> alt.Chart:
-    """Overlaid normalised histograms of ``column``, one per ``group`` value."""
-    data = downsample(frame.select(group, column).drop_nulls())
-    return (
-        alt.Chart(data, title=title or f"Distribution of {column}")
-        .transform_bin("bin", field=column, bin=alt.Bin(maxbins=40))
-        .transform_aggregate(count="count()", groupby=["bin", group])
-        .transform_joinaggregate(total="sum(count)", groupby=[group])
-        .transform_calculate(share="datum.count / datum.total")
-        .mark_bar(opacity=0.55)
-        .encode(
-            x=alt.X("bin:Q", title=column),
-            y=alt.Y("share:Q", stack=None, title="share"),
-            color=alt.Color(f"{group}:N"),
+def shared_bins(
+    frame: pl.DataFrame, *, column: str, group: str, order: list[str], bins: int = 30
+) -> pl.DataFrame:
+    """Each group's share of its own values per bin, every group on the same bin edges.
+
+    Rows: ``bin_start``, ``bin_end``, ``group``, ``count``, ``share`` (in ``order``). Two
+    identical samples give identical rows but for the group name.
+    """
+    values = frame[column].drop_nulls().cast(pl.Float64).to_numpy()
+    values = values[np.isfinite(values)]
+    edges = np.histogram_bin_edges(values if values.size else np.zeros(1), bins=bins)
+    parts = []
+    for name in order:
+        sample = frame.filter(pl.col(group) == name)[column].drop_nulls().cast(pl.Float64)
+        sample = sample.to_numpy()[np.isfinite(sample.to_numpy())]
+        counts, _ = np.histogram(sample, bins=edges)
+        parts.append(
+            pl.DataFrame(
+                {
+                    "bin_start": edges[:-1],
+                    "bin_end": edges[1:],
+                    group: [name] * counts.size,
+                    "count": counts.astype(np.int64),
+                    "share": counts / max(sample.size, 1),
+                }
+            )
         )
-        .properties(height=200, width="container")
+    return pl.concat(parts)
+
+
+def mirrored_histogram(
+    binned: pl.DataFrame,
+    *,
+    group: str,
+    order: list[str],
+    title: str,
+    x_title: str,
+    colors: list[str] | None = None,
+) -> alt.Chart:
+    """Two groups' :func:`shared_bins` as mirrored bars: the first above the axis, the second
+    below, on the same bins, so equal distributions look symmetric. One legend."""
+    data = binned.with_columns(
+        signed=pl.when(pl.col(group) == order[-1]).then(-pl.col("share")).otherwise("share")
+    )
+    scale = alt.Scale(domain=order, range=colors) if colors else alt.Scale(domain=order)
+    return (
+        alt.Chart(data, title=title)
+        .mark_bar()
+        .encode(
+            x=alt.X("bin_start:Q", title=x_title, scale=alt.Scale(zero=False)),
+            x2="bin_end:Q",
+            y=alt.Y(
+                "signed:Q",
+                title=f"share ({order[0]} up, {order[-1]} down)",
+                axis=alt.Axis(labelExpr="format(abs(datum.value), '.0%')"),
+            ),
+            y2=alt.datum(0),
+            color=alt.Color(f"{group}:N", scale=scale, title=None),
+            tooltip=[
+                alt.Tooltip(f"{group}:N"),
+                alt.Tooltip("bin_start:Q", format=".4g", title="from"),
+                alt.Tooltip("bin_end:Q", format=".4g", title="to"),
+                alt.Tooltip("count:Q", format=","),
+                alt.Tooltip("share:Q", format=".2%"),
+            ],
+        )
+        .properties(height=220, width="container")
     )
 
 
-def metric_chart(metrics: pl.DataFrame) -> alt.Chart:
-    """Bars of metric values by metric name (``fidelity_runs`` rows)."""
-    data = downsample(metrics)
+def distribution_chart(
+    frame: pl.DataFrame, *, column: str, group: str = "window", title: str | None = None
+) -> alt.Chart:
+    """Histograms of ``column`` per ``group`` value on shared bins, as mirrored bars."""
+    data = frame.select(group, column).drop_nulls()
+    order = data[group].unique(maintain_order=True).cast(pl.String).to_list()
+    if not order:
+        return _empty(f"{title or column}: no data")
+    data = data.with_columns(pl.col(group).cast(pl.String))
+    binned = shared_bins(data, column=column, group=group, order=order)
+    return mirrored_histogram(
+        binned, group=group, order=order, title=title or f"Distribution of {column}", x_title=column
+    )
+
+
+GATE_COLOURS = alt.Scale(
+    domain=["PASS", "FAIL", "not gated"], range=["#2a9d8f", "#d62828", "#9e9e9e"]
+)
+"""PASS green, FAIL red, metrics not held to a threshold grey: in every chart and table."""
+
+
+def gate_label(passed: bool | None) -> str:
+    """``PASS``, ``FAIL`` or ``not gated`` for a metric's ``passed`` value."""
+    return "not gated" if passed is None else ("PASS" if passed else "FAIL")
+
+
+def metric_chart(metrics: pl.DataFrame) -> alt.TopLevelMixin:
+    """The latest run's whole-run metrics (``fidelity_runs`` rows, newest run first): one bar
+    chart per unit and symbol, so no two units or symbols share an axis; bars coloured by
+    PASS, FAIL or not gated."""
+    if metrics.is_empty():
+        return _empty("no fidelity results")
+    latest = metrics["run_id"][0]
+    data = metrics.filter(pl.col("run_id") == latest).with_columns(
+        pl.col("value").cast(pl.Float64),
+        gate=pl.col("passed").map_elements(gate_label, return_dtype=pl.String, skip_nulls=False),
+    )
+    rows = []
+    for unit in data["unit"].unique(maintain_order=True).to_list():
+        of_unit = data.filter(pl.col("unit") == unit)
+        symbols = of_unit["symbol"].unique(maintain_order=True).to_list()
+        rows.append(
+            alt.hconcat(*(_metric_panel(of_unit.filter(symbol=s), s, unit) for s in symbols))
+        )
+    return alt.vconcat(*rows, title=f"Fidelity metrics, run {latest}").resolve_scale(color="shared")
+
+
+def _metric_panel(part: pl.DataFrame, symbol: str, unit: str) -> alt.Chart:
+    share = unit.startswith("share")
+    value = alt.X(
+        "value:Q",
+        title=unit,
+        axis=alt.Axis(format=".0%" if share else ",.3~g"),
+        scale=alt.Scale(domain=[0, 1]) if share else alt.Undefined,
+    )
+    tooltip = ["symbol", "metric", alt.Tooltip("value:Q", format=".6~g"), "unit", "n", "gate"]
     return (
-        alt.Chart(data, title="Fidelity metrics")
+        alt.Chart(part, title=f"{symbol}: {unit}")
         .mark_bar()
         .encode(
             y=alt.Y("metric:N", title=None),
-            x=alt.X("value:Q"),
-            color=alt.Color("passed:N"),
-            tooltip=["run_id", "symbol", "metric", "value", "unit", "n"],
+            x=value,
+            color=alt.Color("gate:N", scale=GATE_COLOURS, title="threshold"),
+            tooltip=tooltip,
         )
-        .properties(width="container")
+        .properties(width=300, height=alt.Step(18))
     )
 
 
 def capture_rate_chart(rates: pl.DataFrame) -> alt.Chart:
     """Messages per second per stream over capture time (``capture.health.message_rates``)."""
-    data = downsample(rates)
+    data = drop_epoch(downsample(rates), "capture_time")
     return (
         alt.Chart(data, title="Capture: messages per second per stream")
         .mark_line()
         .encode(
-            x=alt.X("capture_time:T", title="capture time (UTC)"),
+            x=utc_time(data, "capture_time", title="capture time (UTC)"),
             y=alt.Y("per_second:Q", title="messages / s"),
             color=alt.Color("stream:N"),
-            tooltip=["capture_time:T", "stream", "per_second"],
+            tooltip=[utc_tooltip("capture_time"), "stream", "per_second"],
         )
         .properties(height=220, width="container")
     )
@@ -230,14 +422,15 @@ def capture_events_chart(events: pl.DataFrame, gaps: pl.DataFrame) -> alt.Chart:
     )
     if marks.is_empty():
         return _empty("no session events and no gaps")
+    data = drop_epoch(downsample(marks), "capture_time")
     return (
-        alt.Chart(downsample(marks), title="Capture: sessions, snapshots and gaps")
+        alt.Chart(data, title="Capture: sessions, snapshots and gaps")
         .mark_point(filled=True, size=70)
         .encode(
-            x=alt.X("capture_time:T", title="capture time (UTC)"),
+            x=utc_time(data, "capture_time", title="capture time (UTC)"),
             y=alt.Y("what:N", title=None),
             color=alt.Color("symbol:N"),
-            tooltip=["capture_time:T", "symbol", "what"],
+            tooltip=[utc_tooltip("capture_time"), "symbol", "what"],
         )
         .properties(height=220, width="container")
     )

@@ -14,6 +14,7 @@ import polars as pl
 from rlx_lib.catalog import read_manifest
 from rlx_lib.venues.lake import TABLES
 from workbench import db
+from workbench.readonly import url
 
 __all__ = ["calendar_chart", "lake_coverage"]
 
@@ -40,9 +41,7 @@ def lake_coverage(root: Path | str | None = None) -> pl.DataFrame:
         base = database.root
         if not any((base / "lake").glob("**/*.parquet")):
             return pl.DataFrame(schema=_SCHEMA)
-        found = database.query(
-            "lake_coverage", root=str(base), glob=str(base / "lake" / "**" / "*.parquet")
-        )
+        found = database.query("lake_coverage", prefix=url(""), glob=url("lake/**/*.parquet"))
     finally:
         database.close()
     entries = [
@@ -79,10 +78,20 @@ def calendar_chart(coverage: pl.DataFrame) -> Any:
         alt.Chart(data.to_pandas())
         .mark_rect()
         .encode(
-            x=alt.X("dt:T", timeUnit="yearmonthdate", title="day (UTC)"),
+            x=alt.X(
+                "dt:T",
+                timeUnit="utcyearmonthdate",
+                title="day (UTC)",
+                axis=alt.Axis(labelExpr="utcFormat(datum.value, '%Y-%m-%d')"),
+            ),
             y=alt.Y("series:N", title=None),
             color=alt.Color("rows:Q", scale=alt.Scale(type="log"), title="rows"),
-            tooltip=["symbol", "table", "dt:T", "rows", "megabytes", "files", "issues", "verified"],
+            tooltip=[
+                "symbol",
+                "table",
+                alt.Tooltip("dt:T", format="%Y-%m-%d", formatType="utc"),
+                *("rows", "megabytes", "files", "issues", "verified"),
+            ],
         )
         .properties(width=600, title="lake/ coverage: rows per symbol, table and day")
     )

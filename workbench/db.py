@@ -1,27 +1,35 @@
 """DuckDB over the data root: one read-only view per dataset and named ``.sql`` queries.
 
-:func:`connect` opens an in-memory DuckDB, creates a view for every dataset that has files
-(``lake_trades``, ``lake_book``, ``lake_book_delta_v2``, ``golden``, ``events``, ``book``,
-``issues``, ``fidelity``) plus ``book_states`` (the reconstructed ``book`` and Lake's ``book``
-snapshots in one shape), then locks the connection: no file access outside the data root, no
-configuration changes. :meth:`Database.query` runs ``workbench/sql/<name>.sql`` with ``$name``
-parameters bound by DuckDB, never formatted into the text; :meth:`Database.sql` runs one
-analyst's statement and refuses anything but a query.
+:func:`connect` creates a view for every dataset that has files (``lake_trades``,
+``lake_book``, ``lake_book_delta_v2``, ``golden``, ``events``, ``book``, ``issues``,
+``fidelity``) plus ``book_states`` (the reconstructed ``book`` and Lake's ``book`` snapshots in
+one shape) in a scratch catalog, then opens that catalog ``READ_ONLY`` and locks it: DuckDB's
+local file system is disabled, the data root is reachable only through the read-only
+``rlxdata://`` file system (:mod:`workbench.readonly`), no external access, no configuration
+changes. So ``COPY``, ``EXPORT`` or ``ATTACH`` fail inside DuckDB whatever statement wraps
+them. :meth:`Database.query` runs ``workbench/sql/<name>.sql`` with ``$name`` parameters bound
+by DuckDB, never formatted into the text; :meth:`Database.batches` streams one analyst's query.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import shutil
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import polars as pl
+import pyarrow as pa
 
 from rlx_lib.catalog import data_root
 from rlx_lib.errors import ConfigError
+from workbench.readonly import ReadOnlyRoot, url
 
-__all__ = ["DATASETS", "SQL_DIR", "Database", "connect", "query_names"]
+__all__ = ["DATASETS", "SQL_DIR", "Database", "connect", "head", "query_errors", "query_names"]
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +44,7 @@ DATASETS: dict[str, str] = {
     "book": "book",
     "issues": "issues",
     "fidelity": "fidelity",
+    "patterns": "patterns",
 }
 """View name -> dataset folder under the data root."""
 
@@ -54,14 +63,14 @@ def _source(root: Path, view: str) -> str | None:
         if not any(folder.glob("**/*.jsonl.zst")):
             return None
         return (
-            f"read_json({_quote(str(folder / '**' / '*.jsonl.zst'))}, "
+            f"read_json({_quote(url(DATASETS[view] + '/**/*.jsonl.zst'))}, "
             "format='newline_delimited', compression='zstd', hive_partitioning=true, "
             "columns={capture_ns: 'BIGINT', stream: 'VARCHAR', data: 'JSON'})"
         )
     if not any(folder.glob("**/*.parquet")):
         return None
     return (
-        f"read_parquet({_quote(str(folder / '**' / '*.parquet'))}, "
+        f"read_parquet({_quote(url(DATASETS[view] + '/**/*.parquet'))}, "
         "hive_partitioning=true, union_by_name=true)"
     )
 
@@ -83,8 +92,82 @@ def _book_states(views: list[str]) -> str | None:
 
 
 def _first_line(error: Exception) -> str:
-    """DuckDB messages span lines (a caret under the query); rlx errors are one line."""
-    return str(error).strip().splitlines()[0]
+    """DuckDB messages span lines (a caret under the query); rlx errors are one line.
+
+    An error raised by the read-only file system arrives as a Python traceback: its last line
+    (``PermissionError: the data root is read-only: ...``) is the one that says why.
+    """
+    lines = [line for line in str(error).strip().splitlines() if line.strip()] or [repr(error)]
+    return lines[-1].strip() if lines[0].startswith("Traceback") else lines[0]
+
+
+_LOCKS = (
+    f"SET allowed_directories=[{_quote(url(''))}]",
+    "SET enable_external_access=false",
+    "SET disabled_filesystems='LocalFileSystem'",
+    "SET lock_configuration=true",
+)
+
+
+def _create_views(connection: duckdb.DuckDBPyConnection, root: Path) -> list[str]:
+    """A view per dataset with files, plus ``book_states``; the names created."""
+    views = []
+    for view in DATASETS:
+        source = _source(root, view)
+        if source is not None:
+            connection.sql(f"CREATE VIEW {view} AS SELECT * FROM {source}")
+            views.append(view)
+    states = _book_states(views)
+    if states is not None:
+        connection.sql(f"CREATE VIEW book_states AS {states}")
+        views.append("book_states")
+    return views
+
+
+def _open_locked(root: Path, threads: int) -> tuple[duckdb.DuckDBPyConnection, list[str]]:
+    """The views built in a scratch catalog, reopened READ_ONLY and locked."""
+    files = ReadOnlyRoot(root)
+    scratch = Path(tempfile.mkdtemp(prefix="rlx-sql-"))
+    try:
+        with duckdb.connect(str(scratch / "views.duckdb")) as build:
+            build.register_filesystem(files)
+            views = _create_views(build, root)
+        connection = duckdb.connect(
+            str(scratch / "views.duckdb"), read_only=True, config={"threads": threads}
+        )
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)  # DuckDB keeps the open file
+    connection.register_filesystem(files)
+    connection.sql("SET TimeZone='UTC'")
+    for setting in _LOCKS:
+        connection.sql(setting)
+    return connection, views
+
+
+@contextlib.contextmanager
+def query_errors() -> Iterator[None]:
+    """DuckDB errors while planning or running a query, as one-line ConfigErrors."""
+    try:
+        yield
+    except (duckdb.Error, pa.ArrowException) as error:
+        msg = f"query failed: {_first_line(error)}"
+        raise ConfigError(msg) from error
+    except MemoryError as error:
+        msg = "the result does not fit in memory: add a LIMIT or write it with --out FILE"
+        raise ConfigError(msg) from error
+
+
+def head(reader: pa.RecordBatchReader, limit: int) -> pa.Table:
+    """The first ``limit`` rows of a stream; the rest is never read."""
+    batches, count = [], 0
+    while count < limit:
+        try:
+            batch = reader.read_next_batch()
+        except StopIteration:
+            break
+        batches.append(batch.slice(0, limit - count))
+        count += batches[-1].num_rows
+    return pa.Table.from_batches(batches, schema=reader.schema)
 
 
 def query_names() -> list[str]:
@@ -97,21 +180,10 @@ class Database:
 
     def __init__(self, root: Path, *, threads: int = 2) -> None:
         self.root = Path(root).resolve()
-        self.connection = duckdb.connect(":memory:", config={"threads": threads})
-        self.views: list[str] = []
-        for view in DATASETS:
-            source = _source(self.root, view)
-            if source is not None:
-                self.connection.sql(f"CREATE VIEW {view} AS SELECT * FROM {source}")
-                self.views.append(view)
-        states = _book_states(self.views)
-        if states is not None:
-            self.connection.sql(f"CREATE VIEW book_states AS {states}")
-            self.views.append("book_states")
-        self.connection.sql("SET TimeZone='UTC'")
-        self.connection.sql(f"SET allowed_directories=[{_quote(str(self.root))}]")
-        self.connection.sql("SET enable_external_access=false")
-        self.connection.sql("SET lock_configuration=true")
+        if self.root.exists() and not self.root.is_dir():
+            msg = f"the data root {root} is a file, not a folder"
+            raise ConfigError(msg)
+        self.connection, self.views = _open_locked(self.root, threads)
         log.debug("views over %s: %s", self.root, self.views)
 
     def has(self, *views: str) -> bool:
@@ -144,10 +216,10 @@ class Database:
                     "bytes": pl.Int64,
                 }
             )
-        return self.query("coverage", root=str(self.root), glob=str(self.root / "**" / "*.parquet"))
+        return self.query("coverage", prefix=url(""), glob=url("**/*.parquet"))
 
-    def sql(self, text: str) -> pl.DataFrame:
-        """Run one read-only statement (a query); refuse anything that could write."""
+    def relation(self, text: str) -> duckdb.DuckDBPyRelation:
+        """One analyst's statement, checked to be one query and planned (not yet run)."""
         try:
             statements = duckdb.extract_statements(text)
         except duckdb.Error as error:
@@ -160,12 +232,29 @@ class Database:
         if kind not in _ALLOWED:
             msg = f"only queries are allowed (SELECT, WITH, DESCRIBE, ...); received {kind.name}"
             raise ConfigError(msg)
-        try:
+        with query_errors():
             relation = self.connection.sql(text)
-        except duckdb.Error as error:
-            msg = f"query failed: {_first_line(error)}"
-            raise ConfigError(msg) from error
-        return relation.pl() if relation is not None else pl.DataFrame()
+        if relation is None:
+            msg = "the statement returns no result"
+            raise ConfigError(msg)
+        return relation
+
+    def reader(self, text: str, *, rows: int = 65_536) -> pa.RecordBatchReader:
+        """One query's result as a stream of Arrow batches of at most ``rows`` rows.
+
+        Read it inside :func:`query_errors`: a query can fail while it runs (a bad ``CAST``).
+        """
+        relation = self.relation(text)
+        with query_errors():
+            return relation.to_arrow_reader(rows)
+
+    def sql(self, text: str, *, limit: int | None = None) -> pl.DataFrame:
+        """One query's result as a frame (only its first ``limit`` rows when given)."""
+        reader = self.reader(text)
+        with query_errors():
+            table = reader.read_all() if limit is None else head(reader, limit)
+        frame = pl.from_arrow(table)
+        return frame if isinstance(frame, pl.DataFrame) else frame.to_frame()
 
     def close(self) -> None:
         """Close the connection."""

@@ -13,7 +13,6 @@ import datetime as dt
 import html
 import logging
 import os
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,10 +21,20 @@ import numpy as np
 import panel as pn
 import polars as pl
 
-from rlx_lib.catalog import atomic_path
 from rlx_lib.fidelity.metrics.agreement import first_mismatches
 from rlx_lib.fidelity.metrics.distributions import acf, mid_returns
-from workbench.charts import downsample
+from workbench.charts import (
+    GATE_COLOURS,
+    as_svg,
+    downsample,
+    drop_epoch,
+    gate_label,
+    mirrored_histogram,
+    shared_bins,
+    utc_time,
+    utc_tooltip,
+)
+from workbench.numbers import format_number, format_value
 from workbench.publish import save_html, table_pane, update_reports_index
 
 if TYPE_CHECKING:
@@ -35,7 +44,9 @@ __all__ = ["build_dashboard", "coverage_chart", "publish_report"]
 
 log = logging.getLogger(__name__)
 
-SIDES = alt.Scale(domain=["reference (live)", "candidate (vendor)"], range=["#264653", "#e76f51"])
+SIDE_NAMES = ["reference (live)", "candidate (vendor)"]
+SIDE_COLOURS = ["#264653", "#e76f51"]
+SIDES = alt.Scale(domain=SIDE_NAMES, range=SIDE_COLOURS)
 DRILL_DOWN = 5
 """How many mismatching states the drill-down shows."""
 
@@ -56,21 +67,9 @@ def publish_report(
     out.mkdir(parents=True, exist_ok=True)
     layout = build_dashboard(report, links=links, relative_to=out)
     path = save_html(layout, out / "index.html", title=f"rlx fidelity {report.run_id}")
-    _drop_icon_links(path)
     update_reports_index(reports_dir if reports_dir is not None else out.parent)
     log.info("fidelity report: %s", path)
     return path
-
-
-_ICON_LINK = re.compile(r'<link rel="(?:icon|apple-touch-icon)"[^>]*>')
-
-
-def _drop_icon_links(path: Path) -> None:
-    """Remove Panel's favicon links: they point at its CDN and a browser would fetch them."""
-    text = path.read_text(encoding="utf-8")
-    with atomic_path(path) as temp:
-        temp.write_text(_ICON_LINK.sub("", text), encoding="utf-8")
-        temp.chmod(0o644)
 
 
 def build_dashboard(
@@ -94,8 +93,10 @@ def build_dashboard(
             *_drill_down(aligned),
             pn.pane.Markdown(f"## {title}: distributions"),
             pn.Row(
-                _vega(_histogram(_trade_sizes(aligned), "log10 aggregate trade size")),
-                _vega(_histogram(_inter_arrivals(aligned), "log10 trade inter-arrival (ms)")),
+                _vega(_histogram(_trade_sizes(aligned), "Aggregate trade size", "log10(size)")),
+                _vega(
+                    _histogram(_inter_arrivals(aligned), "Trade inter-arrival", "log10(gap in ms)")
+                ),
                 _vega(_spread_chart(aligned)),
                 sizing_mode="stretch_width",
             ),
@@ -115,12 +116,13 @@ def build_dashboard(
 
 
 def _vega(chart: alt.TopLevelMixin) -> pn.pane.Vega:
-    return pn.pane.Vega(chart, sizing_mode="stretch_width")
+    return pn.pane.Vega(as_svg(chart), sizing_mode="stretch_width")
 
 
 def _header(report: FidelityReport, links: dict[str, Path], relative_to: Path | None) -> Any:
     verdict = report.verdict
-    outcome = "PASS" if verdict.passed else "FAIL"
+    outcome = gate_label(verdict.passed)
+    colour = GATE_COLOURS.range[GATE_COLOURS.domain.index(outcome)]
     score = "undefined" if verdict.score is None else f"{verdict.score:.6f}"
     failed = "\n".join(f"- {html.escape(item)}" for item in verdict.failed) or "- nothing"
     symbols = ", ".join(html.escape(s) for s in report.symbols)
@@ -136,7 +138,7 @@ def _header(report: FidelityReport, links: dict[str, Path], relative_to: Path | 
         f"Window {report.start} to {report.end} (end exclusive), "
         f"run `{html.escape(report.run_id)}`, "
         f"generated {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC.\n\n"
-        f"## Verdict: {outcome}\n\n"
+        f'## <span style="color:{colour}">Verdict: {outcome}</span>\n\n'
         f"Headline `{verdict.headline}` (top-20 book agreement over covered messages) = "
         f"**{score}** against threshold {verdict.threshold}.\n\n"
         f"Failed:\n\n{failed}\n\n"
@@ -153,13 +155,13 @@ def _metric_table(report: FidelityReport) -> pl.DataFrame:
         {
             "symbol": [r.symbol for r in report.whole_run()],
             "metric": [r.name for r in report.whole_run()],
-            "value": [_number(r.value) for r in report.whole_run()],
+            "value": [format_value(r.value, r.unit) for r in report.whole_run()],
             "unit": [r.unit for r in report.whole_run()],
             "n": [r.n for r in report.whole_run()],
-            "passed": [_passed(r.passed) for r in report.whole_run()],
+            "threshold": [gate_label(r.passed) for r in report.whole_run()],
         },
         schema={name: pl.String for name in ("symbol", "metric", "value", "unit")}
-        | {"n": pl.Int64, "passed": pl.String},
+        | {"n": pl.Int64, "threshold": pl.String},
     )
 
 
@@ -170,21 +172,13 @@ def _period_table(report: FidelityReport) -> pl.DataFrame:
             "symbol": [r.symbol for r in rows],
             "period": [r.period for r in rows],
             "metric": [r.name for r in rows],
-            "value": [_number(r.value) for r in rows],
+            "value": [format_value(r.value, r.unit) for r in rows],
             "n": [r.n for r in rows],
-            "passed": [_passed(r.passed) for r in rows],
+            "threshold": [gate_label(r.passed) for r in rows],
         },
         schema={"symbol": pl.String, "period": pl.Int64, "metric": pl.String}
-        | {"value": pl.String, "n": pl.Int64, "passed": pl.String},
+        | {"value": pl.String, "n": pl.Int64, "threshold": pl.String},
     )
-
-
-def _number(value: float) -> str:
-    return "undefined" if np.isnan(value) else f"{value:.6g}"
-
-
-def _passed(passed: bool | None) -> str:
-    return "" if passed is None else ("yes" if passed else "NO")
 
 
 def coverage_chart(aligned: Aligned) -> alt.LayerChart:
@@ -210,21 +204,38 @@ def coverage_chart(aligned: Aligned) -> alt.LayerChart:
         )
     if not series:
         return _empty("no shared messages")
-    data = downsample(pl.concat(series).sort("time"))
+    data = drop_epoch(downsample(pl.concat(series).sort("time")), "time")
+    if data.is_empty():
+        return _empty("no shared messages at a market time")
+    x = utc_time(data, "time")
     lines = (
         alt.Chart(data)
         .mark_line(interpolate="step-after")
         .encode(
-            x=alt.X("time:T", title="exchange time (UTC)"),
-            y=alt.Y("share:Q", scale=alt.Scale(domain=[0, 1.02]), title="share per second"),
-            color=alt.Color("series:N"),
+            x=x,
+            y=alt.Y(
+                "share:Q",
+                scale=alt.Scale(domain=[0, 1.02]),
+                axis=alt.Axis(format=".0%"),
+                title="share per second",
+            ),
+            color=alt.Color("series:N", title=None),
+            tooltip=[
+                utc_tooltip("time", title="second"),
+                "series",
+                alt.Tooltip("share:Q", format=".2%"),
+            ],
         )
     )
-    starts = aligned.periods.select(pl.from_epoch("start_ns", time_unit="ns").alias("time"))
-    rules = (
-        alt.Chart(downsample(starts)).mark_rule(color="#999", strokeDash=[4, 4]).encode(x="time:T")
+    starts = downsample(
+        aligned.periods.select(pl.from_epoch("start_ns", time_unit="ns").alias("time"))
     )
-    return (lines + rules).properties(height=200, width="container", title="Coverage over time")
+    low, high = data["time"].min(), data["time"].max()
+    starts = starts.filter(pl.col("time").is_between(low, high))
+    rules = alt.Chart(starts).mark_rule(color="#999", strokeDash=[4, 4]).encode(x=x)
+    return (lines + rules).properties(
+        height=200, width="container", title="Coverage over time (dashed: period starts)"
+    )
 
 
 def _drill_down(aligned: Aligned) -> list[Any]:
@@ -278,23 +289,17 @@ def _inter_arrivals(aligned: Aligned) -> pl.DataFrame:
     return _sides(reference, candidate, "value")
 
 
-def _histogram(frame: pl.DataFrame, title: str) -> alt.Chart:
+def _histogram(frame: pl.DataFrame, title: str, x_title: str) -> alt.Chart:
     if frame.is_empty():
         return _empty(f"{title}: no data")
-    data = downsample(frame.sample(fraction=1.0, shuffle=True, seed=0))
-    return (
-        alt.Chart(data, title=title)
-        .transform_bin("bin", field="value", bin=alt.Bin(maxbins=30))
-        .transform_aggregate(count="count()", groupby=["bin", "side"])
-        .transform_joinaggregate(total="sum(count)", groupby=["side"])
-        .transform_calculate(share="datum.count / datum.total")
-        .mark_line(interpolate="step", point=True)
-        .encode(
-            x=alt.X("bin:Q", title=title),
-            y=alt.Y("share:Q", title="share"),
-            color=alt.Color("side:N", scale=SIDES),
-        )
-        .properties(height=200, width="container")
+    binned = shared_bins(frame, column="value", group="side", order=SIDE_NAMES)
+    return mirrored_histogram(
+        binned,
+        group="side",
+        order=SIDE_NAMES,
+        colors=SIDE_COLOURS,
+        title=f"{title} (shared bins)",
+        x_title=x_title,
     )
 
 
@@ -321,9 +326,9 @@ def _spread_chart(aligned: Aligned) -> alt.Chart:
         alt.Chart(downsample(shares), title="Spread on the 100 ms grid")
         .mark_bar(opacity=0.6)
         .encode(
-            x=alt.X("spread:O", title="spread"),
-            y=alt.Y("share:Q", stack=None),
-            color=alt.Color("side:N", scale=SIDES),
+            x=alt.X("spread:O", title="spread (quote currency)"),
+            y=alt.Y("share:Q", stack=None, axis=alt.Axis(format=".0%"), title="share of grid"),
+            color=alt.Color("side:N", scale=SIDES, title=None),
             xOffset="side:N",
         )
         .properties(height=200, width="container")
@@ -341,7 +346,10 @@ def _latency_chart(aligned: Aligned) -> alt.Chart:
     return (
         alt.Chart(downsample(latency), title="Vendor received_time minus live capture time")
         .mark_bar()
-        .encode(x=alt.X("ms:Q", bin=alt.Bin(maxbins=40), title="ms"), y=alt.Y("count()"))
+        .encode(
+            x=alt.X("ms:Q", bin=alt.Bin(maxbins=40), title="vendor minus live (ms)"),
+            y=alt.Y("count()", title="shared messages"),
+        )
         .properties(height=200, width="container")
     )
 
@@ -379,10 +387,10 @@ def _acf_chart(frame: pl.DataFrame, title: str) -> alt.Chart:
         alt.Chart(frame, title=title)
         .mark_line(point=True)
         .encode(
-            x=alt.X("lag:Q"),
+            x=alt.X("lag:Q", title="lag (steps)"),
             y=alt.Y("acf:Q", title="autocorrelation"),
-            color=alt.Color("side:N", scale=SIDES),
-            strokeDash="side:N",
+            color=alt.Color("side:N", scale=SIDES, title=None),
+            strokeDash=alt.StrokeDash("side:N", legend=None),
         )
         .properties(height=200, width="container")
     )
@@ -413,7 +421,7 @@ def _hawkes_table(report: FidelityReport, symbol: str) -> pl.DataFrame:
 
 def _text(value: Any) -> str:
     if isinstance(value, float):
-        return f"{value:.6g}"
+        return format_number(value)
     return "" if value is None else str(value)
 
 

@@ -22,6 +22,7 @@ from bokeh.resources import INLINE
 
 from rlx_lib.catalog import atomic_path
 from workbench import charts, db
+from workbench.numbers import format_number, format_p_value
 
 if TYPE_CHECKING:
     from workbench.demo import DemoContext
@@ -42,6 +43,7 @@ _IMPORTED = re.compile(
     r'(?P<url>https://cdn\.holoviz\.org/panel/[^/]+/dist/(?P<path>[^"?]+))(?:\?[^"]*)?"\}'
 )
 _SOURCE_PREFERENCE = ("vendor", "golden", "lake")
+_ICON_LINK = re.compile(r'<link rel="(?:icon|apple-touch-icon)"[^>]*>')
 
 
 def inline_panel_css(text: str) -> str:
@@ -69,6 +71,7 @@ def save_html(layout: pn.viewable.Viewable, path: Path, *, title: str) -> Path:
         try:
             layout.save(str(html_file), embed=True, resources=INLINE, title=title)
             text = inline_panel_css(html_file.read_text(encoding="utf-8"))
+            text = _ICON_LINK.sub("", text)  # Panel's favicon links point at its CDN
         finally:
             html_file.unlink(missing_ok=True)
         temp.write_text(text, encoding="utf-8")
@@ -89,19 +92,32 @@ _TABLE_CSS = """
 .rlx-table { border-collapse: collapse; font-size: 13px; }
 .rlx-table th, .rlx-table td { border: 1px solid #ccc; padding: 2px 8px; text-align: right; }
 .rlx-table th { background: #f3f3f3; }
+.rlx-table td.rlx-PASS { color: #fff; background: #2a9d8f; font-weight: bold; }
+.rlx-table td.rlx-FAIL { color: #fff; background: #d62828; font-weight: bold; }
 """
 
 
+def _float_text(name: str) -> pl.Expr:
+    """A float column as text for people: p-values floored at 1e-16, others 4 digits."""
+    formatter = format_p_value if "p_value" in name or name == "p" else format_number
+    return pl.col(name).map_elements(formatter, return_dtype=pl.String, skip_nulls=True)
+
+
+def _cell(value: object) -> str:
+    if value in ("PASS", "FAIL"):
+        return f'<td class="rlx-{value}">{value}</td>'
+    return f"<td>{'' if value is None else value}</td>"
+
+
 def table_pane(frame: pl.DataFrame) -> pn.pane.HTML:
-    """A plain HTML table of a frame, text escaped, decimals shown exactly."""
+    """A plain HTML table of a frame, text escaped, decimals shown exactly, floats formatted
+    for people, PASS and FAIL cells coloured."""
+    floats = [name for name, dtype in frame.schema.items() if dtype in (pl.Float64, pl.Float32)]
     shown = escape_frame(
-        frame.with_columns(pl.col(pl.Decimal).cast(pl.String), pl.col(pl.Float64).round_sig_figs(4))
+        frame.with_columns(pl.col(pl.Decimal).cast(pl.String), *map(_float_text, floats))
     )
     head = "".join(f"<th>{html.escape(name)}</th>" for name in shown.columns)
-    rows = "".join(
-        "<tr>" + "".join(f"<td>{'' if v is None else v}</td>" for v in row) + "</tr>"
-        for row in shown.iter_rows()
-    )
+    rows = "".join("<tr>" + "".join(_cell(v) for v in row) + "</tr>" for row in shown.iter_rows())
     return pn.pane.HTML(
         f'<table class="rlx-table"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>',
         sizing_mode="stretch_width",
@@ -141,7 +157,8 @@ def publish_summary(context: DemoContext) -> Path:
     series = _mid_spread(database)
     if series is not None:
         parts.append(pn.pane.Markdown("## The synthetic book"))
-        parts.append(pn.pane.Vega(charts.mid_spread_chart(series), sizing_mode="stretch_width"))
+        chart = charts.as_svg(charts.mid_spread_chart(series))
+        parts.append(pn.pane.Vega(chart, sizing_mode="stretch_width"))
     database.close()
     path = save_html(
         pn.Column(*parts, sizing_mode="stretch_width"),

@@ -9,7 +9,10 @@
   seconds converted exactly.
 
 Receive times may be s, ms, us or ns. Old message shapes pass through untouched (``data`` is
-spliced byte for byte). A truncated last line or compressed stream ends a file early and is
+spliced byte for byte). The market (spot or USD-M futures) is told from the streams and fields
+(:func:`rlx_lib.venues.market_of_message`) and decides where the files go
+(``exchange=BINANCE_FUTURES``, ``symbol=BTC-USDT-PERP``); a capture that mixes markets, or holds
+none rlx knows, is refused. A truncated last line or compressed stream ends a file early and is
 noted in its :class:`~rlx_lib.golden.ReadReport`.
 """
 
@@ -31,7 +34,8 @@ from rlx_lib.capture.envelope import split_envelope, to_nanoseconds
 from rlx_lib.catalog import lake_symbol
 from rlx_lib.errors import ConfigError, OverwriteError, ParseError
 from rlx_lib.golden import GoldenRecord, ReadReport, golden_path, iter_lines, write_golden_file
-from rlx_lib.venues.binance import SESSION_STREAM, SNAPSHOT_SUFFIX, split_stream
+from rlx_lib.venues import MARKETS, Market, market_of_message, market_of_symbol, raw_stream
+from rlx_lib.venues.binance import SESSION_STREAM, SNAPSHOT_SUFFIX, SPOT, split_stream
 
 __all__ = [
     "FORMATS",
@@ -47,22 +51,10 @@ log = logging.getLogger(__name__)
 Format = Literal["hftbacktest", "cryptofeed"]
 FORMATS: tuple[str, ...] = ("hftbacktest", "cryptofeed")
 _FILE_SYMBOL = re.compile(r"^([A-Za-z0-9]+)_")
-_RAW_KINDS = {"depthUpdate": "depth", "trade": "trade", "aggTrade": "aggTrade"}
 
 
 def _snapshot_record(capture_ns: int, symbol: str, body: bytes) -> GoldenRecord:
     return GoldenRecord(capture_ns, f"{symbol.lower()}@{SNAPSHOT_SUFFIX}", body)
-
-
-def _raw_stream(data: dict) -> str | None:
-    """Stream name of a raw (not combined) payload, from its ``e`` and ``s`` fields."""
-    symbol = data.get("s")
-    if not isinstance(symbol, str):
-        return None
-    kind = _RAW_KINDS.get(data.get("e"))  # type: ignore[arg-type]
-    if kind is None and data.get("e") is None and {"u", "b", "B", "a", "A"} <= data.keys():
-        kind = "bookTicker"
-    return f"{symbol.lower()}@{kind}" if kind else None
 
 
 def read_hftbacktest(
@@ -121,7 +113,7 @@ def _bare_record(capture_ns: int, text: bytes, symbol: str | None) -> GoldenReco
             msg = "a REST snapshot line needs a symbol: pass symbol= (--symbol)"
             raise ParseError(msg)
         return _snapshot_record(capture_ns, symbol, text)
-    stream = _raw_stream(data)
+    stream = raw_stream(data)
     return GoldenRecord(capture_ns, stream, text) if stream else None
 
 
@@ -207,6 +199,7 @@ class ImportSummary:
     unchanged: list[Path] = field(default_factory=list)
     records: Counter[str] = field(default_factory=Counter)
     reports: list[ReadReport] = field(default_factory=list)
+    market: str = SPOT.name
 
     @property
     def symbols(self) -> list[str]:
@@ -249,14 +242,23 @@ def import_files(
     else:
         msg = f"import format must be one of {', '.join(FORMATS)}, received {fmt!r}"
         raise ConfigError(msg)
-    groups: dict[Path, list[GoldenRecord]] = defaultdict(list)
+    by_symbol: dict[str, list[GoldenRecord]] = defaultdict(list)
     for record in records:
         owner = symbol if symbol and record.stream != SESSION_STREAM else record_symbol(record)
         if owner is None:
             continue
-        path = golden_path(root, symbol=lake_symbol(owner), capture_ns=record.capture_ns)
-        groups[path].append(record)
+        by_symbol[owner].append(record)
         summary.records[record.stream] += 1
+    chosen = _capture_market(by_symbol, paths)
+    summary.market = chosen.name
+    groups: dict[Path, list[GoldenRecord]] = defaultdict(list)
+    for owner, owned in by_symbol.items():
+        name = lake_symbol(owner, market=chosen.name)
+        if market_of_symbol(name) is not chosen:
+            msg = f"symbol {name} is not a {chosen.name} symbol, but the capture is {chosen.name}"
+            raise ConfigError(msg)
+        for record in owned:
+            groups[golden_path(root, symbol=name, capture_ns=record.capture_ns)].append(record)
     for path, group in sorted(groups.items()):
         if path.exists():
             existing = _read_existing(path)
@@ -277,6 +279,25 @@ def import_files(
                 "%s: %d bad lines, %s", report.path, len(report.bad_lines), report.truncated
             )
     return summary
+
+
+def _capture_market(by_symbol: dict[str, list[GoldenRecord]], paths: list[Path]) -> Market:
+    """The one market of a capture's records; a mix, or no market at all, is refused."""
+    seen: dict[str, str] = {}
+    for records in by_symbol.values():
+        for record in records:
+            found = market_of_message(record.stream, record.data)
+            if found is not None and found.name not in seen:
+                seen[found.name] = record.stream
+    where = ", ".join(path.name for path in paths)
+    if len(seen) > 1:
+        shown = "; ".join(f"{stream} is {name}" for name, stream in seen.items())
+        msg = f"{where} mixes markets ({shown}): import each market's capture on its own"
+        raise ParseError(msg)
+    if not seen:
+        msg = f"{where}: no Binance spot or USD-M futures market data found to import"
+        raise ParseError(msg)
+    return MARKETS[next(iter(seen))]
 
 
 def _read_existing(path: Path) -> list[GoldenRecord]:

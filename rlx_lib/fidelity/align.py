@@ -89,6 +89,9 @@ class Aligned:
         One row per resync period: ``period``, ``first_update_id``, ``last_update_id``,
         ``start_ns``, ``end_ns``, ``messages``, ``ended_by`` ("gap": ids were lost before the
         next snapshot; "resync": a snapshot without lost ids; "end": the last period).
+    reference_events, candidate_events
+        The ``events/`` rows themselves (level changes and fills), for metrics that read
+        order-level behaviour (patterns, multivariate Hawkes); None when not kept.
     """
 
     symbol: str
@@ -100,6 +103,8 @@ class Aligned:
     reference_grid: pl.DataFrame
     candidate_grid: pl.DataFrame
     periods: pl.DataFrame
+    reference_events: pl.DataFrame | None = None
+    candidate_events: pl.DataFrame | None = None
 
     def for_period(self, period: int) -> Aligned:
         """The same alignment restricted to one resync period (books and messages)."""
@@ -113,6 +118,8 @@ class Aligned:
             self.reference_grid,
             self.candidate_grid,
             self.periods.filter(pl.col("period") == period),
+            self.reference_events,
+            self.candidate_events,
         )
 
 
@@ -176,6 +183,8 @@ def align_frames(
         reference_grid=reference_grid,
         candidate_grid=candidate_grid,
         periods=periods,
+        reference_events=reference_events,
+        candidate_events=candidate_events,
     )
 
 

@@ -4,6 +4,7 @@ Writes ``out/metrics.json`` (``{"metrics": [...], "verdict": ...}``), ``out/mani
 (git commit, package versions, inputs with sha256, parameters) and ``FIDELITY_RESULT`` rows to
 ``<root>/fidelity/exchange=BINANCE/symbol=<S>/dt=<start>/part-<run_id>.parquet``. The run id is
 derived from the inputs and parameters, so a rerun on the same data rewrites the same bytes.
+Pattern metrics also write each side's detections to ``patterns/`` (``part-<source>.parquet``).
 The HTML dashboard is built by the workbench (``workbench.fidelity_report``) from the report.
 """
 
@@ -27,6 +28,8 @@ from rlx_lib.catalog import atomic_path, file_sha256, parse_day, partition_dir, 
 from rlx_lib.errors import ConfigError
 from rlx_lib.fidelity.align import Aligned, align, input_files
 from rlx_lib.fidelity.metrics import Metric, resolve
+from rlx_lib.fidelity.metrics.patterns import PatternRate
+from rlx_lib.fidelity.patterns import write_patterns
 from rlx_lib.fidelity.verdict import DEFAULT_THRESHOLD, Verdict, decide, passes
 from rlx_lib.parallel import open_pool, run_all
 from rlx_lib.schemas import FIDELITY_RESULT, check_schema
@@ -238,6 +241,8 @@ def evaluate(
     for index, symbol in enumerate(symbols):
         alignments[symbol], found, spent = units[index]
         records += found
+        if any(isinstance(metric, PatternRate) for metric in chosen):
+            write_patterns(root, alignments[symbol], first)
         for name, seconds in spent.items():
             timings[name] = timings.get(name, 0.0) + seconds
     manifest = _manifest(root, inputs, symbols, first, stop, chosen, threshold)

@@ -34,7 +34,7 @@ from rlx_lib import catalog
 from rlx_lib.decimals import SCALE, decimal_to_units
 from rlx_lib.errors import ParseError
 from rlx_lib.golden import ReadReport, golden_files, iter_records
-from rlx_lib.venues import binance
+from rlx_lib.venues import binance, market_of_symbol
 
 __all__ = [
     "DayInput",
@@ -332,6 +332,9 @@ def _issue(check: str, severity: str, symbol: str, source: str, **values: object
     }
 
 
+_REPLAYED = frozenset({"session", "snapshot", "depth", "trade", "agg_trade"})
+
+
 def golden_input(
     root: Path, *, symbol: str, day: dt.date, synced_update_id: int | None = None
 ) -> DayInput:
@@ -341,41 +344,46 @@ def golden_input(
     for a snapshot). Trades come from ``@aggTrade`` when the capture holds it, else ``@trade``.
     """
     files = input_files(root, source="golden", symbol=symbol, day=day)
-    sync: binance.DepthSync[tuple] = binance.DepthSync()
+    market = market_of_symbol(symbol)
+    sync: binance.DepthSync[tuple] = market.depth_sync()
     if synced_update_id is not None:
-        sync.snapshot(synced_update_id)
+        sync.resume(synced_update_id)
     builder = _Builder()
-    trades: dict[str, list] = {"trade": [], "aggTrade": []}
+    trades: dict[str, list] = {"trade": [], "agg_trade": []}
     issues: list[dict] = []
     notes = {"stale": 0, "gaps": 0, "snapshots": 0, "buffered_at_end": 0}
     for path in files:
         report = ReadReport(str(path))
         for record in iter_records(path, report):
-            kind = record.stream.partition("@")[2]
-            if record.stream == binance.SESSION_STREAM:
+            if market.classify(record.stream) not in _REPLAYED:
+                continue
+            kind, parsed = market.parse(record.stream, record.data)
+            if kind == "session":
                 event = binance.decode(record.data).get("event")
                 if event in ("disconnected", "resync") and sync.synced:
                     sync.reset()
                 continue
-            if kind == binance.SNAPSHOT_SUFFIX:
-                snapshot = binance.parse_depth_snapshot(record.data)
-                levels = list(binance.iter_levels(snapshot))
-                item = (record.capture_ns, NULL_TIME, -1, snapshot.last_update_id, levels)
+            if kind == "snapshot":
+                levels = list(binance.iter_levels(parsed))
+                item = (record.capture_ns, NULL_TIME, -1, parsed.last_update_id, levels)
                 builder.add(item, reset=True)
                 notes["snapshots"] += 1
-                steps = sync.snapshot(snapshot.last_update_id)
-            elif kind.startswith("depth"):
-                update = binance.parse_depth_update(record.data)
+                steps = sync.snapshot(parsed.last_update_id)
+            elif kind == "depth":
                 item = (
                     record.capture_ns,
-                    update.event_time * 1_000_000,
-                    update.first_update_id,
-                    update.final_update_id,
-                    list(binance.iter_levels(update)),
+                    parsed.event_time * 1_000_000,
+                    parsed.first_update_id,
+                    parsed.final_update_id,
+                    list(binance.iter_levels(parsed)),
                 )
-                steps = sync.diff(update.first_update_id, update.final_update_id, item)
+                steps = sync.diff(
+                    parsed.first_update_id,
+                    parsed.final_update_id,
+                    item,
+                    parsed.previous_final_update_id,
+                )
             elif kind in trades:
-                parsed = binance.parse_message(record.data)
                 trades[kind].append((record.capture_ns, parsed))
                 continue
             else:
@@ -412,7 +420,7 @@ def golden_input(
                 )
             )
     day_input = builder.build()
-    chosen = trades["aggTrade"] or trades["trade"]
+    chosen = trades["agg_trade"] or trades["trade"]
     chosen.sort(key=lambda pair: (pair[0], _trade_id(pair[1])))
     day_input.trade_received_ns = np.array([c for c, _ in chosen], dtype=np.int64)
     day_input.trade_origin_ns = np.array([t.trade_time * 1_000_000 for _, t in chosen], np.int64)

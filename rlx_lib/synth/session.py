@@ -60,6 +60,7 @@ __all__ = [
     "SynthSummary",
     "synthesize",
     "write_injected",
+    "write_planted",
 ]
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,7 @@ log = logging.getLogger(__name__)
 VIEWS = ("golden", "lake")
 LAKE_FILE = "part-0.parquet"
 INJECTED_NAME = "_injected.json"
+PLANTED_NAME = "_planted.json"
 DEFAULT_START = dt.datetime(2024, 8, 8, tzinfo=dt.UTC)
 _HOUR_NS = 3_600_000_000_000
 CHUNK_SECONDS = 600.0
@@ -85,6 +87,8 @@ class SynthConfig:
     start: dt.datetime = DEFAULT_START
     live_faults: LiveFaults = field(default_factory=LiveFaults)
     vendor_faults: VendorFaults = field(default_factory=VendorFaults)
+    plant: tuple[str, ...] = ()  # pattern kinds planted into the ground truth
+    plant_every_s: float = 240.0  # one instance of each kind per this many seconds
 
     def __post_init__(self) -> None:
         from rlx_lib.synth.regimes import resolve_regime
@@ -95,6 +99,15 @@ class SynthConfig:
         for symbol in self.symbols:
             validate_symbol(symbol)
         resolve_regime(self.regime)
+        from rlx_lib.synth.plant import PLANT_KINDS
+
+        unknown = [kind for kind in self.plant if kind not in PLANT_KINDS]
+        if unknown:
+            msg = f"cannot plant {unknown}; kinds: {', '.join(PLANT_KINDS)}"
+            raise ConfigError(msg)
+        if not self.plant_every_s > 0:
+            msg = f"plant_every_s must be positive, received {self.plant_every_s}"
+            raise ConfigError(msg)
         if not self.minutes > 0:
             msg = f"minutes must be positive, received {self.minutes}"
             raise ConfigError(msg)
@@ -120,6 +133,7 @@ class SynthSummary:
     rows: dict[str, int] = field(default_factory=dict)  # vendor rows per table
     changes: dict[str, int] = field(default_factory=dict)  # ground-truth level changes per symbol
     injected: dict[str, Any] = field(default_factory=dict)  # {"golden": {...}, "lake": {...}}
+    planted: list[dict[str, Any]] = field(default_factory=list)  # what _planted.json lists
 
     def lines(self) -> list[str]:
         """A short human summary."""
@@ -168,6 +182,7 @@ def synthesize(
     ``force`` replaces files whose content would change.
     """
     from rlx_lib.synth.market import simulate
+    from rlx_lib.synth.plant import plan_instances, plant
 
     unknown = [view for view in views if view not in VIEWS]
     if unknown or not views:
@@ -178,6 +193,10 @@ def synthesize(
     summary = SynthSummary(root=root)
     live_injected: dict[str, list[Any]] = {"gaps": [], "disconnects": [], "out_of_order": []}
     lake_injected = empty_vendor_injected()
+    end_ns = config.start_ns + round(config.minutes * 60e9)
+    planned = plan_instances(
+        config.plant, start_ns=config.start_ns, end_ns=end_ns, every_s=config.plant_every_s
+    )
     for symbol in config.symbols:
         seed = _symbol_seed(config.seed, symbol)
         end_ns = config.start_ns + round(config.minutes * 60e9)
@@ -201,6 +220,9 @@ def synthesize(
                 seed=config.seed,
                 initial=truth.final if truth is not None else None,
             )
+            if planned:
+                truth, planted = plant(truth, planned, seed=seed)
+                summary.planted += [instance.to_dict() for instance in planted]
             changes += len(truth.change_price)
             feed = exchange.messages(truth)
             wanted = live.snapshot_requests(truth, feed) | vendor.snapshot_requests(truth, feed)
@@ -232,7 +254,18 @@ def synthesize(
     if "lake" in views:
         write_injected(lake_root / "lake", lake_injected)
         summary.injected["lake"] = lake_injected
+    if config.plant:
+        write_planted(root, summary.planted)
     return summary
+
+
+def write_planted(root: Path, planted: list[dict[str, Any]]) -> Path:
+    """Write ``<root>/_planted.json`` (``{"patterns": [...]}``, atomic)."""
+    root.mkdir(parents=True, exist_ok=True)
+    path = root / PLANTED_NAME
+    with atomic_path(path) as temp:
+        temp.write_text(json.dumps({"patterns": planted}, indent=1) + "\n", encoding="utf-8")
+    return path
 
 
 def _settle(fresh: Path, path: Path, *, force: bool) -> Path:

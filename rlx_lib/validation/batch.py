@@ -41,6 +41,7 @@ _DECODER = msgspec.json.Decoder(GoldenMessage)
     _BID_SIZE,
     _ASK_PRICE,
     _ASK_SIZE,
+    _PU,
 ) = range(len(FIELDS))
 _OTHER, _DEPTH, _TRADE, _AGG_TRADE, _BOOK_TICKER, _SNAPSHOT, _SESSION = range(7)
 
@@ -67,7 +68,7 @@ class BatchChecks:
 
     def _batch(self, block: bytes, count: int, first: int, source: str, symbols: set[str]) -> None:
         """Check ``count`` newline-terminated lines of ``block``, the first being line ``first``."""
-        table = scan_block(block, count)
+        table = scan_block(block, count, self.market)
         if (
             len(table) != count
             or not table[:, _OK].all()
@@ -105,7 +106,7 @@ class BatchChecks:
         for symbol, mask in by_symbol.items():
             if not symbol.isalnum():  # control streams such as !serverShutdown
                 continue
-            state = self.states.get(symbol) or self._state(symbol)
+            state = self._state(symbol)
             symbols.add(symbol)
             self._symbol_batch(state, table, mask, lines, block, first, source)
 
@@ -154,6 +155,7 @@ class BatchChecks:
                     changes,
                     source,
                     first + offset,
+                    previous=_value(row[_PU]),
                 )
         self._flush(state)
         for code, what in ((_TRADE, "trade"), (_AGG_TRADE, "agg_trade")):
@@ -185,9 +187,11 @@ class BatchChecks:
         one. Return False (nothing done) otherwise."""
         if not len(depth) or not state.book_valid or state.depth_ids.holes:
             return False
+        if state.sync.first_pending:
+            return False
         if (mask & (table[:, _KIND] == _SNAPSHOT)).any():
             return False
-        lows, highs = table[depth, _FIRST_ID], table[depth, _LAST_ID]
+        lows, highs = self._sequence_lows(table[depth]), table[depth, _LAST_ID]
         synced = state.sync.update_id
         if synced is None or state.depth_ids.last != synced or lows[0] != synced + 1:
             return False
@@ -216,6 +220,14 @@ class BatchChecks:
         ]
         self._checked_tops(state, highs.copy(), top, np.arange(count), where)
         return True
+
+    def _sequence_lows(self, rows: np.ndarray) -> np.ndarray:
+        """Where each diff's id range starts for continuity: ``U``, or on a chained market
+        ``pu + 1`` (so a diff follows on when it names the previous one's ``u``)."""
+        if not self.market.chained:
+            return rows[:, _FIRST_ID]
+        previous = rows[:, _PU]
+        return np.where(previous == MISSING, MISSING, previous + 1)
 
     def _decoded_levels(
         self, state: SymbolState, line: bytes, source: str, number: int

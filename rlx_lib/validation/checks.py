@@ -27,6 +27,7 @@ from typing import Any
 import msgspec
 import numpy as np
 
+from rlx_lib.catalog import binance_symbol, lake_symbol
 from rlx_lib.golden import ReadReport, iter_line_blocks
 from rlx_lib.reconstruction import L2Book
 from rlx_lib.validation.batch import MISSING, BatchChecks
@@ -41,7 +42,8 @@ from rlx_lib.validation.state import (
     state_summary,
     units_text,
 )
-from rlx_lib.venues.binance import SyncVerdict
+from rlx_lib.venues import MARKETS, market_of_exchange
+from rlx_lib.venues.binance import SPOT, Market, SyncVerdict
 
 __all__ = [
     "STAGE",
@@ -55,22 +57,10 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 _PATH_SYMBOL = re.compile(r"symbol=([A-Z0-9-]+)")
-_KINDS = {
-    "depth@100ms": "depth",
-    "depth": "depth",
-    "trade": "trade",
-    "aggTrade": "agg_trade",
-    "bookTicker": "book_ticker",
-    "depthSnapshot": "snapshot",
-}
+_PATH_EXCHANGE = re.compile(r"exchange=([A-Z0-9_]+)")
 
 
 _DECODER = msgspec.json.Decoder(GoldenMessage)
-
-
-def _raw_int(raw: msgspec.Raw) -> int | None:
-    text = bytes(raw)
-    return int(text) if text.isdigit() else None
 
 
 def _level_arrays(changes: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -91,6 +81,12 @@ def _level_arrays(changes: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def _top_text(top: list[int]) -> str:
     bid_price, bid_size, ask_price, ask_size = map(units_text, top)
     return f"bid {bid_price} x {bid_size}, ask {ask_price} x {ask_size}"
+
+
+def _payload_ids(data: Any) -> dict[str, int | None]:
+    """The trade-id keys of a decoded payload (``a`` read as a number only where it is one)."""
+    text = bytes(data.a)
+    return {"t": data.t, "a": int(text) if text.isdigit() else None}
 
 
 def _units_or_missing(raw: msgspec.Raw) -> int:
@@ -114,13 +110,15 @@ class GoldenValidator(BatchChecks):
         self.window = window
         self.jump_ms = jump_ms
         self.max_rows = max_rows
-        self.states: dict[str, SymbolState] = {}
+        self.market: Market = SPOT  # the market of the file being read (from its path)
+        self.states: dict[str, SymbolState] = {}  # spot, by Binance symbol
+        self.futures_states: dict[str, SymbolState] = {}  # USD-M futures, by Binance symbol
         self.issues: list[dict[str, Any]] = []
         self.reports: list[ReadReport] = []
         self.files_done: list[str] = []
         self.position: tuple[str, int] | None = None  # file and line reached (for resume)
         self._rows: Counter = Counter()
-        self._streams: dict[str, tuple[str, str]] = {}
+        self._streams: dict[tuple, tuple[str, str]] = {}
         self._hashes: dict[int, tuple[str, str]] = {}  # stream-name hash -> (symbol, kind)
         self._previous_capture = 0
         self._finished = False
@@ -136,6 +134,7 @@ class GoldenValidator(BatchChecks):
         for part in parts:
             whole.window, whole.jump_ms, whole.max_rows = part.window, part.jump_ms, part.max_rows
             whole.states.update(part.states)
+            whole.futures_states.update(part.futures_states)
             whole.issues += part.issues[: part._read_issues]
             whole.reports += part.reports
             whole.files_done += part.files_done
@@ -148,23 +147,27 @@ class GoldenValidator(BatchChecks):
     # -- issues ---------------------------------------------------------------------------
 
     def _issue(self, check: str, severity: str, symbol: str, detail: str, **where: Any) -> None:
+        if self.market.chained and symbol.isalnum():  # futures rows name Lake's -PERP symbol
+            symbol = lake_symbol(symbol, market=self.market.name)
         key = (symbol, check)
         self._rows[key] += 1
         if self._rows[key] <= self.max_rows:
             self.issues.append(issue_row(check, severity, symbol, detail, **where))
 
     def _state(self, symbol: str) -> SymbolState:
-        state = self.states.get(symbol)
+        states = self.futures_states if self.market.chained else self.states
+        state = states.get(symbol)
         if state is None:
-            state = self.states[symbol] = SymbolState(symbol, self.window)
+            state = states[symbol] = SymbolState(symbol, self.window, self.market.name)
         return state
 
-    def _stream(self, stream: str) -> tuple[str, str]:
-        known = self._streams.get(stream)
+    def _stream(self, stream: str, event: str | None = None) -> tuple[str, str]:
+        """``(Binance symbol, kind)`` of a stream; the market's classifier decides the kind."""
+        key = (self.market.name, stream, event)
+        known = self._streams.get(key)
         if known is None:
-            name, _, kind = stream.partition("@")
-            known = (name.upper(), _KINDS.get(kind, "other") if kind else "session")
-            self._streams[stream] = known
+            known = (stream.partition("@")[0].upper(), self.market.classify(stream, event))
+            self._streams[key] = known
         return known
 
     # -- files ----------------------------------------------------------------------------
@@ -188,8 +191,10 @@ class GoldenValidator(BatchChecks):
         """
         source = str(path)
         report = ReadReport(source)
+        exchange = _PATH_EXCHANGE.search(source)
+        self.market = market_of_exchange(exchange.group(1)) if exchange else SPOT
         match = _PATH_SYMBOL.search(source)
-        file_symbols = {match.group(1).replace("-", "")} if match else set()
+        file_symbols = {binance_symbol(match.group(1)).upper()} if match else set()
         self._previous_capture = 0
         number = 0  # lines before the current block
         next_checkpoint = skip_lines + every
@@ -231,7 +236,7 @@ class GoldenValidator(BatchChecks):
                 position=number,
             )
             return
-        symbol, kind = self._stream(message.stream)
+        symbol, kind = self._stream(message.stream, message.data.e)
         capture = message.capture_ns
         if capture < self._previous_capture:
             self._capture_backwards(
@@ -241,7 +246,7 @@ class GoldenValidator(BatchChecks):
         if kind == "session":
             self._session(message, file_symbols, source, number)
             return
-        state = self.states.get(symbol) or self._state(symbol)
+        state = self._state(symbol)
         file_symbols.add(symbol)
         data = message.data
         if kind == "depth":
@@ -252,7 +257,7 @@ class GoldenValidator(BatchChecks):
             state.counts[f"{kind}_messages"] += 1
             event_ms = data.T if data.T is not None else data.E
             self._clock(state, capture, data.E, source, number, event_ms)
-            trade_id = data.t if kind == "trade" else _raw_int(data.a)
+            trade_id = self.market.trade_id(kind, _payload_ids(data))
             self._trade_id(state, kind, trade_id, event_ms, source, number)
         elif kind == "snapshot":
             self._snapshot(state, message, source, number)
@@ -279,7 +284,7 @@ class GoldenValidator(BatchChecks):
             position=number,
             origin_ms=event_ms,
         )
-        (self.states.get(symbol) or self._state(symbol)).counts["capture_clock_backwards"] += 1
+        self._state(symbol).counts["capture_clock_backwards"] += 1
 
     def _file_damage(self, report: ReadReport, symbols: set[str]) -> None:
         symbol = ",".join(sorted(symbols))
@@ -406,7 +411,9 @@ class GoldenValidator(BatchChecks):
     ) -> None:
         data = message.data
         self._clock(state, message.capture_ns, data.E, source, number)
-        self._depth_ids(state, data.U, data.u, data.E, (data.b, data.a), source, number)
+        self._depth_ids(
+            state, data.U, data.u, data.E, (data.b, data.a), source, number, previous=data.pu
+        )
         self._flush(state)
 
     def _depth_ids(
@@ -418,9 +425,11 @@ class GoldenValidator(BatchChecks):
         changes: tuple,
         source: str,
         number: int,
+        previous: int | None = None,
     ) -> None:
         """One depth diff; ``changes`` is ``(bids, asks)`` as raw JSON arrays, or parsed
-        ``(is_bid, price, size)`` arrays."""
+        ``(is_bid, price, size)`` arrays. On a chained market (futures) continuity is
+        ``pu == previous u``: the diff's range starts at ``previous + 1``."""
         state.counts["depth_messages"] += 1
         state.depth_since_reset = True
         if first is None or last is None:
@@ -434,13 +443,27 @@ class GoldenValidator(BatchChecks):
                 origin_ms=event_ms,
             )
             return
-        verdict, holes = state.depth_ids.observe(first, last, (source, number, event_ms))
+        low = first
+        if self.market.chained:
+            if previous is None:
+                self._issue(
+                    "bad_message",
+                    "error",
+                    state.symbol,
+                    "futures depth diff without pu",
+                    source=source,
+                    position=number,
+                    origin_ms=event_ms,
+                )
+                return
+            low = previous + 1
+        verdict, holes = state.depth_ids.observe(low, last, (source, number, event_ms))
         if holes:
             self._gaps(state, "depth", holes)
         if verdict is Verdict.LATE or verdict is Verdict.DUPLICATE:
             self._sequence_issue(state, "depth", verdict, first, last, source, number, event_ms)
             return
-        steps = state.sync.diff(first, last, (source, number, event_ms, changes))
+        steps = state.sync.diff(first, last, (source, number, event_ms, changes), previous)
         self._sync_steps(state, steps, replay=False)
 
     def _sync_steps(self, state: SymbolState, steps: list, *, replay: bool) -> None:
@@ -615,6 +638,8 @@ class GoldenValidator(BatchChecks):
     def _compare(self, state: SymbolState, rows: np.ndarray, index: np.ndarray) -> None:
         """Compare pending states ``rows`` with tickers ``index`` (-1: none yet, not counted)."""
         known = index >= 0
+        if MARKETS[state.market].chained:  # futures: only where the bookTicker's u is the diff's
+            known &= state.ticker_ids[np.maximum(index, 0)] == state.pending_ids[rows]
         rows, index = rows[known], index[known]
         if not len(rows):
             return
@@ -711,7 +736,8 @@ class GoldenValidator(BatchChecks):
             return
         self._finished = True
         self._read_issues = len(self.issues)
-        for state in self.states.values():
+        for state in [*self.states.values(), *self.futures_states.values()]:
+            self.market = MARKETS[state.market]
             self._gaps(state, "depth", state.depth_ids.close())
             self._gaps(state, "trade", state.trade_ids.close())
             self._gaps(state, "agg_trade", state.agg_ids.close())

@@ -43,9 +43,10 @@ class Payload(msgspec.Struct):
     T: int | None = None  # trade time, ms
     U: int | None = None  # first update id of a diff
     u: int | None = None  # final update id of a diff, or a bookTicker's update id
+    pu: int | None = None  # a futures diff's previous final update id
     t: int | None = None  # trade id
     b: msgspec.Raw = _RAW_NONE  # diff bid levels, or bookTicker best bid price
-    a: msgspec.Raw = _RAW_NONE  # diff ask levels, bookTicker best ask, or aggTrade id
+    a: msgspec.Raw = _RAW_NONE  # diff asks, bookTicker best ask, aggTrade id, old trade's seller
     B: msgspec.Raw = _RAW_NONE  # bookTicker best bid size
     A: msgspec.Raw = _RAW_NONE  # bookTicker best ask size
     lastUpdateId: int | None = None  # REST snapshot id, as Binance names it

@@ -11,7 +11,8 @@ import numpy as np
 
 from rlx_lib.reconstruction import L2Book
 from rlx_lib.validation.sequence import IdSequence
-from rlx_lib.venues.binance import DepthSync
+from rlx_lib.venues import MARKETS
+from rlx_lib.venues.binance import SPOT, DepthSync
 
 __all__ = [
     "STAGE",
@@ -79,11 +80,12 @@ class SymbolState:
 
     symbol: str
     window: int
+    market: str = SPOT.name  # which market's rules judge its depth diffs
     counts: Counter = field(default_factory=Counter)
     depth_ids: IdSequence = field(init=False)
     trade_ids: IdSequence = field(init=False)
     agg_ids: IdSequence = field(init=False)
-    sync: DepthSync = field(default_factory=lambda: DepthSync(max_buffer=20_000))
+    sync: DepthSync = field(init=False)
     book: L2Book | None = None  # the shared exact book, created at the first snapshot
     book_valid: bool = False  # False until a snapshot, and again after a gap
     ops: list = field(default_factory=list)  # book changes not yet replayed (see _flush)
@@ -103,6 +105,7 @@ class SymbolState:
     depth_since_reset: bool = False
 
     def __post_init__(self) -> None:
+        self.sync = MARKETS[self.market].depth_sync(max_buffer=20_000)
         self.depth_ids = IdSequence(self.window)
         self.trade_ids = IdSequence(self.window)
         self.agg_ids = IdSequence(self.window)

@@ -1,17 +1,21 @@
-"""Binance spot wire formats: parse raw messages, the U/u sync rules, stream names.
+"""Binance spot wire formats: what a message is, parse raw messages, the U/u sync rules.
+
+What a message *is* is decided here once, from its stream name and event type
+(:meth:`Market.classify`); field meanings follow the kind (``a`` is the ask side of a diff,
+the best ask of a bookTicker, the id of an aggTrade and the seller's order id of a pre-2024
+trade). USD-M futures live in the sibling :mod:`rlx_lib.venues.binance_futures`.
 
 Prices and quantities arrive as decimal strings and are parsed to int64 units of 1e-8
 (:func:`rlx_lib.decimals.parse_units`), never through floats. Parsers tolerate extra fields
 (old trades still carry ``b``/``a``) and name the field when a required one is missing or bad.
-Facts: ``shared/research/binance.md``.
 """
 
 from __future__ import annotations
 
 import enum
 from collections import deque
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 import orjson
@@ -20,10 +24,14 @@ from rlx_lib.decimals import parse_units
 from rlx_lib.errors import ParseError
 
 __all__ = [
+    "EVENTS",
     "EXCHANGE",
+    "KINDS",
+    "PARSERS",
     "REST_URL",
     "SESSION_STREAM",
     "SNAPSHOT_SUFFIX",
+    "SPOT",
     "STREAM_KINDS",
     "WS_URL",
     "AggTrade",
@@ -32,6 +40,7 @@ __all__ = [
     "DepthSync",
     "DepthUpdate",
     "Level",
+    "Market",
     "SyncVerdict",
     "Trade",
     "decode",
@@ -53,6 +62,101 @@ SNAPSHOT_SUFFIX = "depthSnapshot"
 SESSION_STREAM = "_session"
 MAX_STREAMS_PER_CONNECTION = 1024
 
+KINDS = (
+    "other",
+    "depth",
+    "trade",
+    "agg_trade",
+    "book_ticker",
+    "snapshot",
+    "session",
+    "mark_price",
+    "control",
+)
+"""Message kinds; a kind's index is its code in the compiled validation scan."""
+EVENTS = {
+    "depth": "depthUpdate",
+    "trade": "trade",
+    "agg_trade": "aggTrade",
+    "book_ticker": "bookTicker",
+    "mark_price": "markPriceUpdate",
+}
+"""The ``e`` a payload of each kind carries (spot bookTicker and snapshots carry none)."""
+_IDS = {"trade": "t", "agg_trade": "a"}
+"""Per kind, the key of the trade id (an old spot trade also carries ``a``, an order id)."""
+
+
+@dataclass(frozen=True)
+class Market:
+    """One Binance market: its endpoints, its stream names and the kind each stream carries.
+
+    ``chained`` markets link depth diffs by ``pu`` (previous final id) instead of ``U == u+1``.
+    """
+
+    name: str  # "spot" | "usdm"
+    exchange: str  # Lake's exchange name: the ``exchange=`` partition
+    ws_url: str
+    rest_url: str
+    snapshot_path: str
+    streams: tuple[str, ...]  # default capture streams
+    kinds: Mapping[str, str] = field(repr=False, compare=False)  # stream suffix -> kind
+    chained: bool = False
+    sync_type: type[DepthSync] = field(default=None, repr=False, compare=False)  # type: ignore[assignment]
+    parsers: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def classify(self, stream: str, event: object = None) -> str:
+        """The kind of a message on ``stream`` (its payload's ``e`` as ``event``).
+
+        ``_session`` records are ``session``, ``!...`` streams ``control``. Otherwise the
+        stream suffix decides, and an ``e`` that contradicts it makes the message ``other``.
+        """
+        if stream == SESSION_STREAM:
+            return "session"
+        if stream.startswith("!"):
+            return "control"
+        kind = self.kinds.get(stream.partition("@")[2], "other")
+        if event is not None and kind in EVENTS and event != EVENTS[kind]:
+            return "other"
+        if event is not None and kind == "snapshot":
+            return "other"
+        return kind
+
+    def parse(self, stream: str, raw: str | bytes | dict[str, Any]) -> tuple[str, Any]:
+        """``(kind, typed message)`` of a payload on ``stream``; the message is None for a
+        kind without a parser (session, control, other)."""
+        payload = decode(raw)
+        kind = self.classify(stream, payload.get("e"))
+        parser = self.parsers.get(kind)
+        return kind, None if parser is None else parser(payload)
+
+    def raw_stream(self, data: dict[str, Any]) -> str | None:
+        """The stream of a payload received without one (a raw ``/ws`` frame), from ``e`` and
+        ``s``; None when it has no event type (it cannot be told apart)."""
+        symbol, event = data.get("s"), data.get("e")
+        if not isinstance(symbol, str) or not isinstance(event, str):
+            return None
+        for suffix, kind in self.kinds.items():
+            if EVENTS.get(kind) == event and suffix in self.streams:
+                return stream_name(symbol, suffix)
+        return None
+
+    def trade_id(self, kind: str, data: Any) -> int | None:
+        """The id of a trade (``t``) or aggTrade (``a``) payload (dict or struct), else None."""
+        key = _IDS.get(kind)
+        if key is None:
+            return None
+        value = data.get(key) if isinstance(data, dict) else getattr(data, key, None)
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+    def depth_sync(self, *, max_buffer: int = 1_000_000) -> DepthSync:
+        """A fresh sync state machine under this market's rules."""
+        return self.sync_type(max_buffer=max_buffer)
+
+    def snapshot_url(self, symbol: str, limit: int) -> str:
+        """The REST depth snapshot URL of a Binance symbol."""
+        return f"{self.rest_url}{self.snapshot_path}?symbol={symbol.upper()}&limit={limit}"
+
+
 Level = tuple[int, int]
 """``(price_units, size_units)``; size 0 removes the level."""
 
@@ -71,6 +175,7 @@ class DepthUpdate:
     final_update_id: int  # u
     bids: tuple[Level, ...]
     asks: tuple[Level, ...]
+    previous_final_update_id: int | None = None  # pu (USD-M futures only)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +219,7 @@ class BookTicker:
     bid_size: int
     ask_price: int
     ask_size: int
+    event_time: int | None = None  # E (USD-M futures only)
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,7 +307,12 @@ def parse_depth_update(raw: str | bytes | dict[str, Any]) -> DepthUpdate:
         final_update_id=final,
         bids=_levels(p, "b", what),
         asks=_levels(p, "a", what),
+        previous_final_update_id=_optional(p, "pu", what),
     )
+
+
+def _optional(payload: dict[str, Any], key: str, what: str) -> int | None:
+    return _field(payload, key, int, what) if key in payload else None
 
 
 def parse_trade(raw: str | bytes | dict[str, Any]) -> Trade:
@@ -247,6 +358,7 @@ def parse_book_ticker(raw: str | bytes | dict[str, Any]) -> BookTicker:
         bid_size=_units(p, "B", what),
         ask_price=_units(p, "a", what),
         ask_size=_units(p, "A", what),
+        event_time=_optional(p, "E", what),
     )
 
 
@@ -261,25 +373,31 @@ def parse_depth_snapshot(raw: str | bytes | dict[str, Any]) -> DepthSnapshot:
     )
 
 
-_BY_EVENT = {"depthUpdate": parse_depth_update, "trade": parse_trade, "aggTrade": parse_agg_trade}
+PARSERS = {
+    "depth": parse_depth_update,
+    "trade": parse_trade,
+    "agg_trade": parse_agg_trade,
+    "book_ticker": parse_book_ticker,
+    "snapshot": parse_depth_snapshot,
+}
+"""The typed parser of each market-data kind."""
 
 
-def parse_message(raw: str | bytes | dict[str, Any]) -> Message:
-    """Parse any market message by its shape (``e`` field, else bookTicker or snapshot keys)."""
+def parse_message(raw: str | bytes | dict[str, Any], kind: str | None = None) -> Message:
+    """Parse a market message of a known ``kind`` (see :meth:`Market.classify`); without a
+    kind, its ``e`` decides (a payload without ``e`` needs its kind)."""
     p = decode(raw)
-    event = p.get("e")
-    if event is not None:
-        parser = _BY_EVENT.get(event)
-        if parser is None:
-            msg = f"message: unsupported event type e={event!r}"
+    if kind is None:
+        event = p.get("e")
+        kind = next((k for k, e in EVENTS.items() if e == event), None) if event else None
+        if kind is None:
+            msg = f"message: cannot tell its kind without a stream (e={event!r})"
             raise ParseError(msg)
-        return parser(p)
-    if "lastUpdateId" in p:
-        return parse_depth_snapshot(p)
-    if "u" in p and "b" in p:
-        return parse_book_ticker(p)
-    msg = f"message: cannot tell its kind from fields {sorted(p)[:8]}"
-    raise ParseError(msg)
+    parser = PARSERS.get(kind)
+    if parser is None:
+        msg = f"message: no parser for kind {kind!r}"
+        raise ParseError(msg)
+    return parser(p)
 
 
 def stream_name(symbol: str, kind: str) -> str:
@@ -328,9 +446,11 @@ class DepthSync(Generic[T]):
     ``U > id + 1`` is a gap: the state becomes unsynced and the diff waits for a new snapshot.
     """
 
+    first_pending = False  # chained rules judge the first diff after a snapshot apart
+
     def __init__(self, *, max_buffer: int = 1_000_000) -> None:
         self.update_id: int | None = None
-        self._buffer: deque[tuple[int, int, T]] = deque(maxlen=max_buffer)
+        self._buffer: deque[tuple[int, int, T, int | None]] = deque(maxlen=max_buffer)
 
     @property
     def synced(self) -> bool:
@@ -342,26 +462,35 @@ class DepthSync(Generic[T]):
         self.update_id = None
         self._buffer.clear()
 
+    def resume(self, update_id: int) -> None:
+        """Carry on a book known to be synced at ``update_id`` (carried over from earlier
+        input): the next diff must follow on from it."""
+        self.update_id = update_id
+        self._buffer.clear()
+
     def snapshot(self, last_update_id: int) -> list[SyncStep[T]]:
         """Take a snapshot as the book's state and replay the buffered diffs through the rules."""
         self.update_id = last_update_id
         pending, self._buffer = list(self._buffer), deque(maxlen=self._buffer.maxlen)
         steps: list[SyncStep[T]] = []
-        for first, final, item in pending:
-            steps.extend(self.diff(first, final, item))
+        for first, final, item, previous in pending:
+            steps.extend(self.diff(first, final, item, previous))
         return steps
 
-    def diff(self, first: int, final: int, item: T) -> list[SyncStep[T]]:
-        """Judge one diff with ids ``U=first``, ``u=final``."""
+    def diff(
+        self, first: int, final: int, item: T, previous: int | None = None
+    ) -> list[SyncStep[T]]:
+        """Judge one diff with ids ``U=first``, ``u=final`` (``previous``, a futures ``pu``,
+        is kept for the chained rules and not used by spot's)."""
         if self.update_id is None:
-            self._buffer.append((first, final, item))
+            self._buffer.append((first, final, item, previous))
             return [SyncStep(SyncVerdict.BUFFERED, first, final, item)]
         if final <= self.update_id:
             return [SyncStep(SyncVerdict.STALE, first, final, item)]
         expected = self.update_id + 1
         if first > expected:
             self.update_id = None
-            self._buffer.append((first, final, item))
+            self._buffer.append((first, final, item, previous))
             return [SyncStep(SyncVerdict.GAP, first, final, item, expected_first=expected)]
         self.update_id = final
         return [SyncStep(SyncVerdict.APPLY, first, final, item)]
@@ -373,3 +502,25 @@ def iter_levels(update: DepthUpdate | DepthSnapshot) -> Iterable[tuple[bool, int
         yield True, price, size
     for price, size in update.asks:
         yield False, price, size
+
+
+SPOT = Market(
+    name="spot",
+    exchange=EXCHANGE,
+    ws_url=WS_URL,
+    rest_url=REST_URL,
+    snapshot_path="/api/v3/depth",
+    streams=STREAM_KINDS,
+    kinds={
+        "depth": "depth",
+        "depth@100ms": "depth",
+        "depth@1000ms": "depth",
+        "trade": "trade",
+        "aggTrade": "agg_trade",
+        "bookTicker": "book_ticker",
+        SNAPSHOT_SUFFIX: "snapshot",
+    },
+    sync_type=DepthSync,
+    parsers=PARSERS,
+)
+"""Binance spot (``stream.binance.com``), Lake's ``BINANCE``."""

@@ -14,6 +14,7 @@ from rlx_lib.validation import batch
 from rlx_lib.validation.loader import levels, units
 from rlx_lib.validation.resume import validate_golden
 from rlx_lib.validation.scan import FIELDS, parse_levels, scan_block
+from rlx_lib.venues.binance import Market
 
 
 def test_line_blocks_match_lines_on_a_truncated_file(real_golden: Path, tmp_path: Path) -> None:
@@ -36,8 +37,8 @@ def test_fast_path_and_line_by_line_path_give_the_same_report(
     golden = [real_golden / "golden"]
     fast = validate_golden(golden)
 
-    def never_canonical(block: bytes, lines: int) -> np.ndarray:
-        table = scan_block(block, lines)
+    def never_canonical(block: bytes, lines: int, market: Market) -> np.ndarray:
+        table = scan_block(block, lines, market)
         table[:, FIELDS.index("ok")] = 0
         return table
 

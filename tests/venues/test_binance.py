@@ -96,17 +96,19 @@ def test_old_trade_shape_with_buyer_and_seller_ids_is_tolerated() -> None:
     assert trade.buyer_is_maker
 
 
-def test_book_ticker_and_snapshot_by_shape() -> None:
+def test_book_ticker_and_snapshot_by_kind() -> None:
     ticker = binance.parse_message(
         '{"u":400900217,"s":"BNBUSDT","b":"25.35190000",'
-        '"B":"31.21000000","a":"25.36520000","A":"40.66000000"}'
+        '"B":"31.21000000","a":"25.36520000","A":"40.66000000"}',
+        "book_ticker",
     )
     assert ticker == binance.BookTicker(
         400900217, "BNBUSDT", 2535190000, 3121000000, 2536520000, 4066000000
     )
     snapshot = binance.parse_message(
         '{"lastUpdateId":1027024,"bids":[["4.00000000","431.00000000"]],'
-        '"asks":[["4.00000200","12.00000000"]]}'
+        '"asks":[["4.00000200","12.00000000"]]}',
+        "snapshot",
     )
     assert snapshot.last_update_id == 1027024
     assert snapshot.asks == ((400000200, 1200000000),)
@@ -122,7 +124,7 @@ def test_book_ticker_and_snapshot_by_shape() -> None:
         ('{"e":"depthUpdate","E":1,"s":"X","U":5,"u":2,"b":[],"a":[]}', "u=2"),
         ('{"e":"trade","E":1,"s":"X","t":1,"p":"1e3","q":"1","T":1,"m":true}', "trade.p"),
         ('{"e":"aggTrade","E":1,"s":"X","a":1,"p":"1","q":"1","f":1,"T":1,"m":true}', "'l'"),
-        ('{"u":1,"s":"X","b":"1","B":"1","a":"1"}', "'A'"),
+        ('{"e":"bookTicker","u":1,"s":"X","b":"1","B":"1","a":"1"}', "'A'"),
         ('{"e":"kline"}', "kline"),
         ("[1,2]", "JSON object"),
         ("{not json", "not valid JSON"),

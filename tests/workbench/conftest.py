@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -131,3 +133,18 @@ def fixture_catalog(data_root: Path) -> KnownCatalog:
         sorted(records, key=lambda r: r.capture_ns),
     )
     return KnownCatalog(root=data_root)
+
+
+def _tree_digest(root: Path) -> dict[str, str]:
+    """sha256 of every file under ``root``, by relative path (what "no byte changed" means)."""
+    return {
+        path.relative_to(root).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(root.rglob("*"))
+        if path.is_file()
+    }
+
+
+@pytest.fixture(name="tree_digest")
+def fixture_tree_digest() -> Callable[[Path], dict[str, str]]:
+    """A function: sha256 of every file under a folder, by relative path."""
+    return _tree_digest

@@ -121,3 +121,63 @@ def test_demo_prints_the_report_path_last(
     assert lines[-1] == str((out / "index.html").resolve())
     assert (out / "index.html").is_file()
     assert (out.parent / "index.html").is_file()
+
+
+def test_sql_table_shows_at_most_limit_rows(
+    catalog: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 14: a 30M-row result as a table ran out of memory; it is capped, never read whole."""
+    from workbench.commands import sql
+
+    monkeypatch.setattr(sql, "TABLE_LIMIT", 20)
+    query = "SELECT range AS i FROM range(30000000)"
+    assert _run(monkeypatch, "sql", "--data-root", str(catalog.root), query) == 0
+    out = capsys.readouterr().out
+    assert "more rows left out after the first 20" in out
+    assert "│ 19 │" in out
+    assert "│ 20 │" not in out
+    assert _run(monkeypatch, "sql", "--data-root", str(catalog.root), "--limit", "3", query) == 0
+    assert "more rows left out after the first 3:" in capsys.readouterr().out
+    assert _run(monkeypatch, "sql", "--data-root", str(catalog.root), "--limit", "0", query) == 2
+
+
+def test_sql_streams_csv_and_json_over_many_batches(
+    catalog: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    root = str(catalog.root)
+    query = "SELECT range AS i FROM range(150000)"
+    assert _run(monkeypatch, "sql", "--data-root", root, "--format", "csv", query) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "i"
+    assert [int(line) for line in lines[1:]] == list(range(150_000))
+    assert _run(monkeypatch, "sql", "--data-root", root, "--format", "json", query) == 0
+    assert [row["i"] for row in json.loads(capsys.readouterr().out)] == list(range(150_000))
+    empty = "SELECT 1 AS a, 2 AS b WHERE false"
+    assert _run(monkeypatch, "sql", "--data-root", root, "--format", "csv", empty) == 0
+    assert capsys.readouterr().out == "a,b\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "reason"),
+    [
+        (["--format", "csv", "SELECT [1, 2] AS l"], "CSV cannot hold the nested columns l"),
+        (["SELECT CAST('x' AS INTEGER)"], "query failed: Conversion Error"),
+        (["SELECT error('no')"], "query failed: Invalid Input Error: no"),
+        (["--out", "{root}/lake/x.csv", "SELECT 1"], "inside the data root"),
+    ],
+)
+def test_sql_errors_are_one_line(
+    catalog: Any,
+    args: list[str],
+    reason: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    args = [arg.format(root=catalog.root) for arg in args]
+    assert _run(monkeypatch, "sql", "--data-root", str(catalog.root), *args) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert reason in err
+    assert not (catalog.root / "lake" / "x.csv").exists()

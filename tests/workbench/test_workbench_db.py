@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 
 from rlx_lib.errors import ConfigError
@@ -119,3 +121,88 @@ def test_sql_cannot_read_outside_the_data_root(catalog: Any) -> None:
 def test_unknown_named_query_is_a_clear_error(catalog: Any) -> None:
     with pytest.raises(ConfigError, match="no named query"):
         db.connect(catalog.root).query("no_such_query")
+
+
+def _writes(root: Path, target: Path) -> list[str]:
+    """Statements that would replace ``target`` (a dataset file) or add files beside it."""
+    relative = target.relative_to(root).as_posix()
+    statements = []
+    for path in (str(target), f"rlxdata://{relative}", f"rlxdata://{relative}.new"):
+        statements += [
+            f"COPY (SELECT 1 AS x) TO '{path}' (FORMAT parquet)",
+            f"EXPLAIN ANALYZE COPY (SELECT 1 AS x) TO '{path}' (FORMAT parquet)",
+            f"EXPLAIN ANALYZE COPY lake_trades TO '{path}'",
+            f"ATTACH '{path}' AS other",
+        ]
+    for folder in (str(root / "exported"), "rlxdata://exported"):
+        statements += [f"EXPORT DATABASE '{folder}'", f"EXPLAIN ANALYZE EXPORT DATABASE '{folder}'"]
+    return statements
+
+
+def test_sql_cannot_write_under_the_data_root_whatever_wraps_it(
+    catalog: Any, tree_digest: Callable[[Path], dict[str, str]]
+) -> None:
+    """Issue 14: ``EXPLAIN ANALYZE COPY ... TO '<data-root>/lake/...'`` replaced a vendor file.
+
+    Run on the locked connection itself (no statement check in front): DuckDB refuses.
+    """
+    before = tree_digest(catalog.root)
+    target = next(catalog.root.glob("lake/trades/**/*.parquet"))
+    database = db.connect(catalog.root)
+    for statement in _writes(catalog.root, target):
+        with pytest.raises(duckdb.Error):
+            database.connection.sql(statement)
+        with pytest.raises(ConfigError, match=r"query failed|only queries|cannot parse"):
+            database.sql(statement)
+    assert tree_digest(catalog.root) == before
+    assert database.sql("SELECT count(*) AS n FROM lake_trades")["n"].item() == sum(
+        catalog.trades.values()
+    )
+
+
+def test_sql_catalog_is_read_only_and_locked(catalog: Any) -> None:
+    database = db.connect(catalog.root)
+    settings = dict(
+        database.connection.sql(
+            "SELECT name, value FROM duckdb_settings() WHERE name IN "
+            "('access_mode', 'enable_external_access', 'lock_configuration')"
+        ).fetchall()
+    )
+    assert settings == {
+        "access_mode": "read_only",
+        "enable_external_access": "false",
+        "lock_configuration": "true",
+    }
+    for statement in ("DROP VIEW lake_trades", "CREATE VIEW x AS SELECT 1"):
+        with pytest.raises(duckdb.Error, match="read-only"):
+            database.connection.sql(statement)
+    with pytest.raises(duckdb.Error, match="locked"):
+        database.connection.sql("SET disabled_filesystems=''")
+
+
+def test_sql_runtime_errors_are_one_line(catalog: Any) -> None:
+    database = db.connect(catalog.root)
+    for statement, reason in [
+        ("SELECT CAST('x' AS INTEGER)", "Could not convert"),
+        ("SELECT error('boom')", "boom"),
+        ("SELECT * FROM sniff_csv('rlxdata://lake')", "query failed"),
+        ("SELECT * FROM read_csv('rlxdata://../../etc/passwd')", "query failed"),
+    ]:
+        with pytest.raises(ConfigError, match=reason) as error:
+            database.sql(statement)
+        assert "\n" not in str(error.value)
+        assert "Traceback" not in str(error.value)
+
+
+def test_sql_limit_reads_only_the_first_rows(catalog: Any) -> None:
+    """A 30M-row result is not materialised to show its head."""
+    database = db.connect(catalog.root)
+    frame = database.sql("SELECT range AS i FROM range(30000000)", limit=7)
+    assert frame["i"].to_list() == list(range(7))
+
+
+def test_data_root_that_is_a_file_is_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "file"
+    path.write_text("x")
+    with pytest.raises(ConfigError, match="is a file"):
+        db.connect(path)

@@ -1,12 +1,16 @@
-"""``rlx notebooks export``: HTML for every notebook, failing cells reported as an error."""
+"""``rlx notebooks export``: HTML for every notebook, each run on a scratch data root of its
+own; the user's data root stays byte-identical; failing cells are printed on stderr."""
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from rlx_lib.errors import StageError
+from workbench.cli import main
 from workbench.commands.notebooks import export
 
 NOTEBOOK = """import marimo
@@ -17,9 +21,12 @@ app = marimo.App()
 @app.cell
 def _():
     import os
+    from pathlib import Path
 
-    root = os.environ["RLX_DATA_ROOT"]
-    assert {condition}
+    root = Path(os.environ["RLX_DATA_ROOT"])
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "written-by-the-notebook.txt").write_text("scratch")
+    assert {condition}, "broken on purpose"
     return
 
 
@@ -28,14 +35,44 @@ if __name__ == "__main__":
 """
 
 
-def test_export_writes_html_and_reports_a_failing_notebook(tmp_path: Path) -> None:
-    """The notebook sees the data root; a failing cell is an error and the HTML is kept."""
-    notebook = tmp_path / "checks_root.py"
-    notebook.write_text(NOTEBOOK.format(condition="root.endswith('data')"), encoding="utf-8")
+def _digests(root: Path) -> dict[str, str]:
+    return {
+        str(path.relative_to(root)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(root.rglob("*"))
+        if path.is_file()
+    }
+
+
+def test_export_runs_on_scratch_roots_and_prints_failing_cells(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A notebook writes into its own scratch root; a failing cell is on stderr and an error."""
+    good, bad = tmp_path / "good.py", tmp_path / "bad.py"
+    good.write_text(NOTEBOOK.format(condition="'rlx-notebook-good-' in str(root)"), "utf-8")
+    bad.write_text(NOTEBOOK.format(condition="False"), encoding="utf-8")
     out = tmp_path / "html"
-    assert export([notebook], out, root=tmp_path / "data") == [out / "checks_root.html"]
-    assert "<html" in (out / "checks_root.html").read_text(encoding="utf-8").lower()
-    (out / "checks_root.html").unlink()
-    with pytest.raises(StageError, match=r"checks_root\.py"):
-        export([notebook], out, root=tmp_path / "elsewhere")
-    assert (out / "checks_root.html").is_file()
+    with pytest.raises(StageError, match=r"failing cells .*: bad\.py$"):
+        export([good, bad], out)
+    assert "<html" in (out / "good.html").read_text(encoding="utf-8").lower()
+    assert "bad.py: " in capsys.readouterr().err
+    assert "broken on purpose" in (out / "bad.html").read_text(encoding="utf-8")
+    assert not list(tmp_path.rglob("written-by-the-notebook.txt"))  # scratch roots are gone
+
+
+def test_export_leaves_the_data_root_byte_identical(
+    catalog: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """05_synth writes a market into its data root: never into the user's."""
+    before = _digests(catalog.root)
+    monkeypatch.setenv("RLX_DATA_ROOT", str(catalog.root))
+    arguments = ["rlx", "notebooks", "export", "--only", "05_synth", "--minutes", "0.1"]
+    monkeypatch.setattr("sys.argv", [*arguments, "--out", str(tmp_path / "html")])
+    with pytest.raises(SystemExit) as done:
+        main()
+    assert done.value.code == 0
+    assert capsys.readouterr().out.strip().endswith("05_synth.html")
+    assert _digests(catalog.root) == before
+    assert not [p for p in catalog.root.rglob("*") if p.suffix in (".new", ".partial", ".part")]

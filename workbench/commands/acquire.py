@@ -14,13 +14,6 @@ from typing import Annotated, Any
 
 import typer
 
-from rlx_lib.acquisition import (
-    LakeSource,
-    LocalLake,
-    acquire_unit,
-    plan_units,
-    raise_for_failures,
-)
 from workbench.console import track
 from workbench.options import DataRootOption, resolve_root, split_list
 
@@ -54,6 +47,8 @@ def acquire_command(
     data_root: DataRootOption = None,
 ) -> None:
     """Download Crypto Lake tables per symbol and day into lake/, verified and resumable."""
+    from rlx_lib.acquisition import LakeSource, acquire_unit, plan_units, raise_for_failures
+
     root = resolve_root(data_root)
     units = plan_units(
         tables=split_list(tables),
@@ -77,6 +72,14 @@ def acquire_command(
 
 def demo_step(context: Any) -> None:
     """Serve the synthetic vendor view from a local S3 server and acquire all of it."""
+    from rlx_lib.acquisition import (
+        LakeSource,
+        LocalLake,
+        acquire_unit,
+        plan_units,
+        raise_for_failures,
+    )
+
     vendor = _vendor_root(context)
     with LocalLake() as lake:
         keys = lake.upload_view(vendor)

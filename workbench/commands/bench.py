@@ -8,8 +8,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from workbench import bench
 
@@ -30,6 +28,9 @@ def bench_command(
     ] = None,
 ) -> None:
     """Run the stage benchmarks; print each figure beside its same-run baseline and ratio."""
+    from rich.console import Console
+    from rich.table import Table
+
     stages = [stage] if stage else bench.available()
     figures = [row for name in stages for row in bench.run_stage(name, quick=quick)]
     table = Table(title=f"rlx bench ({os.cpu_count()} cores reported)")

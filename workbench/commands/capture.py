@@ -14,19 +14,17 @@ from typing import Annotated, Any
 
 import typer
 
-from rlx_lib.capture.feed import synthetic_feed
-from rlx_lib.capture.importers import FORMATS, import_files
-from rlx_lib.capture.local import capture_local
-from rlx_lib.capture.server import BinanceServer
-from rlx_lib.capture.session import CaptureConfig, CaptureSession
-from rlx_lib.catalog import binance_symbol
 from rlx_lib.errors import ConfigError
-from rlx_lib.golden import golden_files, iter_records
-from rlx_lib.venues.binance import REST_URL, STREAM_KINDS, WS_URL
 from workbench.console import is_terminal
 from workbench.options import DataRootOption, resolve_root, split_list
 
 __all__ = ["demo_step", "parse_duration", "register"]
+
+# The library's defaults, repeated so that ``--help`` needs no heavy import (a test compares).
+STREAM_KINDS = ("depth@100ms", "trade", "aggTrade", "bookTicker")
+WS_URL = "wss://stream.binance.com:9443"
+REST_URL = "https://api.binance.com"
+FORMATS = ("hftbacktest", "cryptofeed")
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +44,8 @@ def parse_duration(text: str | None) -> float | None:
 
 
 def _binance_symbols(text: str) -> tuple[str, ...]:
+    from rlx_lib.catalog import binance_symbol
+
     symbols = []
     for item in split_list(text):
         symbol = binance_symbol(item.upper()) if "-" in item else item.lower()
@@ -75,7 +75,7 @@ def _echo_summary(summary: dict[str, Any]) -> None:
         typer.echo(f"  file: {path}")
 
 
-async def _run(session: CaptureSession) -> dict[str, Any]:
+async def _run(session: Any) -> dict[str, Any]:
     loop = asyncio.get_running_loop()
     for number in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(number, session.stop, f"signal {signal.Signals(number).name}")
@@ -95,6 +95,8 @@ def capture_command(
     data_root: DataRootOption = None,
 ) -> None:
     """Capture live Binance spot streams into golden files (one per symbol and hour)."""
+    from rlx_lib.capture.session import CaptureConfig, CaptureSession
+
     config = CaptureConfig(
         symbols=_binance_symbols(symbols),
         streams=tuple(split_list(streams)),
@@ -120,6 +122,8 @@ def capture_command(
 
 def _golden_feed(paths: list[Path]) -> Any:
     """Records of golden files merged in capture order."""
+    from rlx_lib.golden import golden_files, iter_records
+
     return heapq.merge(
         *(iter_records(path) for path in golden_files(paths)), key=lambda r: r.capture_ns
     )
@@ -135,6 +139,9 @@ def server_command(
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0: any free port).")] = 9443,
 ) -> None:
     """Serve a local Binance-protocol stream and REST snapshots from golden files."""
+    from rlx_lib.capture.feed import synthetic_feed
+    from rlx_lib.capture.server import BinanceServer
+
     if from_golden:
         records: Any = _golden_feed(from_golden)
     elif synthetic:
@@ -168,6 +175,8 @@ def import_command(
     data_root: DataRootOption = None,
 ) -> None:
     """Convert other recorders' captures into golden samples."""
+    from rlx_lib.capture.importers import import_files
+
     if fmt not in FORMATS:
         msg = f"--format must be one of {', '.join(FORMATS)}, received {fmt!r}"
         raise ConfigError(msg)
@@ -192,6 +201,9 @@ def import_command(
 
 def demo_step(context: Any) -> None:
     """Replay the synthetic live view through a local server and capture it for a few seconds."""
+    from rlx_lib.capture.local import capture_local
+    from rlx_lib.catalog import binance_symbol
+
     golden = Path(context.notes["synth"]["golden"])
     records = list(_golden_feed([golden]))
     market = sum(1 for r in records if "@" in r.stream and not r.stream.endswith("Snapshot"))

@@ -9,12 +9,12 @@ from typing import Annotated, Any
 
 import typer
 
-from rlx_lib.catalog import parse_day
-from rlx_lib.fidelity import DEFAULT_THRESHOLD, evaluate
-from rlx_lib.parallel import check_address
-from workbench.options import DataRootOption, resolve_root, split_list
+from workbench.options import DataRootOption, at_least, resolve_root, split_list
 
 __all__ = ["demo_step", "register"]
+
+DEFAULT_THRESHOLD = 0.999
+"""The library's default threshold, repeated so ``--help`` needs no heavy import."""
 
 
 def fidelity_command(
@@ -37,13 +37,17 @@ def fidelity_command(
     fail_on_verdict: Annotated[
         bool, typer.Option("--fail-on-verdict", help="Exit 1 when the verdict fails.")
     ] = False,
-    workers: Annotated[int, typer.Option(help="Symbols in parallel, one process each.")] = 1,
+    workers: Annotated[int, at_least(1, "Symbols in parallel, one process each.")] = 1,
     cluster: Annotated[
         str | None, typer.Option(help="Dask scheduler address (tcp://host:8786).")
     ] = None,
     data_root: DataRootOption = None,
 ) -> None:
     """Align lake/ and golden/ reconstructions, compute the metrics, write the HTML report."""
+    from rlx_lib.catalog import parse_day
+    from rlx_lib.fidelity import evaluate
+    from rlx_lib.parallel import check_address
+
     if cluster is not None:
         check_address(cluster)  # a bad address fails first, in one line
     from workbench.fidelity_report import publish_report  # panel: a slow import
@@ -77,6 +81,8 @@ def demo_step(context: Any) -> None:
 
     The summary report the previous step wrote as ``index.html`` moves to ``summary.html``.
     """
+    from rlx_lib.catalog import parse_day
+    from rlx_lib.fidelity import evaluate
     from workbench.fidelity_report import publish_report
 
     day = parse_day(context.day)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from rlx_lib.errors import ConfigError, StageError
-from workbench.options import DataRootOption, resolve_root, split_list
+from workbench.options import DataRootOption, split_list
 
 __all__ = ["NOTEBOOK_DIR", "export", "register"]
 
@@ -20,33 +21,50 @@ NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 notebooks_app = typer.Typer(help="Work with the notebooks (notebooks/*.py, *.ipynb).")
 
 
-def export(
-    notebooks: list[Path], out: Path, *, root: Path, minutes: float | None = None
-) -> list[Path]:
+def export(notebooks: list[Path], out: Path, *, minutes: float | None = None) -> list[Path]:
     """Run each marimo notebook with ``marimo export html``; return the HTML paths.
 
-    The notebooks see ``RLX_DATA_ROOT`` (and ``RLX_MINUTES`` when given). The pages load
-    marimo's frontend from its CDN when opened; for offline reports use ``rlx report``.
+    Each notebook runs in a scratch folder of its own, which is its data root
+    (``RLX_DATA_ROOT``), report folder (``RLX_OUT``) and working directory, and which is
+    removed afterwards: the user's data is never read or written. A failing cell's error goes
+    to standard error, prefixed with the notebook's name; then :class:`StageError` names every
+    failing notebook (its HTML is written anyway). The pages load marimo's frontend from its
+    CDN when opened; for offline reports use ``rlx report``.
     """
     out.mkdir(parents=True, exist_ok=True)
-    environment = {**os.environ, "RLX_DATA_ROOT": str(root)}
-    if minutes is not None:
-        environment["RLX_MINUTES"] = str(minutes)
     marimo = str(Path(sys.executable).with_name("marimo"))
     written, failed = [], []
     for notebook in notebooks:
-        target = out / f"{notebook.stem}.html"
-        command = [marimo, "-y", "export", "html", str(notebook), "-o", str(target), "-f"]
-        result = subprocess.run(
-            command, env=environment, capture_output=True, text=True, check=False
-        )
+        target = (out / f"{notebook.stem}.html").resolve()
+        command = [marimo, "-y", "export", "html", str(notebook.resolve()), "-o", str(target)]
+        with tempfile.TemporaryDirectory(prefix=f"rlx-notebook-{notebook.stem}-") as scratch:
+            environment = {
+                **os.environ,
+                "RLX_DATA_ROOT": str(Path(scratch) / "data"),
+                "RLX_OUT": str(Path(scratch) / "reports" / "demo"),
+            }
+            if minutes is not None:
+                environment["RLX_MINUTES"] = str(minutes)
+            result = subprocess.run(
+                [*command, "-f"], cwd=scratch, env=environment, capture_output=True, text=True,
+                check=False,
+            )  # fmt: skip
         if result.returncode != 0:
-            failed.append(f"{notebook.name}: {result.stderr.strip().splitlines()[-1:]}")
+            failed.append(notebook.name)
+            for line in _errors(result.stderr):
+                print(f"{notebook.name}: {line}", file=sys.stderr)
         written.append(target)
     if failed:
-        msg = "notebooks with failing cells (HTML written anyway): " + "; ".join(failed)
+        msg = "notebooks with failing cells (HTML written anyway): " + ", ".join(failed)
         raise StageError(msg)
     return written
+
+
+def _errors(stderr: str) -> list[str]:
+    """marimo's error lines, without its closing summary."""
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    kept = [line for line in lines if not line.startswith("Error: Export was successful")]
+    return kept or lines or ["failed with no message"]
 
 
 @notebooks_app.command("export")
@@ -62,7 +80,11 @@ def export_command(
     ] = None,
     data_root: DataRootOption = None,
 ) -> None:
-    """Run every marimo notebook headless and write its static HTML (one file each)."""
+    """Run every marimo notebook headless and write its static HTML (one file each).
+
+    Each notebook runs on a scratch data root of its own, made and removed here, so your data
+    root (--data-root) is never read or written. Failing cells are printed on stderr.
+    """
     notebooks = sorted(NOTEBOOK_DIR.glob("*.py"))
     if only:
         wanted = {Path(name).stem for name in split_list(only)}
@@ -70,7 +92,8 @@ def export_command(
         if len(notebooks) != len(wanted):
             msg = f"unknown notebooks in --only {only!r}; see {NOTEBOOK_DIR}"
             raise ConfigError(msg)
-    for path in export(notebooks, out, root=resolve_root(data_root), minutes=minutes):
+    del data_root  # accepted like every command's; the notebooks never see it
+    for path in export(notebooks, out, minutes=minutes):
         typer.echo(str(path.resolve()))
 
 

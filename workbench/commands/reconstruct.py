@@ -7,14 +7,13 @@ from typing import Annotated, Any
 
 import typer
 
-from rlx_lib import catalog
 from rlx_lib.errors import StageError
-from rlx_lib.parallel import check_address
-from rlx_lib.reconstruction.pipeline import BOOK_EVERY, ReconstructConfig
-from rlx_lib.reconstruction.runner import days_to_carry_in, reconstruct
-from workbench.options import DataRootOption, resolve_root, split_list
+from workbench.options import DataRootOption, at_least, resolve_root, split_list
 
 __all__ = ["demo_step", "reconstruct_command", "register", "summary_line"]
+
+BOOK_EVERY = ("message", "100ms", "1s")
+"""The library's ``BOOK_EVERY`` keys, repeated so ``--help`` needs no heavy import."""
 
 
 def summary_line(row: dict[str, Any]) -> str:
@@ -46,7 +45,7 @@ def reconstruct_command(
     book_every: Annotated[
         str, typer.Option(help=f"Book row per: {', '.join(BOOK_EVERY)} (last state per bucket).")
     ] = "message",
-    workers: Annotated[int, typer.Option(help="Symbol-days in parallel, one process each.")] = 1,
+    workers: Annotated[int, at_least(1, "Symbol-days in parallel, one process each.")] = 1,
     cluster: Annotated[
         str | None, typer.Option(help="Dask scheduler address (tcp://host:8786).")
     ] = None,
@@ -59,6 +58,11 @@ def reconstruct_command(
     data_root: DataRootOption = None,
 ) -> None:
     """Rebuild the exact L2 book after every message and one chronological event stream."""
+    from rlx_lib import catalog
+    from rlx_lib.parallel import check_address
+    from rlx_lib.reconstruction.pipeline import ReconstructConfig
+    from rlx_lib.reconstruction.runner import days_to_carry_in, reconstruct
+
     if cluster is not None:
         check_address(cluster)  # a bad address fails first, in one line
     config = ReconstructConfig(
@@ -93,6 +97,9 @@ def reconstruct_command(
 
 def demo_step(context: Any) -> None:
     """Reconstruct both views (lake and golden) of the demo's symbols and day."""
+    from rlx_lib.reconstruction.pipeline import ReconstructConfig
+    from rlx_lib.reconstruction.runner import reconstruct
+
     days = [context.day]
     lines = []
     for source in ("lake", "golden"):

@@ -1,22 +1,26 @@
-"""``rlx sql``: one read-only DuckDB query over every dataset under the data root."""
+"""``rlx sql``: one read-only DuckDB query over every dataset under the data root.
+
+Results stream: a table on the terminal shows at most ``--limit`` rows (10,000 by default);
+CSV and JSON on standard output and files written with ``--out`` hold every row (or the first
+``--limit``).
+"""
 
 from __future__ import annotations
 
 import enum
+import sys
 from pathlib import Path
 from typing import Annotated
 
-import polars as pl
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from rlx_lib.catalog import atomic_path
 from rlx_lib.errors import ConfigError
-from workbench import db
-from workbench.options import DataRootOption, resolve_root
+from workbench.options import DataRootOption, LimitOption, resolve_root
 
-__all__ = ["register", "sql_command"]
+__all__ = ["TABLE_LIMIT", "register", "sql_command"]
+
+TABLE_LIMIT = 10_000
+"""Rows shown by ``--format table`` unless ``--limit`` says otherwise."""
 
 
 class Format(enum.StrEnum):
@@ -28,23 +32,18 @@ class Format(enum.StrEnum):
     PARQUET = "parquet"
 
 
-def _table(frame: pl.DataFrame, *, title: str) -> Table:
-    table = Table(title=title)
-    for name in frame.columns:
-        table.add_column(name, justify="right" if frame[name].dtype.is_numeric() else "left")
-    for row in frame.iter_rows():
-        table.add_row(*("" if value is None else str(value) for value in row))
-    return table
-
-
-def _write(frame: pl.DataFrame, *, kind: Format, out: Path) -> None:
-    with atomic_path(out) as temp:
-        if kind is Format.CSV:
-            frame.write_csv(temp)
-        elif kind is Format.JSON:
-            frame.write_json(temp)
-        else:
-            frame.write_parquet(temp, compression="zstd")
+def _file_format(output_format: Format, out: Path, root: Path) -> Format:
+    """The format of ``--out FILE`` (from its suffix when --format is table)."""
+    if out.resolve().is_relative_to(root.resolve()):
+        msg = f"--out {out} is inside the data root {root}; rlx sql never writes there"
+        raise ConfigError(msg)
+    if output_format is not Format.TABLE:
+        return output_format
+    suffix = out.suffix.lstrip(".").lower()
+    if suffix not in ("csv", "json", "parquet"):
+        msg = f"cannot tell the format of {out}: pass --format csv|json|parquet"
+        raise ConfigError(msg)
+    return Format(suffix)
 
 
 def sql_command(
@@ -55,35 +54,38 @@ def sql_command(
     out: Annotated[
         Path | None, typer.Option("--out", help="Write the result to this file instead.")
     ] = None,
+    limit: LimitOption = None,
     data_root: DataRootOption = None,
 ) -> None:
     """Query every dataset with DuckDB, read-only: one view per dataset name.
 
     Views: lake_trades, lake_book, lake_book_delta_v2, golden, events, book, issues, fidelity
-    and book_states (each only when its data exists). Statements that write are refused.
+    and book_states (each only when its data exists). Nothing under the data root can be
+    written: DuckDB reaches it through a read-only file system.
     """
-    database = db.connect(resolve_root(data_root))
-    frame = database.sql(statement)
-    database.close()
+    from workbench import db, sql_output
+
+    root = resolve_root(data_root)
     if output_format is Format.PARQUET and out is None:
         msg = "--format parquet needs --out FILE"
         raise ConfigError(msg)
-    if out is not None:
-        kind = output_format
-        if kind is Format.TABLE:
-            suffix = out.suffix.lstrip(".").lower()
-            if suffix not in ("csv", "json", "parquet"):
-                msg = f"cannot tell the format of {out}: pass --format csv|json|parquet"
-                raise ConfigError(msg)
-            kind = Format(suffix)
-        _write(frame, kind=kind, out=out)
-        typer.echo(f"{frame.height} rows -> {out}")
-    elif output_format is Format.CSV:
-        typer.echo(frame.write_csv(), nl=False)
-    elif output_format is Format.JSON:
-        typer.echo(frame.write_json())
-    else:
-        Console(width=200).print(_table(frame, title=f"{frame.height} rows"))
+    kind = _file_format(output_format, out, root) if out is not None else output_format
+    database = db.connect(root)
+    try:
+        reader = database.reader(statement)
+        with db.query_errors():
+            batches = sql_output.capped(reader, limit)
+            if out is not None:
+                rows = sql_output.write_file(batches, reader.schema, kind=kind.value, out=out)
+                typer.echo(f"{rows} rows -> {out}")
+            elif kind is Format.TABLE:
+                sql_output.print_table(reader, limit or TABLE_LIMIT)
+            else:
+                sql_output.write_text(
+                    batches, reader.schema, csv=kind is Format.CSV, out=sys.stdout
+                )
+    finally:
+        database.close()
 
 
 def register(app: typer.Typer) -> None:

@@ -5,20 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from rlx_lib.errors import ConfigError
-from rlx_lib.synth import (
-    LiveFaults,
-    SynthConfig,
-    SynthSummary,
-    VendorFaults,
-    synthesize,
-    vendor_from_golden,
-)
 from workbench.options import DataRootOption, resolve_root, split_list
+
+if TYPE_CHECKING:
+    from rlx_lib.synth import SynthSummary
 
 __all__ = ["demo_step", "register", "synth_command"]
 
@@ -71,6 +66,13 @@ def synth_command(
         float, typer.Option(help="Live: share of neighbouring records arriving swapped.")
     ] = 0.0,
     clock_skew_ms: Annotated[float, typer.Option(help="Live: capture clock skew, ms.")] = 0.0,
+    plant: Annotated[
+        str,
+        typer.Option(help="Plant labelled patterns: spoofing,layering,momentum_ignition."),
+    ] = "",
+    plant_every: Annotated[
+        float, typer.Option(help="Seconds between instances of each planted kind.")
+    ] = 240.0,
     from_golden: Annotated[
         Path | None,
         typer.Option(help="Derive only the vendor view (lake/) from these golden samples."),
@@ -83,6 +85,8 @@ def synth_command(
     With --from-golden DIR, write the vendor view Crypto Lake would have made from those
     golden samples instead (real captures included). Faults are listed in _injected.json.
     """
+    from rlx_lib.synth import LiveFaults, SynthConfig, VendorFaults, synthesize, vendor_from_golden
+
     root = resolve_root(data_root)
     if from_golden is not None:
         summary = vendor_from_golden(
@@ -104,12 +108,19 @@ def synth_command(
         vendor_faults=VendorFaults(
             drop_rate=drop_rate, duplicate_rate=duplicate_rate, off_grid_rate=off_grid_rate
         ),
+        plant=tuple(split_list(plant)) if plant else (),
+        plant_every_s=plant_every,
     )
-    _echo(synthesize(config, root, views=split_list(views), force=force))
+    summary = synthesize(config, root, views=split_list(views), force=force)
+    _echo(summary)
+    if config.plant:
+        typer.echo(f"planted {len(summary.planted)} patterns ({root / '_planted.json'})")
 
 
 def demo_step(context: Any) -> None:
     """Synthesize the demo's market: golden into the data root, the vendor view beside it."""
+    from rlx_lib.synth import SynthConfig, synthesize
+
     config = SynthConfig(
         symbols=tuple(context.symbols),
         regime=context.regime,

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from rlx_lib.catalog import parse_day
 from rlx_lib.errors import ConfigError
-from rlx_lib.parallel import check_address, open_pool
-from rlx_lib.validation.fanout import validate_lake_parallel
-from rlx_lib.validation.report import ValidationReport, issues_frame
-from rlx_lib.validation.resume import validate_golden
 from workbench.console import track
-from workbench.options import DataRootOption, resolve_root, split_list
+from workbench.options import DataRootOption, at_least, resolve_root, split_list
+
+if TYPE_CHECKING:
+    from rlx_lib.validation.report import ValidationReport
 
 __all__ = ["demo_step", "register", "run_validation"]
 
@@ -39,6 +37,8 @@ def run_validation(
 
     ``workers`` processes or a Dask ``cluster`` validate one symbol per unit; the report is
     the serial one."""
+    from rlx_lib.parallel import open_pool
+
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     with open_pool(workers=workers, cluster=cluster) as pool:
@@ -59,6 +59,11 @@ def _validate(
     resume: bool,
     pool: Any,
 ) -> ValidationReport:
+    from rlx_lib.catalog import parse_day
+    from rlx_lib.validation.fanout import validate_lake_parallel
+    from rlx_lib.validation.report import ValidationReport, issues_frame
+    from rlx_lib.validation.resume import validate_golden
+
     if golden:
         targets = paths or [root / "golden"]
         if not paths and not targets[0].exists():
@@ -102,13 +107,15 @@ def validate_command(
     force: Annotated[
         bool, typer.Option("--force", help="Replace issue partitions that would change.")
     ] = False,
-    workers: Annotated[int, typer.Option(help="Symbols in parallel, one process each.")] = 1,
+    workers: Annotated[int, at_least(1, "Symbols in parallel, one process each.")] = 1,
     cluster: Annotated[
         str | None, typer.Option(help="Dask scheduler address (tcp://host:8786).")
     ] = None,
     data_root: DataRootOption = None,
 ) -> None:
     """Check golden samples (or, with --lake, vendor tables) and write validation.json/.md."""
+    from rlx_lib.parallel import check_address
+
     if cluster is not None:
         check_address(cluster)  # a bad address fails first, in one line
     root = resolve_root(data_root)
@@ -139,7 +146,7 @@ def validate_command(
 def summary_lines(report: ValidationReport) -> list[str]:
     """One line per symbol (golden, then vendor)."""
     lines = []
-    for name, s in report.symbols.items():
+    for name, s in report.all_symbols():
         agreement = s["book_ticker_agreement"]
         shown = f"{agreement:.4%}" if agreement is not None else "n/a"
         lines.append(

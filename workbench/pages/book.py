@@ -20,17 +20,38 @@ _SOURCES = {
 }
 
 
-def _naive(moment: dt.datetime) -> dt.datetime:
-    return moment.astimezone(dt.UTC).replace(tzinfo=None)
+def _ms(moment: dt.datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def _moment_slider(first: dt.datetime, last: dt.datetime) -> pn.widgets.IntSlider:
+    """A slider over milliseconds since ``first``, labelled with the UTC time it points at.
+
+    (Panel's DatetimeSlider cuts its start and end to whole days, so a book of one day could
+    not be moved at all.)
+    """
+    from bokeh.models import CustomJSTickFormatter
+
+    span = max(_ms(last) - _ms(first), 1)
+    label = CustomJSTickFormatter(
+        args={"first": _ms(first)},
+        code="return new Date(first + tick).toISOString().slice(0, 23).replace('T', ' ');",
+    )
+    return pn.widgets.IntSlider(
+        name="Time (UTC)", start=0, end=span, value=span, step=100, format=label,
+        sizing_mode="stretch_width",
+    )  # fmt: skip
 
 
 def page(database: Database, *, reports_dir: Path) -> pn.Column:
-    """A book selector, a time slider, the ladder and depth at that time, mid and spread."""
+    """A book selector, a time slider over the chosen book's span, the ladder and depth at that
+    time, mid and spread."""
     parts = [
         heading(
             "Book explorer",
             "Book states from Lake's `book` snapshots (vendor) and from the reconstructions "
-            "(`book/`, rebuilt from Lake or from live data). Times are exchange time, UTC.",
+            "(`book/`, rebuilt from Lake or from live data). Times are exchange time, UTC. "
+            "Move the slider to see the ladder and depth at any moment of the book.",
         )
     ]
     if not database.has("book_states"):
@@ -42,43 +63,29 @@ def page(database: Database, *, reports_dir: Path) -> pn.Column:
         for index, row in enumerate(books.iter_rows(named=True))
     }
     book = pn.widgets.Select(name="Book", options=options, value=0, width=320)
-    first, last = _naive(books["first_time"][0]), _naive(books["last_time"][0])
-    moment = pn.widgets.DatetimeSlider(
-        name="Time (UTC)",
-        start=first,
-        end=max(last, first + dt.timedelta(seconds=1)),
-        value=last,
-        step=1,
-        sizing_mode="stretch_width",
-    )
+    holder = pn.Column(sizing_mode="stretch_width")
 
-    def follow(index: int) -> None:
+    def explore(index: int) -> None:
         row = books.row(index, named=True)
-        start, end = _naive(row["first_time"]), _naive(row["last_time"])
-        moment.param.update(start=start, end=max(end, start + dt.timedelta(seconds=1)), value=end)
+        first = row["first_time"]
+        moment = _moment_slider(first, row["last_time"])
 
-    pn.bind(follow, book, watch=True)
+        def state(offset: int) -> pn.Row:
+            at = first + dt.timedelta(milliseconds=offset)
+            ladder = database.query(
+                "book_ladder", source=row["source"], symbol=row["symbol"], at=at
+            )
+            return pn.Row(
+                chart(charts.ladder_chart(ladder), sizing_mode="fixed"),
+                chart(charts.depth_chart(ladder)),
+                sizing_mode="stretch_width",
+            )
 
-    def state(index: int, at: dt.datetime) -> pn.Row:
-        row = books.row(index, named=True)
-        ladder = database.query(
-            "book_ladder", source=row["source"], symbol=row["symbol"], at=at.replace(tzinfo=dt.UTC)
-        )
-        return pn.Row(
-            chart(charts.ladder_chart(ladder), sizing_mode="fixed"),
-            chart(charts.depth_chart(ladder)),
-            sizing_mode="stretch_width",
-        )
-
-    def series(index: int) -> pn.pane.Vega:
-        row = books.row(index, named=True)
         frame = database.query("book_series", source=row["source"], symbol=row["symbol"])
-        return chart(charts.mid_spread_chart(frame, title=f"{row['symbol']}: mid and spread"))
+        series = charts.mid_spread_chart(frame, title=f"{row['symbol']}: mid and spread")
+        holder[:] = [moment, pn.bind(state, moment.param.value_throttled), chart(series)]
 
-    parts += [
-        book,
-        moment,
-        pn.bind(state, book, moment.param.value_throttled),
-        pn.bind(series, book),
-    ]
+    explore(0)
+    pn.bind(explore, book, watch=True)
+    parts += [book, holder]
     return pn.Column(*parts, sizing_mode="stretch_width")

@@ -26,5 +26,7 @@ def heading(title: str, text: str) -> pn.pane.Markdown:
 
 def chart(spec: alt.TopLevelMixin, **options: object) -> pn.pane.Vega:
     """An Altair chart as a Panel pane, stretched to the page width."""
+    from workbench.charts import as_svg
+
     options.setdefault("sizing_mode", "stretch_width")
-    return pn.pane.Vega(spec, **options)
+    return pn.pane.Vega(as_svg(spec), **options)

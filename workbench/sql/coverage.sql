@@ -1,7 +1,7 @@
 -- Rows and files per dataset, exchange, symbol and day, from Parquet footers (no data read).
--- $root: the data root; $glob: every Parquet file under it.
+-- $prefix: the data root's address (rlxdata://); $glob: every Parquet file under it.
 WITH files AS (
-    SELECT substr(file_name, length($root) + 2) AS relative, num_rows, file_size_bytes
+    SELECT substr(file_name, length($prefix) + 1) AS relative, num_rows, file_size_bytes
     FROM parquet_file_metadata($glob)
 )
 SELECT

@@ -1,7 +1,8 @@
 -- Crypto Lake coverage: rows, files and bytes per table, exchange, symbol and day, from Parquet
--- footers only (no data read). $root: the data root; $glob: its lake/**/*.parquet.
+-- footers only (no data read). $prefix: the data root's address (rlxdata://); $glob: its
+-- lake/**/*.parquet.
 WITH files AS (
-    SELECT substr(file_name, length($root) + 2) AS relative, num_rows, file_size_bytes
+    SELECT substr(file_name, length($prefix) + 1) AS relative, num_rows, file_size_bytes
     FROM parquet_file_metadata($glob)
 )
 SELECT

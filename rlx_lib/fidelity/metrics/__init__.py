@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rlx_lib.fidelity.metrics import agreement, distributions, hawkes
+from rlx_lib.fidelity.metrics import agreement, distributions, hawkes, patterns, signature
 from rlx_lib.fidelity.metrics.base import (
     ENTRY_POINT_GROUP,
     Metric,
@@ -23,7 +23,9 @@ __all__ = [
     "distributions",
     "get",
     "hawkes",
+    "patterns",
     "register",
     "reload_entry_points",
     "resolve",
+    "signature",
 ]

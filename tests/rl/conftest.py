@@ -1,0 +1,33 @@
+"""The real capture's first day, imported, given a fault-free vendor view, rebuilt both ways."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from rlx_lib.capture.importers import import_files
+from rlx_lib.reconstruction.pipeline import ReconstructConfig
+from rlx_lib.reconstruction.runner import reconstruct
+from rlx_lib.synth import vendor_from_golden
+
+DAY = dt.date(2024, 8, 8)
+
+
+def rebuild(root, symbols, days):
+    """Reconstruct both sources; fail on any failed symbol-day."""
+    for source in ("golden", "lake"):
+        results = reconstruct(ReconstructConfig(root=root, source=source), symbols, days)
+        failed = [r for r in results if r.get("status") == "failed"]
+        assert not failed, failed
+
+
+@pytest.fixture(name="real_root", scope="session")
+def fixture_real_root(real_data, tmp_path_factory):
+    """A data root holding the real capture's 2024-08-08 as golden and as a fault-free vendor."""
+    root = tmp_path_factory.mktemp("rl_real")
+    capture = real_data / "hftbacktest-binance-2024-08-08" / "spot"
+    import_files([capture / "btcusdt_20240808.gz"], root, fmt="hftbacktest", symbol="BTC-USDT")
+    vendor_from_golden([root / "golden"], root, seed=1)
+    rebuild(root, ["BTC-USDT"], [DAY])
+    return root

@@ -1,0 +1,79 @@
+"""sim_to_real_gap and state_coverage: 0 and 1 on a fault-free vendor view, worse with drops."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from rlx_lib.errors import ConfigError, DataRangeError
+from rlx_lib.fidelity import available, evaluate
+from rlx_lib.rl.metrics import SimToRealGap, StateCoverage
+from rlx_lib.rl.policies import REFERENCE_POLICIES, get_policy
+from rlx_lib.synth import SynthConfig, synthesize
+from tests.rl.conftest import DAY, rebuild
+from workbench.rl_sweep import sweep
+
+RL = ["sim_to_real_gap", "state_coverage"]
+END = DAY + dt.timedelta(days=1)
+
+
+@pytest.fixture(name="synthetic_root", scope="module")
+def fixture_synthetic_root(tmp_path_factory):
+    root = tmp_path_factory.mktemp("rl_synth")
+    synthesize(SynthConfig(symbols=("BTC-USDT",), regime="high", minutes=0.5, seed=3), root)
+    rebuild(root, ["BTC-USDT"], [DAY])
+    return root
+
+
+def _assert_fault_free(report):
+    gap = report.record("sim_to_real_gap")
+    assert gap.value == 0.0
+    assert set(gap.detail["policies"]) == set(REFERENCE_POLICIES)
+    for name, policy in gap.detail["policies"].items():
+        assert policy["gap"] == 0.0, name
+        assert policy["interval_95"] == [0.0, 0.0], name
+        assert policy["live"] == policy["vendor"], name
+    assert sum(p["live"]["fills"] for p in gap.detail["policies"].values()) > 0
+    coverage = report.record("state_coverage")
+    assert coverage.value == 1.0
+    assert coverage.detail["jensen_shannon"] == 0.0
+    assert coverage.detail["live_bins"] > 10
+
+
+def test_metrics_are_registered_through_the_entry_point_group():
+    assert set(RL) <= set(available())
+
+
+def test_fault_free_synthetic_vendor_has_no_gap(synthetic_root):
+    _assert_fault_free(evaluate(synthetic_root, ["BTC-USDT"], DAY, END, metrics=RL))
+
+
+def test_fault_free_vendor_view_of_the_real_capture_has_no_gap(real_root):
+    _assert_fault_free(evaluate(real_root, ["BTC-USDT"], DAY, END, metrics=RL))
+
+
+def test_gap_rises_with_the_vendor_drop_rate(synthetic_root):
+    result = sweep(
+        synthetic_root, symbols=["BTC-USDT"], start=DAY, end=END, drop_rates=(0.0, 0.05, 0.2)
+    )
+    assert result.ok
+    assert len(result.rows) == 9
+    curve = result.curve()
+    gaps = curve["gap"].to_list()
+    assert gaps[0] == 0.0
+    assert curve["coverage"][0] == 1.0
+    assert gaps[1] > 0.0
+    assert gaps[2] > gaps[0]
+    assert gaps[2] >= gaps[1] * 0.5  # rises on average, not a hard-coded value
+    assert not (synthetic_root / "_work" / "rl_sweep").exists()
+
+
+def test_bad_input_is_one_clear_line(synthetic_root, tmp_path):
+    with pytest.raises(ConfigError, match="unknown policy 'nope'; available: imbalance_taker"):
+        get_policy("nope")
+    metric = SimToRealGap(tick_size=0.03)
+    with pytest.raises(ConfigError, match=r"tick size 0\.03000000 does not divide the prices"):
+        evaluate(synthetic_root, ["BTC-USDT"], DAY, END, metrics=[metric])
+    with pytest.raises(DataRangeError, match="no book/ data from source 'golden'"):
+        evaluate(tmp_path, ["BTC-USDT"], DAY, END, metrics=[StateCoverage()])

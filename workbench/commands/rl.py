@@ -1,0 +1,65 @@
+"""``rlx export`` and ``rlx rl``: hftbacktest feed files and the RL readiness tools."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from rlx_lib.errors import ConfigError
+from workbench.options import DataRootOption, resolve_root, split_list
+
+__all__ = ["export_command", "register"]
+
+
+def _export_line(row: dict[str, Any]) -> str:
+    head = f"{row['symbol']} {row['day']} ({row['source']}): {row['status']}"
+    if row["status"] == "written":
+        carried = ", opens with the carried-in book" if row.get("carried_in") else ""
+        return (
+            f"{head}, {row['rows']:,} feed rows{carried} -> {row['path']} ({row['seconds']:.1f} s)"
+        )
+    if row["status"] == "skipped":
+        return f"{head} ({row['path']} exists; --force to redo)"
+    return f"{head}: no events/ for that day"
+
+
+def export_command(
+    symbols: Annotated[str, typer.Option(help="Lake-style symbols, comma separated: BTC-USDT,..")],
+    start: Annotated[str, typer.Option(help="First UTC day, YYYY-MM-DD.")],
+    end: Annotated[str, typer.Option(help="Day after the last one (exclusive), YYYY-MM-DD.")],
+    out: Annotated[Path, typer.Option(help="Folder for <SYMBOL>_<source>_<day>.npz files.")],
+    fmt: Annotated[
+        str, typer.Option("--format", help="Output format: hftbacktest.")
+    ] = "hftbacktest",
+    source: Annotated[str, typer.Option(help="Which reconstruction: lake or golden.")] = "golden",
+    tick_size: Annotated[
+        float | None,
+        typer.Option(help="Tick size to check the prices against (default: inferred)."),
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Replace finished files.")] = False,
+    data_root: DataRootOption = None,
+) -> None:
+    """Write one hftbacktest feed file per symbol-day from events/ (loads with BacktestAsset)."""
+    from rlx_lib.rl import export
+
+    if fmt != "hftbacktest":
+        msg = f"unknown export format {fmt!r}; rlx exports hftbacktest"
+        raise ConfigError(msg)
+    export(
+        resolve_root(data_root),
+        symbols=split_list(symbols),
+        start=start,
+        end=end,
+        source=source,
+        out=out,
+        tick_size=tick_size,
+        force=force,
+        progress=lambda row: typer.echo(_export_line(row)),
+    )
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``rlx export`` to the app."""
+    app.command("export")(export_command)
