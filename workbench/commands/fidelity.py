@@ -17,6 +17,47 @@ DEFAULT_THRESHOLD = 0.999
 """The library's default threshold, repeated so ``--help`` needs no heavy import."""
 
 
+_INPUT = {"lake": "lake/book_delta_v2", "golden": "golden"}
+
+
+def reconstruct_missing(root: Path, symbols: list[str], start: str, end: str) -> list[str]:
+    """Reconstruct, from its input, each side (lake, golden) of a symbol that has no ``book/``
+    in the window yet; return one line per side rebuilt (what ``rlx fidelity`` prints)."""
+    from rlx_lib import catalog
+    from rlx_lib.errors import StageError
+    from rlx_lib.reconstruction.pipeline import ReconstructConfig
+    from rlx_lib.reconstruction.runner import reconstruct
+
+    days = catalog.day_range(start, end)
+
+    def has(dataset: str, symbol: str, name: str = "") -> bool:
+        folders = [catalog.partition_dir(root, dataset, symbol=symbol, day=d) for d in days]
+        return any((f / name).exists() if name else f.is_dir() for f in folders)
+
+    lines = []
+    for source, dataset in _INPUT.items():
+        missing = [
+            symbol
+            for symbol in symbols
+            if not has("book", symbol, f"part-{source}.parquet") and has(dataset, symbol)
+        ]
+        if not missing:
+            continue
+        lines.append(
+            f"no {source} reconstruction of {', '.join(missing)} in [{start}, {end}): "
+            f"reconstructing it from {dataset}/ first"
+        )
+        typer.echo(lines[-1])
+        rows = reconstruct(ReconstructConfig(root=root, source=source), missing, days)
+        failed = [
+            f"{r['symbol']} {r['day']}: {r['error']}" for r in rows if r["status"] == "failed"
+        ]
+        if failed:
+            msg = f"reconstructing {source} failed: " + "; ".join(failed)
+            raise StageError(msg)
+    return lines
+
+
 def fidelity_command(
     symbols: Annotated[str, typer.Option(help="Symbols, e.g. BTC-USDT,ETH-USDT.")],
     start: Annotated[str, typer.Option(help="First UTC day (YYYY-MM-DD).")],
@@ -43,7 +84,10 @@ def fidelity_command(
     ] = None,
     data_root: DataRootOption = None,
 ) -> None:
-    """Align lake/ and golden/ reconstructions, compute the metrics, write the HTML report."""
+    """Align lake/ and golden/ reconstructions, compute the metrics, write the HTML report.
+
+    A side not reconstructed yet is reconstructed first from its input (lake/ or golden/).
+    """
     from rlx_lib.catalog import parse_day
     from rlx_lib.fidelity import evaluate
     from rlx_lib.parallel import check_address
@@ -54,8 +98,10 @@ def fidelity_command(
 
     names = split_list(symbols)
     folder = out or Path("reports") / f"fidelity-{'_'.join(names)}-{parse_day(start)}"
+    root = resolve_root(data_root)
+    reconstruct_missing(root, names, start, end)
     report = evaluate(
-        resolve_root(data_root),
+        root,
         names,
         start,
         end,

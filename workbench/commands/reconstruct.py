@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from rlx_lib.errors import StageError
+from workbench.console import progress
 from workbench.options import DataRootOption, at_least, resolve_root, split_list
 
 __all__ = ["demo_step", "reconstruct_command", "register", "summary_line"]
@@ -83,8 +84,14 @@ def reconstruct_command(
                     f"{name}: first carrying the book over {len(earlier)} earlier day(s) with "
                     f"input, from {earlier[0]} (replay only, no output)"
                 )
-    progress = None if json_out else (lambda row: typer.echo(summary_line(row)))
-    rows = reconstruct(config, names, days, workers=workers, cluster=cluster, on_result=progress)
+    if json_out:
+        rows = reconstruct(config, names, days, workers=workers, cluster=cluster)
+    else:
+        with progress("reconstructing symbol-days", total=len(names) * len(days)) as done:
+            rows = reconstruct(
+                config, names, days, workers=workers, cluster=cluster,
+                on_result=lambda row: done(summary_line(row)),
+            )  # fmt: skip
     if json_out:
         typer.echo(json.dumps(rows, indent=2, default=str))
     failed = [row for row in rows if row["status"] == "failed"]

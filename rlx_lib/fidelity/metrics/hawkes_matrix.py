@@ -16,6 +16,8 @@ process, refit). The value is the largest absolute entry difference between the 
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -148,6 +150,9 @@ class HawkesBranchingMatrix:
     seed: int = 0
 
     def compute(self, aligned: Aligned) -> MetricResult:
+        if importlib.util.find_spec("tick") is None:  # tick has wheels for Python 3.11 only
+            note = f"not computed: tick is not installed for Python {sys.version_info[0]}."
+            return MetricResult(float("nan"), 0, {"note": note + f"{sys.version_info[1]}"})
         detail = {
             "types": list(EVENT_TYPES),
             "decays_per_s": DECAYS.tolist(),
