@@ -17,6 +17,7 @@ import logging
 import math
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -198,6 +199,7 @@ def evaluate(
     metrics: list[str | Metric] | None = None,
     threshold: float = DEFAULT_THRESHOLD,
     out: Path | None = None,
+    progress: Callable[[str], None] | None = None,
     workers: int = 1,
     cluster: Any = None,
 ) -> FidelityReport:
@@ -217,6 +219,8 @@ def evaluate(
         The headline and every gated share must reach it for the verdict to pass.
     out
         Folder for ``metrics.json`` and ``manifest.json`` (nothing written there when None).
+    progress
+        Called with one line per symbol once its metrics are computed.
     workers, cluster
         Symbols in ``workers`` processes or on a Dask cluster (an address or a client), one
         unit per symbol: its alignment and metrics, merged in the order of ``symbols``, so the
@@ -236,8 +240,13 @@ def evaluate(
     alignments: dict[str, Aligned] = {}
     timings: dict[str, float] = {}
     calls = [(i, root, s, first, stop, chosen, threshold) for i, s in enumerate(symbols)]
+    units = {}
     with open_pool(workers=workers if len(calls) > 1 else 1, cluster=cluster) as pool:
-        units = dict(run_all(_symbol_unit, calls, pool=pool))
+        for index, (aligned, found, spent) in run_all(_symbol_unit, calls, pool=pool):
+            units[index] = aligned, found, spent
+            if progress is not None:
+                seconds = sum(spent.values())
+                progress(f"{symbols[index]}: {len(found)} metric rows in {seconds:.1f} s")
     for index, symbol in enumerate(symbols):
         alignments[symbol], found, spent = units[index]
         records += found
