@@ -28,14 +28,14 @@ def track(items: Iterable[T], *, description: str, total: int | None = None) -> 
 
 
 @contextmanager
-def progress(description: str, *, total: int) -> Iterator[Callable[[str], None]]:
-    """Yield ``done(line)``: one unit of ``total`` finished, ``line`` saying what it was.
+def progress(description: str, *, total: float) -> Iterator[Callable[..., None]]:
+    """Yield ``done(line, amount=1)``: ``amount`` of ``total`` finished, ``line`` saying what.
 
-    On a terminal a rich progress bar counts the units and the lines print above it; elsewhere
-    each line is printed plainly, as a log would have it.
+    On a terminal a rich progress bar counts toward ``total`` and the lines print above it;
+    elsewhere each line is printed plainly, as a log would have it.
     """
     if not is_terminal():
-        yield lambda line: print(line, flush=True)
+        yield lambda line, amount=1: print(line, flush=True)
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
@@ -43,8 +43,8 @@ def progress(description: str, *, total: int) -> Iterator[Callable[[str], None]]
     with Progress(*columns, transient=True) as bar:
         task = bar.add_task(description, total=total)
 
-        def done(line: str) -> None:
+        def done(line: str, amount: float = 1) -> None:
             bar.console.print(line, highlight=False, markup=False)
-            bar.advance(task)
+            bar.advance(task, amount)
 
         yield done

@@ -16,7 +16,7 @@ import json
 import logging
 import os
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
@@ -174,13 +174,15 @@ def synthesize(
     vendor_root: Path | None = None,
     chunk_seconds: float = CHUNK_SECONDS,
     force: bool = False,
+    progress: Callable[[str, float], None] | None = None,
 ) -> SynthSummary:
     """Simulate every symbol of ``config`` and write the requested views under ``root``.
 
     The market is simulated and written window by window (``chunk_seconds``, ten minutes by
     default), so memory stays bounded however long the session. The vendor view goes under
     ``vendor_root`` instead when given (the demo serves it from a local S3 server).
-    ``force`` replaces files whose content would change.
+    ``force`` replaces files whose content would change. ``progress(symbol, minutes)`` hears
+    of every window written, with its simulated minutes.
     """
     from rlx_lib.synth.market import simulate
     from rlx_lib.synth.plant import plan_instances, plant
@@ -236,6 +238,8 @@ def synthesize(
                 if "lake" in views:
                     vendor.record(recorder, feed, replayed[2])
                     lake.add(recorder.take_frames())
+                if progress is not None:
+                    progress(symbol, (stop - start) / 60e9)
             summary.changes[symbol] = changes
             if "golden" in views:
                 summary.golden_files += golden.close()

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
+from workbench.console import progress
 from workbench.options import DataRootOption, resolve_root, split_list
 
 __all__ = ["demo_step", "register"]
@@ -87,26 +88,29 @@ def fidelity_command(
     from rlx_lib.catalog import parse_day
     from rlx_lib.fidelity import evaluate
     from workbench.fidelity_report import publish_report  # panel: a slow import
+    from workbench.rl_report import load_sweep
 
     names = split_list(symbols)
     folder = out or Path("reports") / f"fidelity-{'_'.join(names)}-{parse_day(start)}"
     root = resolve_root(data_root)
     reconstruct_missing(root, names, start, end)
-    report = evaluate(
-        root,
-        names,
-        start,
-        end,
-        metrics=split_list(metrics) or None,
-        threshold=threshold,
-        out=folder,
-    )
+    with progress("fidelity: aligning and measuring symbols", total=len(names)) as done:
+        report = evaluate(
+            root,
+            names,
+            start,
+            end,
+            metrics=split_list(metrics) or None,
+            threshold=threshold,
+            out=folder,
+            progress=done,
+        )
     for record in report.whole_run():
         value = "undefined" if record.value != record.value else f"{record.value:.6g}"
         typer.echo(f"{record.symbol} {record.name}: {value} {record.unit} (n={record.n})")
     typer.echo(report.verdict.sentence())
     links = {"validation summary": validation} if validation is not None else {}
-    path = publish_report(report, folder, links=links)
+    path = publish_report(report, folder, links=links, sweep=load_sweep(resolve_root(data_root)))
     typer.echo(str(path.resolve()))
     if fail_on_verdict and not report.verdict.passed:
         raise typer.Exit(1)
@@ -120,8 +124,22 @@ def demo_step(context: Any) -> None:
     from rlx_lib.catalog import parse_day
     from rlx_lib.fidelity import evaluate
     from workbench.fidelity_report import publish_report
+    from workbench.rl_report import load_sweep
+    from workbench.rl_sweep import sweep
 
     day = parse_day(context.day)
+    curve = sweep(
+        context.root,
+        symbols=list(context.symbols[:1]),
+        start=day,
+        end=day + dt.timedelta(days=1),
+        drop_rates=(0.0, 0.01, 0.05),
+        seeds=(0,),
+    )
+    context.summary.append(
+        "rl sweep: sim-to-real gap by vendor drop rate "
+        + ", ".join(f"{r['drop_rate']:g}: {r['gap']:.4f}" for r in curve.curve().to_dicts())
+    )
     summary = context.out / "index.html"
     if summary.exists():
         os.replace(summary, context.out / "summary.html")  # the fidelity report takes its place
@@ -139,7 +157,9 @@ def demo_step(context: Any) -> None:
     if validation is not None:
         markdown = Path(validation).with_suffix(".md")
         links["validation summary"] = markdown if markdown.exists() else Path(validation)
-    context.report = publish_report(report, context.out, links=links)
+    context.report = publish_report(
+        report, context.out, links=links, sweep=load_sweep(context.root)
+    )
     context.notes["fidelity"] = report.metrics_json()["verdict"]
     context.summary.append(f"fidelity: {report.verdict.sentence()}")
 
