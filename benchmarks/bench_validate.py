@@ -1,13 +1,16 @@
-"""Validation throughput and peak memory over one large synthetic golden file, beside
+"""Validation throughput and peak memory over large synthetic golden files, beside
 ``json.loads`` per line.
 
 The capture mimics a busy spot symbol: per 100 ms window one depth diff (6 levels), two
 trades and seven bookTickers, with a consistent book (so every check runs, none fires). Each
 file is compressed as a single zstd frame (as the ``zstd`` tool writes one), the hardest case
-for memory. Two files, of 1M and 10M messages (100K and 1M with ``--quick``), show whether
-peak RSS grows with the file. Validation runs in a child process so its peak RSS (``VmHWM``)
-is its own; the child loads the compiled kernels before the clock starts. Throughput is the
-larger file's; figures are medians of the repeats (one repeat in a full run).
+for memory. Two spot files, of 1M and 10M messages (100K and 1M with ``--quick``), show whether
+peak RSS grows with the file; throughput is the larger file's. The smaller capture in USD-M
+futures shapes (``pu`` chains over shared ids, ``T``, ``X``, bookTicker ``e``/``E``/``T``) is
+validated in the same run under the futures rules and compared with the same-size spot file.
+Validation runs in a child process so its peak RSS (``VmHWM``) is its own; the child loads the
+compiled kernels before the clock starts. Figures are medians of the repeats (one repeat in a
+full run: 10M messages take a while on one core).
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ L2Book().replay(np.zeros(1, bool), np.ones(1, np.int64), np.ones(1, np.int64),
 start = time.perf_counter()
 report = validate_golden([sys.argv[1]])
 elapsed = time.perf_counter() - start
-s = report.symbols["BTCUSDT"]
+s = (report.symbols or report.futures_symbols)["BTCUSDT"]
 # VmHWM, not ru_maxrss: ru_maxrss keeps the forking parent's peak across exec
 status = Path("/proc/self/status").read_text().splitlines()
 rss = next(int(line.split()[1]) for line in status if line.startswith("VmHWM"))
@@ -53,9 +56,42 @@ def _units(value: int) -> str:
     return f"{value // 100_000_000}.{value % 100_000_000:08d}"
 
 
-def write_capture(path: Path, messages: int) -> int:
-    """Write a consistent synthetic golden file of about ``messages`` lines as one zstd frame;
-    return the count."""
+_SHAPES = {
+    "spot": {
+        "ticker": b'{"u":%d,"s":"BTCUSDT",%s}',
+        "trade": b'{"e":"trade","E":%d,"s":"BTCUSDT","t":%d,"p":"%s","q":"0.01000000","T":%d,'
+        b'"m":true,"M":true}',
+        "depth": b'{"e":"depthUpdate","E":%d,"s":"BTCUSDT","U":%d,"u":%d%s,"b":[%s],"a":[%s]}',
+        "stream": b"btcusdt@depth@100ms",
+    },
+    "usdm": {
+        "ticker": b'{"e":"bookTicker","u":%d,"s":"BTCUSDT",%s,"T":1723161600000,"E":1723161600001}',
+        "trade": b'{"e":"trade","E":%d,"T":%d,"s":"BTCUSDT","t":%d,"p":"%s","q":"0.01000000",'
+        b'"X":"MARKET","m":true}',
+        "depth": b'{"e":"depthUpdate","E":%d,"T":%d,"s":"BTCUSDT","U":%d,"u":%d%s,"b":[%s],'
+        b'"a":[%s]}',
+        "stream": b"btcusdt@depth@0ms",
+    },
+}
+
+
+def capture_path(folder: Path, market: str) -> Path:
+    """Where a benchmark capture of ``market`` goes (the path names its exchange)."""
+    exchange, symbol = (
+        ("BINANCE_FUTURES", "BTC-USDT-PERP") if market == "usdm" else ("BINANCE", "BTC-USDT")
+    )
+    part = folder / f"golden/exchange={exchange}/symbol={symbol}/dt=2024-08-09"
+    part.mkdir(parents=True, exist_ok=True)
+    return part / "00.jsonl.zst"
+
+
+def write_capture(path: Path, messages: int, market: str = "spot") -> int:
+    """Write a consistent synthetic golden file of about ``messages`` lines in ``market``'s
+    shapes, as one zstd frame; return the count. Futures ids skip (they are shared with other
+    symbols), the snapshot falls inside the first diff and the last bookTicker of a window
+    carries its diff's final id."""
+    futures = market == "usdm"
+    shapes = _SHAPES[market]
     bid, ask = 6_000_000_000_000, 6_000_001_000_000
     top = f'"b":"{_units(bid)}","B":"1.50000000","a":"{_units(ask)}","A":"2.00000000"'
     snapshot_levels = ",".join(
@@ -69,29 +105,37 @@ def write_capture(path: Path, messages: int) -> int:
         out.write(
             b'{"capture_ns": %d, "stream": "btcusdt@depthSnapshot", "data": '
             b'{"lastUpdateId":%d,"bids":[%s],"asks":[%s]}}\n'
-            % (capture, update_id, snapshot_levels.encode(), ask_levels.encode())
+            % (capture, update_id + 5 * futures, snapshot_levels.encode(), ask_levels.encode())
         )
         written += 1
         window = 0
         chunk: list[bytes] = []
         while written < messages:
             event_ms = 1_723_161_600_000 + window * 100
-            first = update_id + 1
+            previous = update_id
+            first = update_id + (3 if futures else 1)
+            last = first + 9
             for k in range(7):
                 capture += 10_000_000
+                ticker = last if futures and k == 6 else first + k
+                data = shapes["ticker"] % (ticker, top.encode())
                 chunk.append(
-                    b'{"capture_ns": %d, "stream": "btcusdt@bookTicker", "data": '
-                    b'{"u":%d,"s":"BTCUSDT",%s}}\n' % (capture, first + k, top.encode())
+                    b'{"capture_ns": %d, "stream": "btcusdt@bookTicker", "data": %s}\n'
+                    % (capture, data)
                 )
             for _ in range(2):
                 trade_id += 1
                 capture += 10_000_000
-                chunk.append(
-                    b'{"capture_ns": %d, "stream": "btcusdt@trade", "data": {"e":"trade","E":%d,'
-                    b'"s":"BTCUSDT","t":%d,"p":"%s","q":"0.01000000","T":%d,"m":true,"M":true}}\n'
-                    % (capture, event_ms, trade_id, _units(bid).encode(), event_ms)
+                price = _units(bid).encode()
+                data = (
+                    shapes["trade"] % (event_ms, event_ms, trade_id, price)
+                    if futures
+                    else shapes["trade"] % (event_ms, trade_id, price, event_ms)
                 )
-            update_id = first + 9
+                chunk.append(
+                    b'{"capture_ns": %d, "stream": "btcusdt@trade", "data": %s}\n' % (capture, data)
+                )
+            update_id = last
             levels = ",".join(
                 f'["{_units(bid - (5 + (window + i) % 40) * 1_000_000)}","{i % 3}.00000000"]'
                 for i in range(3)
@@ -101,10 +145,19 @@ def write_capture(path: Path, messages: int) -> int:
                 for i in range(3)
             )
             capture += 10_000_000
+            chained = b',"pu":%d' % previous if futures else b""
+            times = (event_ms, event_ms) if futures else (event_ms,)
+            data = shapes["depth"] % (
+                *times,
+                first,
+                update_id,
+                chained,
+                levels.encode(),
+                asks.encode(),
+            )
             chunk.append(
-                b'{"capture_ns": %d, "stream": "btcusdt@depth@100ms", "data": {"e":"depthUpdate",'
-                b'"E":%d,"s":"BTCUSDT","U":%d,"u":%d,"b":[%s],"a":[%s]}}\n'
-                % (capture, event_ms, first, update_id, levels.encode(), asks.encode())
+                b'{"capture_ns": %d, "stream": "%s", "data": %s}\n'
+                % (capture, shapes["stream"], data)
             )
             written += 10
             window += 1
@@ -141,9 +194,10 @@ def _validate(path: Path) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def _one_file(folder: Path, messages: int, repeats: int) -> tuple[int, list[dict]]:
-    path = Path(folder) / f"capture-{messages}.jsonl.zst"
-    count = write_capture(path, messages)
+def _validated(folder: Path, messages: int, market: str, repeats: int) -> tuple[int, list[dict]]:
+    """Write a capture under ``folder`` and validate it ``repeats`` times."""
+    path = capture_path(folder, market)
+    count = write_capture(path, messages, market)
     runs = [_validate(path) for _ in range(repeats)]
     if any(r["gaps"] or r["agreement"] != 1.0 for r in runs):
         msg = f"benchmark capture did not validate clean: {runs[0]}"
@@ -153,15 +207,18 @@ def _one_file(folder: Path, messages: int, repeats: int) -> tuple[int, list[dict
 
 def run(*, quick: bool) -> list[dict]:
     """Figures: validation messages/s, the json.loads baseline, their ratio, peak RSS of a
-    small and a ten times larger file."""
+    file and of a ten times larger one, futures against spot."""
     small, large = (100_000, 1_000_000) if quick else (1_000_000, 10_000_000)
     repeats = 3 if quick else 1
     with tempfile.TemporaryDirectory() as folder:
-        small_count, small_runs = _one_file(Path(folder), small, repeats)
-        count, runs = _one_file(Path(folder), large, repeats)
-        path = Path(folder) / f"capture-{large}.jsonl.zst"
+        small_count, small_runs = _validated(Path(folder) / "small", small, "spot", repeats)
+        _, futures_runs = _validated(Path(folder) / "futures", small, "usdm", repeats)
+        count, runs = _validated(Path(folder) / "large", large, "spot", repeats)
+        path = capture_path(Path(folder) / "large", "spot")
         baseline = statistics.median(_baseline(path, min(count, 500_000)) for _ in range(repeats))
     rate = statistics.median(count / r["seconds"] for r in runs)
+    small_rate = statistics.median(small_count / r["seconds"] for r in small_runs)
+    futures_rate = statistics.median(small_count / r["seconds"] for r in futures_runs)
     small_rss = max(r["rss_kib"] for r in small_runs) / 1024
     rss = max(r["rss_kib"] for r in runs) / 1024
     return [
@@ -172,6 +229,14 @@ def run(*, quick: bool) -> list[dict]:
             "baseline": "json.loads per line",
             "ratio": rate / baseline,
             "target": ">= 921,000",
+        },
+        {
+            "figure": f"futures validation throughput, {small_count:,} messages",
+            "value": futures_rate,
+            "unit": "messages/s",
+            "baseline": "spot validation, same size, same run",
+            "ratio": futures_rate / small_rate,
+            "target": ">= 0.8",
         },
         {"figure": "json.loads per line (baseline)", "value": baseline, "unit": "messages/s"},
         {

@@ -36,6 +36,7 @@ from rlx_lib.reconstruction.checkpoint import (
     save_checkpoint,
     work_folder,
 )
+from rlx_lib.reconstruction.lock import day_lock
 
 __all__ = ["BOOK_EVERY", "ReconstructConfig", "carry_state", "reconstruct_day"]
 
@@ -285,6 +286,29 @@ def _final_header(day_input: replay.DayInput, checksums: dict[str, str]) -> dict
     }
 
 
+def _check_resumable(
+    header: dict[str, Any], checksums: dict[str, str], settings: dict[str, Any], unit: str
+) -> None:
+    """Refuse to resume from a checkpoint made from other inputs or with other settings."""
+    if header.get("inputs") != checksums:
+        msg = (
+            f"cannot resume {unit}: its input files changed since the crash; rerun without --resume"
+        )
+        raise StageError(msg)
+    saved = header.get("settings") or {}
+    differ = [
+        f"--{name.replace('_', '-')} {saved.get(name)} then, {value} now"
+        for name, value in settings.items()
+        if saved.get(name) != value
+    ]
+    if differ:
+        msg = (
+            f"cannot resume {unit}: the interrupted run used other settings ({'; '.join(differ)}); "
+            "resume with the same settings or rerun without --resume"
+        )
+        raise StageError(msg)
+
+
 def carry_state(config: ReconstructConfig, symbol: str, day: dt.date) -> dict[str, Any]:
     """Save the book at the end of a symbol-day without writing any output.
 
@@ -310,104 +334,6 @@ def carry_state(config: ReconstructConfig, symbol: str, day: dt.date) -> dict[st
     return {**status, "status": "carried"}
 
 
-def _write_events(sink: sinks.ParquetSink, events: dict, source: str) -> None:
-    """Encode and write one segment's events (events lane)."""
-    sink.write(sinks.events_table(events, source=source))
-
-
-@dataclass(frozen=True)
-class _DayRun:
-    """What the book lane needs to write the segments of one symbol-day."""
-
-    config: ReconstructConfig
-    symbol: str
-    day: dt.date
-    day_input: replay.DayInput
-    work: Path
-    keep: np.ndarray  # which messages get a book row
-    header: dict[str, Any]  # of the progress checkpoints: inputs, settings, seeding
-    book_sink: sinks.ParquetSink
-
-    def write_segment(
-        self, index: int, lo: int, top: TopLevels | None, levels: dict[str, np.ndarray]
-    ) -> None:
-        """Spool and write segment ``index``'s book, issues and drift rows, then save the
-        checkpoint after it (``levels``: the book at its end)."""
-        source, day_input = self.config.source, self.day_input
-        if top is not None:
-            hi = lo + len(top.crossed)
-            rows = np.flatnonzero(self.keep[lo:hi])
-            columns = {
-                "origin_ns": day_input.origin_ns[lo:hi][rows],
-                "received_ns": day_input.received_ns[lo:hi][rows],
-                "update_id": day_input.update_id[lo:hi][rows],
-                "bid_price": top.bid_price[rows],
-                "bid_size": top.bid_size[rows],
-                "ask_price": top.ask_price[rows],
-                "ask_size": top.ask_size[rows],
-            }
-            table = sinks.book_table(columns, source=source, depth=self.config.depth)
-            sinks.write_segment(table, sinks.segment_path(self.work, "book", index))
-            self.book_sink.write(table)
-            issues = _crossed_issues(day_input, lo, top, self.symbol, source)
-            if issues:
-                sinks.write_segment(
-                    sinks.issues_table(issues), sinks.segment_path(self.work, "issues", index)
-                )
-            if source == "lake":
-                drift = _drift(self.config.root, self.symbol, self.day, day_input, lo, top)
-                if drift is not None:
-                    sinks.write_segment(
-                        sinks.drift_table(drift, source=source),
-                        sinks.segment_path(self.work, "drift", index),
-                    )
-        save_checkpoint(self.work / "progress.npz", levels, {"segment": index + 1, **self.header})
-
-
-def _replay_segments(
-    day_run: _DayRun,
-    book: L2Book,
-    cuts: list[int],
-    trade_bounds: list[int],
-    segment: int,
-    events_sink: sinks.ParquetSink,
-) -> None:
-    """Replay the day segment by segment from ``segment`` (the events from the first one).
-
-    The book is rebuilt here while the previous segment's rows are encoded and written on
-    the ``events`` and ``book`` lanes (:mod:`~rlx_lib.reconstruction.overlap`).
-    """
-    config, day_input = day_run.config, day_run.day_input
-    event_ns = day_input.event_ns
-    with overlap.Lanes(("events", "book"), threaded=config.overlap) as lanes:
-        if segment:  # resumed: the finished segments' book rows come from their spools
-            lanes.submit(
-                "book", sinks.copy_segments, day_run.work, "book", segment, day_run.book_sink
-            )
-        sequence = 0
-        for index in range(len(cuts) - 1):
-            lo, hi = cuts[index], cuts[index + 1]
-            first_row = int(day_input.start[lo])
-            rows = day_input.reader.rows(first_row, int(day_input.start[hi]))
-            trades = slice(trade_bounds[index], trade_bounds[index + 1])
-            events = _events(day_input, event_ns, lo, hi, rows, trades, sequence)
-            sequence += len(events["sequence"])
-            lanes.submit("events", _write_events, events_sink, events, config.source)
-            if index < segment:  # finished before a crash: its events are re-derived only
-                continue
-            top = (
-                book.replay(
-                    *rows,
-                    day_input.start[lo : hi + 1] - first_row,
-                    day_input.reset[lo:hi],
-                    depth=config.depth,
-                )
-                if hi > lo
-                else None
-            )
-            lanes.submit("book", day_run.write_segment, index, lo, top, book.snapshot_arrays())
-
-
 def reconstruct_day(config: ReconstructConfig, symbol: str, day: dt.date) -> dict[str, Any]:
     """Reconstruct one symbol-day into ``events/``, ``book/``, ``drift/`` and ``issues/``.
 
@@ -429,65 +355,71 @@ def reconstruct_day(config: ReconstructConfig, symbol: str, day: dt.date) -> dic
             ):
                 return {"symbol": symbol, "day": day.isoformat(), "status": "skipped"}
     work = work_folder(root, source=source, symbol=symbol, day=day)
+    try:
+        with day_lock(work.with_name(f"{day.isoformat()}.lock"), f"{symbol} {day}"):
+            return _run_day(config, symbol, day, checksums, settings, began)
+    finally:
+        if not work.exists():  # finished: no empty folders are left behind
+            catalog.remove_folder(work, up_to=root / "_work")
+
+
+def _run_day(
+    config: ReconstructConfig,
+    symbol: str,
+    day: dt.date,
+    checksums: dict[str, str],
+    settings: dict[str, Any],
+    began: float,
+) -> dict[str, Any]:
+    """The body of :func:`reconstruct_day`, run under the symbol-day's lock."""
+    root, source = Path(config.root), config.source
+    work = work_folder(root, source=source, symbol=symbol, day=day)
     progress = work / "progress.npz"
     day_input, book, first, seeding = _input_day(config, symbol, day)
     event_ns = day_input.event_ns
     cuts = _segments(event_ns, first, config.checkpoint_messages)
     keep = _sample(event_ns, BOOK_EVERY[config.book_every])
-    book_schema = schemas.book_state_schema(config.depth)
-    segment = 0
-    if config.resume and progress.exists():
-        book, header, _ = load_checkpoint(progress)
-        if header.get("inputs") != checksums or header.get("settings") != settings:
-            msg = f"{progress} belongs to other inputs or settings; rerun without --resume"
-            raise StageError(msg)
-        segment = header["segment"]
-        seeding = header["seeding"]
-        log.info("resuming %s %s at segment %d", symbol, day, segment)
-    else:
-        catalog.remove_folder(work, up_to=root / "_work")
-    trade_cut = (
-        np.searchsorted(
-            day_input.trade_received_ns, event_ns[np.array(cuts[1:-1], int) - 1], side="right"
-        )
-        if len(cuts) > 2
-        else np.zeros(0, int)
+    progress_settings = {**settings, "checkpoint_messages": config.checkpoint_messages}
+    book, segment, seeding = _resume(
+        config, progress, checksums, progress_settings, f"{symbol} {day}", book, seeding
     )
-    trade_bounds = [0, *trade_cut.tolist(), len(day_input.trade_received_ns)]
-    day_run = _DayRun(
-        config,
-        symbol,
-        day,
-        day_input,
-        work,
-        keep,
-        {"inputs": checksums, "settings": settings, "seeding": seeding},
-        sinks.ParquetSink(work / "book.parquet.partial", sinks.arrow_schema(book_schema)),
-    )
-    events_sink = sinks.ParquetSink(
-        work / "events.parquet.partial", sinks.arrow_schema(schemas.EVENTS)
-    )
-    _replay_segments(day_run, book, cuts, trade_bounds, segment, events_sink)
-    segments = len(cuts) - 1
-    if day_input.issues:
-        sinks.write_segment(
-            sinks.issues_table(day_input.issues), sinks.segment_path(work, "issues", segments)
+    trade_slices = _trade_slices(day_input, cuts)
+    sinks_ = {
+        name: sinks.ParquetSink(work / f"{name}.parquet.partial", sinks.arrow_schema(schema))
+        for name, schema in (
+            ("events", schemas.EVENTS),
+            ("book", schemas.book_state_schema(config.depth)),
         )
-    counts = {
-        name: sink.publish(
-            sinks.output_path(root, name, source=source, symbol=symbol, day=day),
-            force=config.force,
-        )
-        for name, sink in (("events", events_sink), ("book", day_run.book_sink))
     }
-    for dataset, schema in (("drift", schemas.DRIFT), ("issues", schemas.ISSUE)):
-        if dataset == "drift" and source != "lake":
-            continue
-        target = sinks.output_path(root, dataset, source=source, symbol=symbol, day=day)
-        arrow_schema = sinks.arrow_schema(schema)
-        counts[dataset] = sinks.join_segments(
-            work, dataset, segments + 1, target, arrow_schema, force=config.force
-        )
+    header = {"inputs": checksums, "seeding": seeding, "settings": progress_settings}
+    # the book is rebuilt here while the lanes encode and write the previous segment
+    with overlap.Lanes(("events", "book"), threaded=config.overlap) as lanes:
+        if segment:  # resumed: the finished segments' book rows come from their spools
+            lanes.submit("book", sinks.copy_segments, work, "book", segment, sinks_["book"])
+        sequence = 0
+        for index in range(len(cuts) - 1):
+            lo, hi = cuts[index], cuts[index + 1]
+            first_row = int(day_input.start[lo])
+            rows = day_input.reader.rows(first_row, int(day_input.start[hi]))
+            events = _events(day_input, event_ns, lo, hi, rows, trade_slices[index], sequence)
+            sequence += len(events["sequence"])
+            lanes.submit("events", _write_events, sinks_["events"], events, source)
+            if index < segment:  # finished before a crash: its events are re-derived only
+                continue
+            offsets = day_input.start[lo : hi + 1] - first_row
+            top = book.replay(*rows, offsets, day_input.reset[lo:hi], depth=config.depth)
+            lanes.submit(
+                "book",
+                _segment_outputs,
+                config,
+                (symbol, day, day_input, work, keep),
+                top,
+                (lo, hi, index),
+                sinks_["book"],
+                (progress, book.snapshot_arrays(), {**header, "segment": index + 1}),
+            )
+    segments = len(cuts) - 1
+    counts = _publish(config, symbol, day, day_input, work, sinks_, segments)
     drift_summary = _drift_summary(root, source, symbol, day) if source == "lake" else None
     summary = {
         "symbol": symbol,
@@ -503,27 +435,134 @@ def reconstruct_day(config: ReconstructConfig, symbol: str, day: dt.date) -> dic
         "drift": drift_summary,
         "seconds": round(time.perf_counter() - began, 3),
     }
-    save_checkpoint(
-        final_state_path(root, source=source, symbol=symbol, day=day),
-        book,
-        _final_header(day_input, checksums),
-    )
-    for dataset in counts:
-        target = sinks.output_path(root, dataset, source=source, symbol=symbol, day=day)
-        catalog.write_manifest(
-            target.parent,
-            {
-                "file": target.name,
-                "rows": counts[dataset],
-                "sha256": catalog.file_sha256(target),
-                "inputs": checksums,
-                "settings": settings,
-                "seeding": seeding,
-                "drift": drift_summary,
-            },
-        )
+    final_state = final_state_path(root, source=source, symbol=symbol, day=day)
+    save_checkpoint(final_state, book, _final_header(day_input, checksums))
+    meta = {"inputs": checksums, "settings": settings, "seeding": seeding, "drift": drift_summary}
+    _write_manifests(root, source, symbol, day, counts, meta)
     catalog.remove_folder(work, up_to=root / "_work")
     return summary
+
+
+def _resume(
+    config: ReconstructConfig,
+    progress: Path,
+    checksums: dict[str, str],
+    settings: dict[str, Any],
+    unit: str,
+    book: L2Book,
+    seeding: dict[str, Any],
+) -> tuple[L2Book, int, dict[str, Any]]:
+    """``(book, first segment, seeding)``: from the progress checkpoint with ``--resume``, else
+    from the start (a stale work folder is cleared)."""
+    if config.resume and progress.exists():
+        book, header, _ = load_checkpoint(progress)
+        _check_resumable(header, checksums, settings, unit)
+        log.info("resuming %s at segment %d", unit, header["segment"])
+        return book, header["segment"], header["seeding"]
+    catalog.remove_folder(progress.parent, up_to=Path(config.root) / "_work")
+    return book, 0, seeding
+
+
+def _trade_slices(day_input: replay.DayInput, cuts: list[int]) -> list[slice]:
+    """Each segment's trades: those after the last message of the segment before."""
+    ends = day_input.event_ns[np.array(cuts[1:-1], int) - 1]
+    inner = np.searchsorted(day_input.trade_received_ns, ends, side="right") if len(ends) else []
+    bounds = [0, *np.asarray(inner, dtype=int).tolist(), len(day_input.trade_received_ns)]
+    return [slice(a, b) for a, b in itertools.pairwise(bounds)]
+
+
+def _write_events(sink: sinks.ParquetSink, events: dict, source: str) -> None:
+    """Encode and write one segment's events (the ``events`` lane)."""
+    sink.write(sinks.events_table(events, source=source))
+
+
+def _segment_outputs(
+    config: ReconstructConfig,
+    unit: tuple[str, dt.date, replay.DayInput, Path, np.ndarray],
+    top: TopLevels,
+    bounds: tuple[int, int, int],
+    book_sink: sinks.ParquetSink,
+    checkpoint: tuple[Path, dict[str, np.ndarray], dict[str, Any]],
+) -> None:
+    """Write one segment's ``book`` rows (spooled for a resume and to the day's file), spool
+    its ``issues`` and ``drift`` rows, then save the checkpoint after it (the ``book`` lane).
+
+    ``unit``: symbol, day, input, work folder, which messages get a book row; ``bounds``: the
+    segment's first and end message and its index; ``checkpoint``: path, the book's levels at
+    the segment's end, header.
+    """
+    (symbol, day, day_input, work, keep), (lo, hi, index) = unit, bounds
+    root, source = Path(config.root), config.source
+    if hi > lo:
+        kept = np.flatnonzero(keep[lo:hi])
+        columns = {
+            "origin_ns": day_input.origin_ns[lo:hi][kept],
+            "received_ns": day_input.received_ns[lo:hi][kept],
+            "update_id": day_input.update_id[lo:hi][kept],
+            "bid_price": top.bid_price[kept],
+            "bid_size": top.bid_size[kept],
+            "ask_price": top.ask_price[kept],
+            "ask_size": top.ask_size[kept],
+        }
+        table = sinks.book_table(columns, source=source, depth=config.depth)
+        sinks.write_segment(table, sinks.segment_path(work, "book", index))
+        book_sink.write(table)
+        issues = _crossed_issues(day_input, lo, top, symbol, source)
+        if issues:
+            table = sinks.issues_table(issues)
+            sinks.write_segment(table, sinks.segment_path(work, "issues", index))
+        if source == "lake":
+            drift = _drift(root, symbol, day, day_input, lo, top)
+            if drift is not None:
+                table = sinks.drift_table(drift, source=source)
+                sinks.write_segment(table, sinks.segment_path(work, "drift", index))
+    save_checkpoint(*checkpoint)
+
+
+def _publish(
+    config: ReconstructConfig,
+    symbol: str,
+    day: dt.date,
+    day_input: replay.DayInput,
+    work: Path,
+    written: dict[str, sinks.ParquetSink],
+    segments: int,
+) -> dict[str, int]:
+    """Publish the files written as the day went (``written``: events, book) and join the
+    spooled segments of the others; return the rows of each dataset."""
+    root, source = Path(config.root), config.source
+    if day_input.issues:
+        table = sinks.issues_table(day_input.issues)
+        sinks.write_segment(table, sinks.segment_path(work, "issues", segments))
+    counts = {
+        name: sink.publish(
+            sinks.output_path(root, name, source=source, symbol=symbol, day=day),
+            force=config.force,
+        )
+        for name, sink in written.items()
+    }
+    for dataset, schema in (("drift", schemas.DRIFT), ("issues", schemas.ISSUE)):
+        if dataset == "drift" and source != "lake":
+            continue
+        target = sinks.output_path(root, dataset, source=source, symbol=symbol, day=day)
+        counts[dataset] = sinks.join_segments(
+            work, dataset, segments + 1, target, sinks.arrow_schema(schema), force=config.force
+        )
+    return counts
+
+
+def _write_manifests(
+    root: Path, source: str, symbol: str, day: dt.date, counts: dict[str, int], meta: dict
+) -> None:
+    """One manifest entry per published file: rows, checksum, inputs, settings, seeding."""
+    for dataset in counts:
+        target = sinks.output_path(root, dataset, source=source, symbol=symbol, day=day)
+        entry = {
+            "file": target.name,
+            "rows": counts[dataset],
+            "sha256": catalog.file_sha256(target),
+        }
+        catalog.write_manifest(target.parent, {**entry, **meta})
 
 
 def _drift_summary(root: Path, source: str, symbol: str, day: dt.date) -> dict[str, Any] | None:

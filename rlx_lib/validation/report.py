@@ -76,6 +76,7 @@ class ValidationReport:
                     "lines": r.lines,
                     "bad_lines": len(r.bad_lines),
                     "truncated": r.truncated,
+                    "damaged": [text for _, text in r.damaged],
                 }
                 for r in validator.reports
             ],
@@ -91,6 +92,11 @@ class ValidationReport:
         )
         vendor = sum(s.get("trade_id_gaps", 0) or 0 for s in self.lake.values())
         return golden + vendor
+
+    @property
+    def errors(self) -> int:
+        """Issue rows of severity ``error`` (damaged, truncated or empty files, bad lines, ...)."""
+        return int((self.issues["severity"] == "error").sum())
 
     def to_dict(self) -> dict[str, Any]:
         """The ``validation.json`` content."""

@@ -134,3 +134,45 @@ def test_demo_step_acquires_the_synthetic_vendor_view(aws_env, tmp_path):
         stored = pl.read_parquet(context.root / folder, hive_partitioning=False)
         assert stored.equals(expected)
         assert read_manifest(context.root, f"lake/{table}")[0]["rows"] == expected.height
+
+
+def test_cli_acquires_futures_under_binance_futures(data_root, lake, make_vendor, rlx):
+    lake.put_frame(
+        "trades",
+        make_vendor("trades", DAY),
+        exchange="BINANCE_FUTURES",
+        symbol="BTC-USDT-PERP",
+        day=DAY,
+    )
+    common = ["--tables", "trades", "--start", "2024-08-08", "--end", "2024-08-09"]
+    where = ["--endpoint-url", lake.endpoint_url, "--bucket", lake.bucket_path]
+    code, out, err = rlx(
+        "acquire",
+        "--symbols",
+        "BTC-USDT-PERP",
+        "--exchange",
+        "BINANCE_FUTURES",
+        *common,
+        *where,
+        "--data-root",
+        str(data_root),
+    )
+    assert code == 0, err
+    assert "written  trades BINANCE_FUTURES BTC-USDT-PERP 2024-08-08" in out
+    folder = data_root / "lake/trades/exchange=BINANCE_FUTURES/symbol=BTC-USDT-PERP/dt=2024-08-08"
+    assert pl.read_parquet(folder / "part-0.parquet").height > 0
+    assert not (data_root / "lake/trades/exchange=BINANCE").exists()
+    code, out, err = rlx(
+        "acquire",
+        "--symbols",
+        "BTC-USDT",
+        "--exchange",
+        "BINANCE_FUTURES",
+        *common,
+        *where,
+        "--data-root",
+        str(data_root),
+    )
+    assert code == 1
+    assert err.count("\n") == 1
+    assert "BTC-USDT is filed under exchange BINANCE, not BINANCE_FUTURES" in err

@@ -24,6 +24,7 @@ __all__ = ["demo_step", "parse_duration", "register"]
 STREAM_KINDS = ("depth@100ms", "trade", "aggTrade", "bookTicker")
 WS_URL = "wss://stream.binance.com:9443"
 REST_URL = "https://api.binance.com"
+FUTURES_WS_URL = "wss://fstream.binance.com"
 FORMATS = ("hftbacktest", "cryptofeed")
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,8 @@ def _echo_summary(summary: dict[str, Any]) -> None:
         f"{summary['snapshots']}, reconnects {summary['reconnects']}, "
         f"{summary['bytes'] / 1e6:.1f} MB"
     )
+    if summary.get("write_failures"):
+        typer.echo(f"  write failures (retried): {summary['write_failures']}")
     for stream, count in summary["streams"].items():
         typer.echo(f"  {stream}: {count}")
     for path in summary["files"]:
@@ -84,25 +87,56 @@ async def _run(session: Any) -> dict[str, Any]:
 
 def capture_command(
     symbols: Annotated[str, typer.Option(help="Binance symbols: btcusdt,ethusdt.")] = "btcusdt",
-    streams: Annotated[str, typer.Option(help="Stream kinds per symbol.")] = ",".join(STREAM_KINDS),
+    market: Annotated[
+        str, typer.Option(help="spot, or usdm (USD-M futures: fstream, /fapi/v1/depth, pu rule).")
+    ] = "spot",
+    streams: Annotated[
+        str | None,
+        typer.Option(
+            help=f"Stream kinds per symbol (spot default: {','.join(STREAM_KINDS)}; usdm: "
+            "depth@0ms,trade,aggTrade,bookTicker)."
+        ),
+    ] = None,
     duration: Annotated[
         str | None, typer.Option(help="How long: 30s, 10m, 2h (default: until Ctrl-C).")
     ] = None,
-    ws_url: Annotated[str, typer.Option(help="WebSocket base URL.")] = WS_URL,
-    rest_url: Annotated[str, typer.Option(help="REST base URL for depth snapshots.")] = REST_URL,
+    ws_url: Annotated[
+        str | None,
+        typer.Option(help=f"WebSocket base URL (spot default {WS_URL}; usdm {FUTURES_WS_URL})."),
+    ] = None,
+    rest_url: Annotated[
+        str | None,
+        typer.Option(help=f"REST base URL for snapshots (spot default {REST_URL}; usdm fapi)."),
+    ] = None,
     snapshot_limit: Annotated[int, typer.Option(help="Levels per REST snapshot.")] = 1000,
     flush_interval: Annotated[float, typer.Option(help="Seconds between flushes.")] = 1.0,
+    recover: Annotated[
+        bool,
+        typer.Option(
+            "--recover", help="Only close the .part files a killed capture left open, then exit."
+        ),
+    ] = False,
     data_root: DataRootOption = None,
 ) -> None:
-    """Capture live Binance spot streams into golden files (one per symbol and hour)."""
+    """Capture live Binance spot (or USD-M futures) streams into golden files (one per symbol
+    and hour)."""
+    if recover:
+        from rlx_lib.capture.recover import recover_parts
+
+        recovered = recover_parts(resolve_root(data_root))
+        for part, closed in recovered:
+            typer.echo(f"recovered {part} -> {closed}")
+        typer.echo(f"{len(recovered)} .part file(s) recovered")
+        return
     from rlx_lib.capture.session import CaptureConfig, CaptureSession
 
     config = CaptureConfig(
         symbols=_binance_symbols(symbols),
-        streams=tuple(split_list(streams)),
+        market=market,
+        streams=tuple(split_list(streams or "")),
         duration=parse_duration(duration),
-        ws_url=ws_url,
-        rest_url=rest_url,
+        ws_url=ws_url or "",
+        rest_url=rest_url or "",
         snapshot_limit=snapshot_limit,
         flush_interval=flush_interval,
     )
@@ -118,6 +152,13 @@ def capture_command(
     if is_terminal():
         sys.stderr.write("\n")
     _echo_summary(summary)
+    if not summary["ok"]:
+        typer.echo(
+            f"rlx: capture stopped: {summary['stop_reason']}; {summary['unwritten_records']} "
+            "records could not be written (what was written is in the golden files)",
+            err=True,
+        )
+        raise typer.Exit(1)
 
 
 def _golden_feed(paths: list[Path]) -> Any:
@@ -135,6 +176,7 @@ def server_command(
     ] = None,
     synthetic: Annotated[int, typer.Option(help="Messages of a synthetic feed instead.")] = 0,
     symbols: Annotated[str, typer.Option(help="Symbols of the synthetic feed.")] = "btcusdt",
+    market: Annotated[str, typer.Option(help="Synthetic feed shapes: spot or usdm.")] = "spot",
     rate: Annotated[float, typer.Option(help="Messages per second (0: flat out).")] = 1000.0,
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0: any free port).")] = 9443,
 ) -> None:
@@ -145,7 +187,7 @@ def server_command(
     if from_golden:
         records: Any = _golden_feed(from_golden)
     elif synthetic:
-        records = synthetic_feed(list(_binance_symbols(symbols)), messages=synthetic)
+        records = synthetic_feed(list(_binance_symbols(symbols)), messages=synthetic, market=market)
     else:
         msg = "give --from-golden DIR or --synthetic N"
         raise ConfigError(msg)

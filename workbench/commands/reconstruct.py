@@ -8,7 +8,8 @@ from typing import Annotated, Any
 import typer
 
 from rlx_lib.errors import StageError
-from workbench.options import DataRootOption, resolve_root, split_list
+from workbench.console import progress
+from workbench.options import DataRootOption, at_least, resolve_root, split_list
 
 __all__ = ["demo_step", "reconstruct_command", "register", "summary_line"]
 
@@ -45,7 +46,7 @@ def reconstruct_command(
     book_every: Annotated[
         str, typer.Option(help=f"Book row per: {', '.join(BOOK_EVERY)} (last state per bucket).")
     ] = "message",
-    workers: Annotated[int, typer.Option(help="Symbol-days in parallel, one process each.")] = 1,
+    workers: Annotated[int, at_least(1, "Symbol-days in parallel, one process each.")] = 1,
     cluster: Annotated[
         str | None, typer.Option(help="Dask scheduler address (tcp://host:8786).")
     ] = None,
@@ -59,9 +60,12 @@ def reconstruct_command(
 ) -> None:
     """Rebuild the exact L2 book after every message and one chronological event stream."""
     from rlx_lib import catalog
+    from rlx_lib.parallel import check_address
     from rlx_lib.reconstruction.pipeline import ReconstructConfig
     from rlx_lib.reconstruction.runner import days_to_carry_in, reconstruct
 
+    if cluster is not None:
+        check_address(cluster)  # a bad address fails first, in one line
     config = ReconstructConfig(
         root=resolve_root(data_root),
         source=source,  # type: ignore[arg-type]
@@ -80,8 +84,14 @@ def reconstruct_command(
                     f"{name}: first carrying the book over {len(earlier)} earlier day(s) with "
                     f"input, from {earlier[0]} (replay only, no output)"
                 )
-    progress = None if json_out else (lambda row: typer.echo(summary_line(row)))
-    rows = reconstruct(config, names, days, workers=workers, cluster=cluster, on_result=progress)
+    if json_out:
+        rows = reconstruct(config, names, days, workers=workers, cluster=cluster)
+    else:
+        with progress("reconstructing symbol-days", total=len(names) * len(days)) as done:
+            rows = reconstruct(
+                config, names, days, workers=workers, cluster=cluster,
+                on_result=lambda row: done(summary_line(row)),
+            )  # fmt: skip
     if json_out:
         typer.echo(json.dumps(rows, indent=2, default=str))
     failed = [row for row in rows if row["status"] == "failed"]

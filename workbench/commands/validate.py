@@ -10,7 +10,7 @@ import typer
 
 from rlx_lib.errors import ConfigError
 from workbench.console import track
-from workbench.options import DataRootOption, resolve_root, split_list
+from workbench.options import DataRootOption, at_least, resolve_root, split_list
 
 if TYPE_CHECKING:
     from rlx_lib.validation.report import ValidationReport
@@ -29,16 +29,41 @@ def run_validation(
     golden: bool = True,
     force: bool = False,
     resume: bool = True,
+    workers: int = 1,
+    cluster: str | None = None,
 ) -> ValidationReport:
     """Validate golden data (``paths``, default all under ``root/golden``) and, when
-    ``lake_symbols`` is given, vendor tables; write the report and issue rows."""
-    from rlx_lib.catalog import parse_day
-    from rlx_lib.validation.report import ValidationReport, issues_frame
-    from rlx_lib.validation.resume import validate_golden
-    from rlx_lib.validation.vendor import validate_lake
+    ``lake_symbols`` is given, vendor tables; write the report and issue rows.
+
+    ``workers`` processes or a Dask ``cluster`` validate one symbol per unit; the report is
+    the serial one."""
+    from rlx_lib.parallel import open_pool
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    with open_pool(workers=workers, cluster=cluster) as pool:
+        report = _validate(root, paths, lake_symbols, start, end, out, golden, resume, pool)
+    report.write(out)
+    report.write_issues(root, force=force)
+    return report
+
+
+def _validate(
+    root: Path,
+    paths: list[Path] | None,
+    lake_symbols: list[str] | None,
+    start: str | dt.date | None,
+    end: str | dt.date | None,
+    out: Path,
+    golden: bool,
+    resume: bool,
+    pool: Any,
+) -> ValidationReport:
+    from rlx_lib.catalog import parse_day
+    from rlx_lib.validation.fanout import validate_lake_parallel
+    from rlx_lib.validation.report import ValidationReport, issues_frame
+    from rlx_lib.validation.resume import validate_golden
+
     if golden:
         targets = paths or [root / "golden"]
         if not paths and not targets[0].exists():
@@ -48,6 +73,7 @@ def run_validation(
             targets,
             checkpoint=out / ".validation.checkpoint" if resume else None,
             progress=lambda files: track(files, description="validating golden files"),
+            cluster=pool,
         )
     else:
         report = ValidationReport()
@@ -55,11 +81,11 @@ def run_validation(
         if start is None or end is None:
             msg = "--lake needs --start and --end (UTC days, end exclusive)"
             raise ConfigError(msg)
-        summaries, rows = validate_lake(root, lake_symbols, parse_day(start), parse_day(end))
+        summaries, rows = validate_lake_parallel(
+            root, lake_symbols, parse_day(start), parse_day(end), cluster=pool
+        )
         report.lake = summaries
         report.issues = issues_frame([*report.issues.to_dicts(), *rows])
-    report.write(out)
-    report.write_issues(root, force=force)
     return report
 
 
@@ -71,7 +97,9 @@ def validate_command(
     out: Annotated[
         Path | None, typer.Option("--out", help="Report folder (default: <data-root>/validation).")
     ] = None,
-    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 on any sequence gap.")] = False,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Exit 1 on any sequence gap or error finding.")
+    ] = False,
     lake: Annotated[
         bool, typer.Option("--lake", help="Validate vendor tables under lake/.")
     ] = False,
@@ -81,9 +109,17 @@ def validate_command(
     force: Annotated[
         bool, typer.Option("--force", help="Replace issue partitions that would change.")
     ] = False,
+    workers: Annotated[int, at_least(1, "Symbols in parallel, one process each.")] = 1,
+    cluster: Annotated[
+        str | None, typer.Option(help="Dask scheduler address (tcp://host:8786).")
+    ] = None,
     data_root: DataRootOption = None,
 ) -> None:
     """Check golden samples (or, with --lake, vendor tables) and write validation.json/.md."""
+    from rlx_lib.parallel import check_address
+
+    if cluster is not None:
+        check_address(cluster)  # a bad address fails first, in one line
     root = resolve_root(data_root)
     lake_symbols = split_list(symbols) if lake else None
     if lake and not lake_symbols:
@@ -98,12 +134,15 @@ def validate_command(
         out=out or root / "validation",
         golden=not lake or bool(paths),
         force=force,
+        workers=workers,
+        cluster=cluster,
     )
     for line in summary_lines(report):
         typer.echo(line)
     typer.echo(str((out or root / "validation") / "validation.json"))
-    if strict and report.gaps:
-        typer.echo(f"rlx: {report.gaps} sequence gaps found (--strict)", err=True)
+    if strict and (report.gaps or report.errors):
+        found = f"{report.gaps} sequence gaps and {report.errors} error findings"
+        typer.echo(f"rlx: {found} (--strict)", err=True)
         raise typer.Exit(1)
 
 

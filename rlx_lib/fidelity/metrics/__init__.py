@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from rlx_lib.fidelity.metrics import agreement, distributions, hawkes, patterns, signature
+from rlx_lib.fidelity.metrics import (
+    agreement,
+    deep_book,
+    distributions,
+    hawkes,
+    hawkes_matrix,
+    patterns,
+    signature,
+)
 from rlx_lib.fidelity.metrics.base import (
     ENTRY_POINT_GROUP,
     Metric,
@@ -20,9 +28,11 @@ __all__ = [
     "MetricResult",
     "agreement",
     "available",
+    "deep_book",
     "distributions",
     "get",
     "hawkes",
+    "hawkes_matrix",
     "patterns",
     "register",
     "reload_entry_points",
