@@ -5,8 +5,8 @@ Golden records go through the same collector as the synthetic market
 the sync rules, REST snapshots become snapshot rows, ``aggTrade`` (or, when a capture has
 none, ``trade`` runs grouped by (``T``, price, taker side), the group's first trade id as its
 id) become ``trades``, and ``book`` rows come from the collector's exact book. The vendor's
-receipt time is ``E`` plus its own latency. Messages can be dropped at ``drop_rate``; the
-dropped ``u`` are listed in ``lake/_injected.json``.
+receipt time is ``E`` plus its own latency. Vendor faults (dropped messages, duplicated rows,
+off-grid values) are injected at their rates and listed in ``lake/_injected.json``.
 """
 
 from __future__ import annotations
@@ -147,16 +147,22 @@ def vendor_from_golden(
     root: Path,
     *,
     drop_rate: float = 0.0,
+    duplicate_rate: float = 0.0,
+    off_grid_rate: float = 0.0,
     seed: int = 0,
     force: bool = False,
 ) -> SynthSummary:
     """Write under ``root`` the ``lake/`` tables Crypto Lake would have stored for the golden
-    files or folders ``paths`` (messages dropped at ``drop_rate``, listed in ``_injected.json``).
+    files or folders ``paths``, with vendor faults injected at their rates (depth messages
+    dropped, ``book_delta_v2`` rows duplicated, values moved off the grid in Lake's raw float
+    form), each listed in ``_injected.json``.
 
     Files are read one after the other and their rows written as they come, so memory stays
     bounded by one golden file.
     """
-    faults = VendorFaults(drop_rate=drop_rate)
+    faults = VendorFaults(
+        drop_rate=drop_rate, duplicate_rate=duplicate_rate, off_grid_rate=off_grid_rate
+    )
     root = Path(root)
     summary = SynthSummary(root=root)
     collector = GoldenCollector(seed=seed)

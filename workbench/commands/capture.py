@@ -16,7 +16,16 @@ import typer
 
 from rlx_lib.errors import ConfigError
 from workbench.console import is_terminal
-from workbench.options import DataRootOption, resolve_root, split_list
+from workbench.options import (
+    DataRootOption,
+    above,
+    at_least,
+    items,
+    port,
+    resolve_root,
+    split_list,
+    url,
+)
 
 __all__ = ["demo_step", "parse_duration", "register"]
 
@@ -25,6 +34,9 @@ STREAM_KINDS = ("depth@100ms", "trade", "aggTrade", "bookTicker")
 WS_URL = "wss://stream.binance.com:9443"
 REST_URL = "https://api.binance.com"
 FORMATS = ("hftbacktest", "cryptofeed")
+FAULT_KINDS = ("abort", "close", "stall", "expire", "shutdown", "malformed")
+FAULT_EVERY = 1000
+"""Feed messages between two injections of a ``--fault KIND`` given without ``:EVERY``."""
 
 log = logging.getLogger(__name__)
 
@@ -47,13 +59,60 @@ def _binance_symbols(text: str) -> tuple[str, ...]:
     from rlx_lib.catalog import binance_symbol
 
     symbols = []
-    for item in split_list(text):
+    for item in items(text, option="--symbols"):
         symbol = binance_symbol(item.upper()) if "-" in item else item.lower()
         if not symbol.isalnum():
             msg = f"symbol must look like btcusdt or BTC-USDT, received {item!r}"
             raise ConfigError(msg)
         symbols.append(symbol)
     return tuple(symbols)
+
+
+def _stream_kinds(text: str) -> tuple[str, ...]:
+    """``--streams``: stream kinds the market has (``depth@100ms``, ``trade``, ...)."""
+    from rlx_lib.venues import market
+
+    known = [kind for kind in market("spot").kinds if not kind.endswith("Snapshot")]
+    kinds = tuple(items(text, option="--streams"))
+    unknown = [kind for kind in kinds if kind not in known]
+    if unknown:
+        msg = f"--streams has unknown kinds {', '.join(unknown)}; known: {', '.join(known)}"
+        raise ConfigError(msg)
+    return kinds
+
+
+def parse_faults(specs: list[str], *, total: int) -> list[tuple[str, int]]:
+    """``KIND[:EVERY]`` specs as the server's ``(kind, position)`` list, up to ``total``.
+
+    A fault is injected every EVERY feed messages (default :data:`FAULT_EVERY`); one that
+    would never fire in a feed of ``total`` messages is refused rather than ignored.
+    """
+    faults = []
+    for spec in specs:
+        kind, _, every_text = spec.partition(":")
+        if kind not in FAULT_KINDS:
+            msg = f"--fault kind must be one of {', '.join(FAULT_KINDS)}, received {kind!r}"
+            raise ConfigError(msg)
+        every = FAULT_EVERY if not every_text else int(every_text) if every_text.isdigit() else 0
+        if every < 1:
+            msg = f"--fault {spec!r}: EVERY must be a whole number of messages >= 1"
+            raise ConfigError(msg)
+        if every > total:
+            msg = f"--fault {spec!r} would never fire: the feed has {total:,} messages"
+            raise ConfigError(msg)
+        faults += [(kind, position) for position in range(every, total + 1, every)]
+    return faults
+
+
+def _rest_failures(text: str) -> list[int]:
+    """``--rest-failures 429,500``: HTTP error statuses for the next snapshot requests."""
+    statuses = []
+    for item in split_list(text):
+        if not item.isdigit() or not 400 <= int(item) <= 599:
+            msg = f"--rest-failures takes HTTP error statuses 400-599, received {item!r}"
+            raise ConfigError(msg)
+        statuses.append(int(item))
+    return statuses
 
 
 def _status(line: str) -> None:
@@ -90,8 +149,10 @@ def capture_command(
     ] = None,
     ws_url: Annotated[str, typer.Option(help="WebSocket base URL.")] = WS_URL,
     rest_url: Annotated[str, typer.Option(help="REST base URL for depth snapshots.")] = REST_URL,
-    snapshot_limit: Annotated[int, typer.Option(help="Levels per REST snapshot.")] = 1000,
-    flush_interval: Annotated[float, typer.Option(help="Seconds between flushes.")] = 1.0,
+    snapshot_limit: Annotated[
+        int, above(0, "Levels per REST snapshot (Binance: at most 5000).", maximum=5000)
+    ] = 1000,
+    flush_interval: Annotated[float, above(0, "Seconds between flushes.")] = 1.0,
     data_root: DataRootOption = None,
 ) -> None:
     """Capture live Binance spot streams into golden files (one per symbol and hour)."""
@@ -99,10 +160,10 @@ def capture_command(
 
     config = CaptureConfig(
         symbols=_binance_symbols(symbols),
-        streams=tuple(split_list(streams)),
+        streams=_stream_kinds(streams),
         duration=parse_duration(duration),
-        ws_url=ws_url,
-        rest_url=rest_url,
+        ws_url=url(ws_url, option="--ws-url", schemes=("ws", "wss")),
+        rest_url=url(rest_url, option="--rest-url", schemes=("http", "https")),
         snapshot_limit=snapshot_limit,
         flush_interval=flush_interval,
     )
@@ -133,26 +194,53 @@ def server_command(
     from_golden: Annotated[
         list[Path] | None, typer.Option(help="Golden files or folders to replay.")
     ] = None,
-    synthetic: Annotated[int, typer.Option(help="Messages of a synthetic feed instead.")] = 0,
+    synthetic: Annotated[int, at_least(0, "Messages of a synthetic feed instead.")] = 0,
     symbols: Annotated[str, typer.Option(help="Symbols of the synthetic feed.")] = "btcusdt",
-    rate: Annotated[float, typer.Option(help="Messages per second (0: flat out).")] = 1000.0,
-    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0: any free port).")] = 9443,
+    rate: Annotated[float, at_least(0, "Messages per second (0: flat out).")] = 1000.0,
+    listen_port: Annotated[
+        int, port("Port on 127.0.0.1 (0: any free port).", "--port", any_free=True)
+    ] = 9443,
+    fault: Annotated[
+        list[str] | None,
+        typer.Option(
+            help=f"Inject KIND[:EVERY] on every connection every EVERY feed messages (default "
+            f"{FAULT_EVERY}); kinds: {', '.join(FAULT_KINDS)}. Repeat for more."
+        ),
+    ] = None,
+    rest_failures: Annotated[
+        str, typer.Option(help="Answer the next snapshot requests with these statuses: 429,500.")
+    ] = "",
 ) -> None:
     """Serve a local Binance-protocol stream and REST snapshots from golden files."""
     from rlx_lib.capture.feed import synthetic_feed
     from rlx_lib.capture.server import BinanceServer
 
+    if from_golden and synthetic:
+        msg = "give --from-golden DIR or --synthetic N, not both"
+        raise ConfigError(msg)
     if from_golden:
         records: Any = _golden_feed(from_golden)
+        total = sum(1 for _ in _golden_feed(from_golden)) if fault else 0
     elif synthetic:
         records = synthetic_feed(list(_binance_symbols(symbols)), messages=synthetic)
+        total = synthetic
     else:
         msg = "give --from-golden DIR or --synthetic N"
         raise ConfigError(msg)
-    server = BinanceServer(records, rate=rate or None, port=port)
+    server = BinanceServer(
+        records,
+        rate=rate or None,
+        port=listen_port,
+        faults=parse_faults(fault or [], total=total),
+        rest_failures=_rest_failures(rest_failures),
+    )
 
     async def serve_forever() -> None:
-        await server.start()
+        try:
+            await server.start()
+        except OSError as error:
+            msg = f"cannot listen on 127.0.0.1:{listen_port}: {error.strerror or error}"
+            raise ConfigError(msg) from None
         typer.echo(f"serving --ws-url {server.ws_url} --rest-url {server.rest_url} (Ctrl-C stops)")
         try:
             await asyncio.Event().wait()

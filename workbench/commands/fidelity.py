@@ -9,7 +9,14 @@ from typing import Annotated, Any
 
 import typer
 
-from workbench.options import DataRootOption, resolve_root, split_list
+from workbench.options import (
+    DataRootOption,
+    day_span,
+    lake_symbols,
+    resolve_root,
+    share,
+    split_list,
+)
 
 __all__ = ["demo_step", "register"]
 
@@ -25,7 +32,7 @@ def fidelity_command(
         str, typer.Option(help="Metric names, comma-separated (default: every registered one).")
     ] = "",
     threshold: Annotated[
-        float, typer.Option(help="Share the headline and every exact-match metric must reach.")
+        float, share("Share the headline and every exact-match metric must reach.")
     ] = DEFAULT_THRESHOLD,
     out: Annotated[
         Path | None,
@@ -40,17 +47,18 @@ def fidelity_command(
     data_root: DataRootOption = None,
 ) -> None:
     """Align lake/ and golden/ reconstructions, compute the metrics, write the HTML report."""
-    from rlx_lib.catalog import parse_day
+    names = lake_symbols(symbols)
+    first, stop = day_span(start, end)
+    root = resolve_root(data_root)
     from rlx_lib.fidelity import evaluate
     from workbench.fidelity_report import publish_report  # panel: a slow import
 
-    names = split_list(symbols)
-    folder = out or Path("reports") / f"fidelity-{'_'.join(names)}-{parse_day(start)}"
+    folder = out or Path("reports") / f"fidelity-{'_'.join(names)}-{first}"
     report = evaluate(
-        resolve_root(data_root),
+        root,
         names,
-        start,
-        end,
+        first,
+        stop,
         metrics=split_list(metrics) or None,
         threshold=threshold,
         out=folder,

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Annotated, Any
 
 import typer
 
-from rlx_lib.errors import StageError
-from workbench.options import DataRootOption, resolve_root, split_list
+from rlx_lib.errors import ConfigError, StageError
+from workbench.options import DataRootOption, at_least, day_span, lake_symbols, resolve_root
 
 __all__ = ["demo_step", "reconstruct_command", "register", "summary_line"]
 
@@ -36,23 +37,39 @@ def summary_line(row: dict[str, Any]) -> str:
     return f"{text} ({row['seconds']:.1f} s)"
 
 
+CONNECT_SECONDS = 10.0
+"""How long ``--cluster`` may take to answer before the run stops."""
+
+
+def dask_client(address: str) -> Any:
+    """A Dask client connected to ``address``, or one line saying why it cannot be."""
+    from distributed import Client
+
+    try:
+        return Client(address, timeout=CONNECT_SECONDS)
+    except (OSError, ValueError, TypeError) as error:
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        msg = f"cannot reach the Dask scheduler at --cluster {address}: {first}"
+        raise ConfigError(msg) from None
+
+
 def reconstruct_command(
     source: Annotated[str, typer.Option(help="Input: lake (vendor deltas) or golden (live).")],
     symbols: Annotated[str, typer.Option(help="Lake-style symbols, comma separated: BTC-USDT,..")],
     start: Annotated[str, typer.Option(help="First UTC day, YYYY-MM-DD.")],
     end: Annotated[str, typer.Option(help="Day after the last one (exclusive), YYYY-MM-DD.")],
-    depth: Annotated[int, typer.Option(help="Levels per side in book/.")] = 20,
+    depth: Annotated[int, at_least(1, "Levels per side in book/.")] = 20,
     book_every: Annotated[
         str, typer.Option(help=f"Book row per: {', '.join(BOOK_EVERY)} (last state per bucket).")
     ] = "message",
-    workers: Annotated[int, typer.Option(help="Symbol-days in parallel, one process each.")] = 1,
+    workers: Annotated[int, at_least(1, "Symbol-days in parallel, one process each.")] = 1,
     cluster: Annotated[
         str | None, typer.Option(help="Dask scheduler address (tcp://host:8786).")
     ] = None,
     resume: Annotated[bool, typer.Option(help="Continue from the last checkpoint.")] = False,
     force: Annotated[bool, typer.Option(help="Replace finished partitions.")] = False,
     checkpoint_messages: Annotated[
-        int, typer.Option(help="Checkpoint every this many messages.")
+        int, at_least(1, "Checkpoint every this many messages.")
     ] = 20_000,
     json_out: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     data_root: DataRootOption = None,
@@ -71,8 +88,8 @@ def reconstruct_command(
         resume=resume,
         force=force,
     )
-    names = [catalog.validate_symbol(s) for s in split_list(symbols)]
-    days = catalog.day_range(start, end)
+    names = lake_symbols(symbols)
+    days = catalog.day_range(*day_span(start, end))
     if not json_out:
         for name in names:
             if earlier := days_to_carry_in(config, name, days[0]):
@@ -81,7 +98,9 @@ def reconstruct_command(
                     f"input, from {earlier[0]} (replay only, no output)"
                 )
     progress = None if json_out else (lambda row: typer.echo(summary_line(row)))
-    rows = reconstruct(config, names, days, workers=workers, cluster=cluster, on_result=progress)
+    with contextlib.ExitStack() as stack:
+        client = stack.enter_context(dask_client(cluster)) if cluster else None
+        rows = reconstruct(config, names, days, workers=workers, cluster=client, on_result=progress)
     if json_out:
         typer.echo(json.dumps(rows, indent=2, default=str))
     failed = [row for row in rows if row["status"] == "failed"]

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from rlx_lib.errors import ConfigError
-from workbench.options import DataRootOption, resolve_root, split_list
+from workbench.options import DataRootOption, at_least, refuse_given, resolve_root, split_list
 
 if TYPE_CHECKING:
     from rlx_lib.synth import SynthSummary
@@ -45,11 +45,17 @@ def _folder(view: str) -> str:
     return "golden" if view == "golden" else "lake"
 
 
+_LIVE = ["disconnects", "reorder_rate", "clock_skew_ms"]
+_VENDOR = ["drop_rate", "duplicate_rate", "off_grid_rate"]
+_SESSION = ["symbols", "regime", "minutes", "start", "views", "plant", "plant_every"]
+
+
 def synth_command(
+    ctx: typer.Context,
     symbols: Annotated[str, typer.Option(help="Lake symbols, comma-separated.")] = "BTC-USDT",
     regime: Annotated[str, typer.Option(help="high, low, weekend, stress or illiquid.")] = "high",
     minutes: Annotated[float, typer.Option(help="Minutes of market to simulate.")] = 1.0,
-    seed: Annotated[int, typer.Option(help="Seed: the same seed gives the same bytes.")] = 0,
+    seed: Annotated[int, at_least(0, "Seed: the same seed gives the same bytes.")] = 0,
     start: Annotated[str, typer.Option(help="Session start, UTC (ISO).")] = "2024-08-08T00:00Z",
     views: Annotated[str, typer.Option(help="Views to write: golden,lake.")] = "golden,lake",
     drop_rate: Annotated[
@@ -89,11 +95,25 @@ def synth_command(
 
     root = resolve_root(data_root)
     if from_golden is not None:
+        refuse_given(ctx, _SESSION + _LIVE, because="with --from-golden (only lake/ is written)")
         summary = vendor_from_golden(
-            [from_golden], root, drop_rate=drop_rate, seed=seed, force=force
+            [from_golden],
+            root,
+            drop_rate=drop_rate,
+            duplicate_rate=duplicate_rate,
+            off_grid_rate=off_grid_rate,
+            seed=seed,
+            force=force,
         )
         _echo(summary)
         return
+    written = split_list(views)
+    if "golden" not in written:
+        refuse_given(ctx, _LIVE, because="without the golden view (--views)")
+    if "lake" not in written:
+        refuse_given(ctx, _VENDOR, because="without the lake view (--views)")
+    if not plant:
+        refuse_given(ctx, ["plant_every"], because="without --plant")
     config = SynthConfig(
         symbols=tuple(split_list(symbols)),
         regime=regime,
@@ -111,7 +131,7 @@ def synth_command(
         plant=tuple(split_list(plant)) if plant else (),
         plant_every_s=plant_every,
     )
-    summary = synthesize(config, root, views=split_list(views), force=force)
+    summary = synthesize(config, root, views=written, force=force)
     _echo(summary)
     if config.plant:
         typer.echo(f"planted {len(summary.planted)} patterns ({root / '_planted.json'})")

@@ -10,7 +10,7 @@ import typer
 
 from rlx_lib.errors import ConfigError
 from workbench.console import track
-from workbench.options import DataRootOption, resolve_root, split_list
+from workbench.options import DataRootOption, day_span, lake_symbols, resolve_root
 
 if TYPE_CHECKING:
     from rlx_lib.validation.report import ValidationReport
@@ -22,7 +22,7 @@ def run_validation(
     root: Path,
     *,
     paths: list[Path] | None = None,
-    lake_symbols: list[str] | None = None,
+    symbols: list[str] | None = None,
     start: str | dt.date | None = None,
     end: str | dt.date | None = None,
     out: Path,
@@ -31,8 +31,7 @@ def run_validation(
     resume: bool = True,
 ) -> ValidationReport:
     """Validate golden data (``paths``, default all under ``root/golden``) and, when
-    ``lake_symbols`` is given, vendor tables; write the report and issue rows."""
-    from rlx_lib.catalog import parse_day
+    ``symbols`` is given, vendor tables; write the report and issue rows."""
     from rlx_lib.validation.report import ValidationReport, issues_frame
     from rlx_lib.validation.resume import validate_golden
     from rlx_lib.validation.vendor import validate_lake
@@ -51,11 +50,11 @@ def run_validation(
         )
     else:
         report = ValidationReport()
-    if lake_symbols:
+    if symbols:
         if start is None or end is None:
             msg = "--lake needs --start and --end (UTC days, end exclusive)"
             raise ConfigError(msg)
-        summaries, rows = validate_lake(root, lake_symbols, parse_day(start), parse_day(end))
+        summaries, rows = validate_lake(root, symbols, *day_span(start, end))
         report.lake = summaries
         report.issues = issues_frame([*report.issues.to_dicts(), *rows])
     report.write(out)
@@ -85,14 +84,14 @@ def validate_command(
 ) -> None:
     """Check golden samples (or, with --lake, vendor tables) and write validation.json/.md."""
     root = resolve_root(data_root)
-    lake_symbols = split_list(symbols) if lake else None
-    if lake and not lake_symbols:
+    if lake and not symbols.strip():
         msg = "--lake needs --symbols"
         raise ConfigError(msg)
+    vendor_symbols = lake_symbols(symbols) if lake else None
     report = run_validation(
         root,
         paths=paths or None,
-        lake_symbols=lake_symbols,
+        symbols=vendor_symbols,
         start=start,
         end=end,
         out=out or root / "validation",
@@ -123,7 +122,8 @@ def summary_lines(report: ValidationReport) -> list[str]:
         lines.append(
             f"{name} (lake): {s['delta_messages']} delta msgs, {s['sequence_regressions']} "
             f"sequence regressions, {s['trade_id_gaps']} trade-id gaps, {s['off_grid_values']} "
-            f"off-grid, {s['crossed_books']} crossed, {len(s['days_without_data'])} empty days"
+            f"off-grid, {s['crossed_books']} crossed, {len(s['days_without_data'])} empty days, "
+            f"{s['unreadable_files']} unreadable files"
         )
     return lines
 
@@ -134,7 +134,7 @@ def demo_step(context: Any) -> None:
     day = context.day
     report = run_validation(
         context.root,
-        lake_symbols=list(context.symbols),
+        symbols=list(context.symbols),
         start=day,
         end=day + dt.timedelta(days=1),
         out=out,

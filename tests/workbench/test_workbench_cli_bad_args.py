@@ -1,0 +1,107 @@
+"""Every command, given bad arguments, says so in one line (exit 1) or as a usage error (exit 2);
+no Python traceback reaches the user (issue 14: 16 tracebacks, hangs on ranges, silent 0s)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from workbench import cli
+from workbench.commands import reconstruct
+
+DAY = ["--start", "2024-08-08", "--end", "2024-08-09"]
+FAR = ["--start", "2024-08-08", "--end", "9999-12-31"]
+REBUILD = ["reconstruct", "--source", "lake", "--symbols", "BTC-USDT"]
+
+CASES: list[tuple[list[str], int, str]] = [
+    ([*REBUILD, *DAY, "--checkpoint-messages", "0"], 2, "--checkpoint-messages"),
+    ([*REBUILD, *DAY, "--checkpoint-messages", "-1"], 2, "--checkpoint-messages"),
+    ([*REBUILD, *DAY, "--workers", "0"], 2, "--workers"),
+    ([*REBUILD, *DAY, "--workers", "-3"], 2, "--workers"),
+    ([*REBUILD, *DAY, "--depth", "0"], 2, "--depth"),
+    ([*REBUILD, *FAR], 1, "split the range"),
+    (["reconstruct", "--source", "lake", "--symbols", "", *DAY], 1, "--symbols is empty"),
+    ([*REBUILD, *DAY, "--cluster", "tcp://127.0.0.1:1"], 1, "cannot reach the Dask scheduler"),
+    (["acquire", "--symbols", "BTC-USDT", *FAR], 1, "split the range"),
+    (["acquire", "--symbols", "", *DAY], 1, "--symbols is empty"),
+    (["acquire", "--symbols", "BTC-USDT", *DAY, "--tables", ""], 1, "--tables is empty"),
+    (["acquire", "--symbols", "BTC-USDT", *DAY, "--retries", "-1"], 2, "--retries"),
+    (["acquire", "--symbols", "BTC-USDT", *DAY, "--endpoint-url", "notaurl"], 1, "http/https"),
+    (["validate", "--lake", "--symbols", "BTC-USDT", *FAR], 1, "split the range"),
+    (["validate", "--lake", "--symbols", "../x", *DAY], 1, "symbol must look like"),
+    (["fidelity", "--symbols", "", *DAY], 1, "--symbols is empty"),
+    (["fidelity", "--symbols", "BTC-USDT", *FAR], 1, "split the range"),
+    (["fidelity", "--symbols", "BTC-USDT", *DAY, "--threshold", "2"], 2, "--threshold"),
+    (["export", "--symbols", "", *DAY, "--out", "x"], 1, "--symbols is empty"),
+    (["export", "--symbols", "BTC-USDT", *FAR, "--out", "x"], 1, "split the range"),
+    (["capture-server", "--synthetic", "10", "--port", "99999"], 2, "--port"),
+    (["capture-server", "--synthetic", "10", "--fault", "boom"], 1, "--fault kind"),
+    (["capture-server", "--synthetic", "10", "--fault", "abort:0"], 1, "EVERY"),
+    (["capture-server", "--synthetic", "10", "--fault", "abort:50"], 1, "never fire"),
+    (["capture-server", "--synthetic", "10", "--rest-failures", "200"], 1, "400-599"),
+    (["capture-server", "--synthetic", "-5"], 2, "--synthetic"),
+    (["capture", "--ws-url", "notaurl"], 1, "--ws-url must be a ws/wss"),
+    (["capture", "--rest-url", "ftp://host"], 1, "--rest-url must be a http/https"),
+    (["capture", "--streams", "bogus@x"], 1, "unknown kinds bogus@x"),
+    (["capture", "--symbols", ""], 1, "--symbols is empty"),
+    (["capture", "--snapshot-limit", "0"], 2, "--snapshot-limit"),
+    (["capture", "--flush-interval", "0"], 2, "--flush-interval"),
+    (["import", "--format", "hftbacktest", "/etc/passwd"], 1, "no Binance"),
+    (["sql", "--limit", "0", "SELECT 1"], 2, "--limit"),
+    (["synth", "--seed", "-1"], 2, "--seed"),
+    (["demo", "--seed", "-1"], 2, "--seed"),
+    (["serve", "--port", "99999"], 2, "--port"),
+]
+
+
+def _run(monkeypatch: pytest.MonkeyPatch, *args: str) -> int:
+    monkeypatch.setattr(sys, "argv", ["rlx", *args])
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main()
+    return int(exit_info.value.code or 0)
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "reason"), CASES, ids=[" ".join(args)[:70] for args, _, _ in CASES]
+)
+def test_bad_arguments_are_one_line_or_usage_errors(
+    args: list[str],
+    code: int,
+    reason: str,
+    data_root: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.chdir(data_root.parent)
+    monkeypatch.setattr(reconstruct, "CONNECT_SECONDS", 1.0)
+    root = [] if args[0] == "capture-server" else ["--data-root", str(data_root)]
+    assert _run(monkeypatch, *args, *root) == code
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert reason in err
+    if code == 1:
+        assert err.count("\n") == 1, err
+    assert not list(data_root.rglob("*.jsonl.zst"))  # nothing captured, nothing half-written
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["sql", "SELECT 1"], ["validate"], [*REBUILD, *DAY], ["report"], ["synth"]],
+    ids=["sql", "validate", "reconstruct", "report", "synth"],
+)
+def test_data_root_that_is_a_file_is_one_line(
+    command: list[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "a-file"
+    path.write_text("not a folder")
+    assert _run(monkeypatch, *command, "--data-root", str(path)) == 1
+    err = capsys.readouterr().err
+    assert err == f"rlx: error: the data root {path} is a file, not a folder " + (
+        "(--data-root or RLX_DATA_ROOT)\n"
+    )
