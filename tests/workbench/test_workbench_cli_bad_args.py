@@ -3,8 +3,12 @@ no Python traceback reaches the user (issue 14: 16 tracebacks, hangs on ranges, 
 
 from __future__ import annotations
 
+import ast
+import inspect
 import sys
+import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -105,3 +109,37 @@ def test_data_root_that_is_a_file_is_one_line(
     assert err == f"rlx: error: the data root {path} is a file, not a folder " + (
         "(--data-root or RLX_DATA_ROOT)\n"
     )
+
+
+def _commands() -> list[tuple[str, Any]]:
+    from typer.main import get_command
+
+    found = []
+    for name, command in sorted(get_command(cli.app).commands.items()):
+        children = getattr(command, "commands", None)
+        found += [(f"{name} {sub}", c) for sub, c in children.items()] if children else []
+        found += [] if children else [(name, command)]
+    return found
+
+
+@pytest.mark.parametrize(("name", "command"), _commands(), ids=[n for n, _ in _commands()])
+def test_every_option_is_read_by_its_command(name: str, command: Any) -> None:
+    """No option is accepted and ignored: the command's body reads every parameter it takes.
+
+    Options that apply in one mode only are refused in the others (see the synth tests)."""
+    function = inspect.unwrap(command.callback)
+    tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
+    body = tree.body[0].body  # type: ignore[attr-defined]
+    nodes = [node for statement in body for node in ast.walk(statement)]
+    read = {n.id for n in nodes if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    refused = {  # names passed to refuse_given(ctx, [...]): given, they are refused
+        item.value
+        for n in nodes
+        if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "refuse_given"
+        for item in ast.walk(n)
+        if isinstance(item, ast.Constant) and isinstance(item.value, str)
+    }
+    read |= refused
+    params = [p.name for p in command.params if p.name and p.name != "ctx"]
+    assert params, name
+    assert [p for p in params if p not in read] == []
