@@ -69,6 +69,8 @@ class _Redacting(logging.Filter):
         message = record.getMessage()
         if "@" in message:
             record.msg, record.args = redact_url(message), None
+        if record.exc_info and not record.exc_text:  # a traceback names the URL too
+            record.exc_text = redact_url(logging.Formatter().formatException(record.exc_info))
         return True
 
 
