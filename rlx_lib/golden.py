@@ -36,6 +36,7 @@ __all__ = [
     "iter_line_blocks",
     "iter_lines",
     "iter_records",
+    "parse_line",
     "write_golden_file",
 ]
 
@@ -43,6 +44,7 @@ GOLDEN_DATASET = "golden"
 PART_SUFFIX = ".part"
 _PREFIX = b'{"capture_ns": '
 _DATA_KEY = b', "data": '
+_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,11 +64,29 @@ class ReadReport:
     lines: int = 0
     bad_lines: list[tuple[int, str]] = field(default_factory=list)
     truncated: str | None = None  # why the stream ended early, if it did
+    damaged: list[tuple[int, str]] = field(default_factory=list)  # (line, skipped region)
 
     @property
     def clean(self) -> bool:
         """True when every line was read and parsed."""
-        return not self.bad_lines and self.truncated is None
+        return not self.bad_lines and self.truncated is None and not self.damaged
+
+    def findings(self) -> list[tuple[str, str, int, str]]:
+        """What the file itself says is wrong, as ``(check, severity, line, detail)``:
+        ``capture_cut_short`` (a ``.part`` file), ``truncated_file``, ``damaged_frame``,
+        ``empty_file`` (no line at all)."""
+        found = []
+        if self.path.endswith(PART_SUFFIX):
+            detail = (
+                "capture cut short: the file was never closed (rlx capture --recover closes it)"
+            )
+            found.append(("capture_cut_short", "warning", self.lines, detail))
+        if self.truncated:
+            found.append(("truncated_file", "error", self.lines, self.truncated))
+        found.extend(("damaged_frame", "error", line, text) for line, text in self.damaged)
+        if self.lines == 0 and not (self.damaged or self.truncated or self.bad_lines):
+            found.append(("empty_file", "error", 0, "the file holds no line"))
+        return found
 
 
 def format_record(capture_ns: int, stream: str, data: bytes | str) -> bytes:
@@ -90,13 +110,14 @@ def golden_path(root: Path, *, symbol: str, capture_ns: int, exchange: str | Non
 
 
 def golden_files(paths: Iterable[Path]) -> list[Path]:
-    """Expand files and folders into golden files (``*.jsonl.zst``, ``*.jsonl.gz``, ``*.jsonl``),
-    sorted by path so hours follow each other."""
+    """Expand files and folders into golden files (``*.jsonl.zst``, ``*.jsonl.gz``, ``*.jsonl``,
+    and ``.part`` files: captures cut short), sorted by path so hours follow each other."""
     found: list[Path] = []
     for path in map(Path, paths):
         if path.is_dir():
             for pattern in ("*.jsonl.zst", "*.jsonl.gz", "*.jsonl"):
                 found.extend(path.rglob(pattern))
+                found.extend(path.rglob(pattern + PART_SUFFIX))
         elif path.exists():
             found.append(path)
         else:
@@ -129,43 +150,83 @@ def write_golden_file(
     return path
 
 
-def _zstd_blocks(handle: io.BufferedIOBase) -> Iterator[bytes]:
+def _next_magic(handle: io.BufferedIOBase, start: int) -> int | None:
+    """Offset of the next zstd frame header at or after ``start``, or None."""
+    handle.seek(start)
+    tail = b""
+    while chunk := handle.read(1 << 20):
+        found = (tail + chunk).find(_ZSTD_MAGIC)
+        if found >= 0:
+            return start - len(tail) + found
+        tail = chunk[-(len(_ZSTD_MAGIC) - 1) :]
+        start += len(chunk)
+    return None
+
+
+def _zstd_frame(handle: io.BufferedIOBase, start: int) -> tuple[bytes, int | None]:
+    """Decode the frame at ``start``: ``(text, offset after it)``; None when the file ends inside
+    it (text is then what was decoded). A damaged frame raises ``zstandard.ZstdError``."""
+    handle.seek(start)
+    frame = zstandard.ZstdDecompressor().decompressobj()
+    pending: list[bytes] = []
+    offset = start
+    while chunk := handle.read(1 << 16):
+        pending.append(frame.decompress(chunk))
+        offset += len(chunk)
+        if frame.eof:
+            return b"".join(pending), offset - len(frame.unused_data)
+    return b"".join(pending), None
+
+
+def _zstd_blocks(handle: io.BufferedIOBase, report: ReadReport) -> Iterator[bytes | None]:
     """Decompress concatenated zstd frames, one verified frame at a time.
 
-    A frame's text is released only when its checksum has been verified, so a damaged frame is
-    dropped whole instead of yielding altered lines. A last frame cut short (a killed writer)
+    A frame's text is released only once the frame decoded whole (checksum verified when it
+    has one). A damaged frame is skipped to the next frame header and noted in
+    ``report.damaged``; ``None`` marks the break. A last frame cut short (a killed writer)
     releases what it decoded, then raises EOFError.
     """
-    decompressor = zstandard.ZstdDecompressor()
-    frame = decompressor.decompressobj()
-    pending: list[bytes] = []
-    in_frame = False
-    while True:
-        chunk = handle.read(1 << 16)
-        if not chunk:
-            break
-        while chunk:
-            in_frame = True
-            pending.append(frame.decompress(chunk))
-            if frame.eof:
-                yield b"".join(pending)
-                pending = []
-                chunk = frame.unused_data
-                frame = decompressor.decompressobj()
-                in_frame = False
-            else:
-                chunk = b""
-    if in_frame:
-        yield b"".join(pending)
-        msg = "zstd frame is incomplete (file truncated)"
-        raise EOFError(msg)
+    start, size = 0, os.fstat(handle.fileno()).st_size
+    while start < size:
+        try:
+            text, end = _zstd_frame(handle, start)
+            resume = _next_magic(handle, start + 1) if end is None else end
+            if end is None and resume is None:
+                yield text
+                msg = "zstd frame is incomplete (file truncated)"
+                raise EOFError(msg)
+            if end is None:
+                msg = "frame runs into the next frame header"
+                raise zstandard.ZstdError(msg)
+        except zstandard.ZstdError as error:
+            resume = _next_magic(handle, start + 1)
+            stop = size if resume is None else resume
+            report.damaged.append((report.lines, _damage(handle, start, stop, error)))
+            yield None
+            start = stop
+            continue
+        yield text
+        start = resume
 
 
-def _blocks(path: Path) -> Iterator[bytes]:
+def _damage(handle: io.BufferedIOBase, start: int, stop: int, error: Exception) -> str:
+    """How a skipped region is reported: where, how long, and why."""
+    handle.seek(start)
+    head = handle.read(4)
+    if start == 0 and head.startswith(b"\x1f\x8b"):
+        why = "gzip data in a file named .zst"
+    elif start == 0 and not head.startswith(_ZSTD_MAGIC):
+        why = "not zstd data"
+    else:
+        why = f"damaged zstd frame ({error})"
+    return f"bytes {start}..{stop} skipped: {why}"
+
+
+def _blocks(path: Path, report: ReadReport) -> Iterator[bytes | None]:
     name = path.name.removesuffix(PART_SUFFIX)
     with open(path, "rb") as handle:
         if name.endswith(".zst"):
-            yield from _zstd_blocks(handle)
+            yield from _zstd_blocks(handle, report)
         elif name.endswith(".gz"):
             with gzip.GzipFile(fileobj=handle) as stream:
                 yield from iter(lambda: stream.read(1 << 20), b"")
@@ -173,17 +234,28 @@ def _blocks(path: Path) -> Iterator[bytes]:
             yield from iter(lambda: handle.read(1 << 20), b"")
 
 
+def _cut_line(report: ReadReport, pending: bytes) -> bytes:
+    """A line left open by a skipped frame is lost with it: note it, start afresh."""
+    if pending:
+        report.bad_lines.append((report.lines + 1, "line cut by a damaged frame"))
+    return b""
+
+
 def iter_lines(path: Path, report: ReadReport | None = None) -> Iterator[bytes]:
     """Yield complete lines (without newline) of a plain, gzip or zstd file.
 
-    A truncated or corrupt compressed stream ends the iteration; a final line without a
-    newline is dropped. Both are noted in ``report``.
+    A damaged zstd frame is skipped (reading resumes at the next frame); a truncated compressed
+    stream ends the iteration; a final line without a newline is dropped. All are noted in
+    ``report``.
     """
     path = Path(path)
     report = report if report is not None else ReadReport(str(path))
     pending = b""
     try:
-        for block in _blocks(path):
+        for block in _blocks(path, report):
+            if block is None:
+                pending = _cut_line(report, pending)
+                continue
             lines = (pending + block).split(b"\n")
             pending = lines.pop()
             for line in lines:
@@ -198,14 +270,16 @@ def iter_lines(path: Path, report: ReadReport | None = None) -> Iterator[bytes]:
 def iter_line_blocks(path: Path, report: ReadReport | None = None) -> Iterator[bytes]:
     """Yield runs of complete lines, each run ending with a newline (for batch readers).
 
-    The same damage rules as :func:`iter_lines`: a truncated or corrupt compressed stream ends
-    the iteration, a final line without a newline is dropped, both noted in ``report``.
+    The same damage rules as :func:`iter_lines`.
     """
     path = Path(path)
     report = report if report is not None else ReadReport(str(path))
     pending = b""
     try:
-        for block in _blocks(path):
+        for block in _blocks(path, report):
+            if block is None:
+                pending = _cut_line(report, pending)
+                continue
             data = pending + block if pending else block
             cut = data.rfind(b"\n") + 1
             pending = data[cut:]
@@ -224,14 +298,15 @@ def iter_records(path: Path, report: ReadReport | None = None) -> Iterator[Golde
     for line in iter_lines(path, report):
         if not line.strip():
             continue
-        record = _parse_line(line)
+        record = parse_line(line)
         if record is None:
             report.bad_lines.append((report.lines, "not a golden record"))
             continue
         yield record
 
 
-def _parse_line(line: bytes) -> GoldenRecord | None:
+def parse_line(line: bytes) -> GoldenRecord | None:
+    """One golden line as a record (``data`` byte for byte), or None when it is not one."""
     try:
         value = orjson.loads(line)
     except orjson.JSONDecodeError:

@@ -59,13 +59,16 @@ def _quote(text: str) -> str:
 def _source(root: Path, view: str) -> str | None:
     """The table function reading a dataset, or None when it has no files yet."""
     folder = root / DATASETS[view]
-    if view == "golden":
-        if not any(folder.glob("**/*.jsonl.zst")):
+    if view == "golden":  # closed files and .part files (captures cut short: cut_short)
+        patterns = [p for p in ("*.jsonl.zst", "*.jsonl.zst.part") if any(folder.glob(f"**/{p}"))]
+        if not patterns:
             return None
+        globs = ", ".join(_quote(url(f"{DATASETS[view]}/**/{p}")) for p in patterns)
         return (
-            f"read_json({_quote(url(DATASETS[view] + '/**/*.jsonl.zst'))}, "
-            "format='newline_delimited', compression='zstd', hive_partitioning=true, "
-            "columns={capture_ns: 'BIGINT', stream: 'VARCHAR', data: 'JSON'})"
+            f"(SELECT * EXCLUDE (filename), filename LIKE '%.part' AS cut_short FROM read_json("
+            f"[{globs}], format='newline_delimited', compression='zstd', "
+            "hive_partitioning=true, filename=true, "
+            "columns={capture_ns: 'BIGINT', stream: 'VARCHAR', data: 'JSON'}))"
         )
     if not any(folder.glob("**/*.parquet")):
         return None

@@ -39,6 +39,7 @@ import orjson
 from rlx_lib.capture.health import CaptureHealth
 from rlx_lib.capture.journal import Journal
 from rlx_lib.capture.link import AttemptLimiter, Link, backoff
+from rlx_lib.capture.recover import recover_parts
 from rlx_lib.catalog import lake_symbol
 from rlx_lib.errors import ConfigError, ParseError
 from rlx_lib.venues.binance import (
@@ -83,6 +84,7 @@ class CaptureConfig:
     max_streams_per_connection: int = MAX_STREAMS_PER_CONNECTION
     status_interval: float = 1.0  # status line on a terminal
     log_interval: float = 60.0  # the same figures in the log
+    max_buffer_bytes: int = 256 << 20  # held in memory while writes fail, then stop
 
     def __post_init__(self) -> None:
         if not self.symbols or not self.streams:
@@ -120,7 +122,7 @@ class CaptureSession:
         status: Callable[[str], None] | None = None,
     ) -> None:
         self.config = config
-        self.journal = Journal(root)
+        self.journal = Journal(root, max_buffer_bytes=config.max_buffer_bytes)
         self.health = CaptureHealth()
         self.status = status
         self._symbols = {s: _SymbolState(lake_symbol(s)) for s in config.symbols}
@@ -128,6 +130,7 @@ class CaptureSession:
         self.numbers = itertools.count(1)  # connection numbers
         self._stopping: asyncio.Event | None = None
         self.stop_reason = "duration reached"
+        self.write_stopped = False  # stopped because writes failed for too long
         names = config.stream_names()
         size = config.max_streams_per_connection
         self._links = [Link(self, names[i : i + size]) for i in range(0, len(names), size)]
@@ -146,7 +149,11 @@ class CaptureSession:
         return self._stopping is not None and self._stopping.is_set()
 
     async def run(self) -> dict[str, Any]:
-        """Capture until ``duration`` passes or :meth:`stop`; return the health summary."""
+        """Capture until ``duration`` passes or :meth:`stop`; return the health summary.
+
+        ``.part`` files an earlier capture left open under the same root are finalised first.
+        """
+        recovered = recover_parts(self.journal.root)
         self._stopping = asyncio.Event()
         for link in self._links:
             link.wake = asyncio.Event()
@@ -166,6 +173,17 @@ class CaptureSession:
             self.journal.close()
         summary = self.health.summary()
         summary["files"] = [str(path) for path in self.journal.closed_files]
+        summary["recovered"] = [str(closed) for _, closed in recovered]
+        summary["stop_reason"] = self.stop_reason
+        summary["write_failures"] = self.journal.write_failures
+        summary["unwritten_records"] = self.journal.unwritten_records
+        summary["ok"] = not summary["unwritten_records"] and not self.write_stopped
+        if summary["unwritten_records"]:
+            log.error(
+                "capture: %d records could not be written (%s); the .part files hold the rest",
+                summary["unwritten_records"],
+                self.journal.failure.error if self.journal.failure else "write failed",
+            )
         log.info("capture summary: %s", orjson.dumps({**summary, "files": len(summary["files"])}))
         return summary
 
@@ -174,6 +192,13 @@ class CaptureSession:
         while True:
             await asyncio.sleep(self.config.flush_interval)
             self.journal.flush()
+            if self.journal.overflowing:
+                self.write_stopped = True
+                self.stop(
+                    f"writes failing ({self.journal.failure.error}) and "
+                    f"{self.journal.unwritten_bytes >> 20} MB held in memory: stopping before "
+                    "anything is dropped"
+                )
             now = time.monotonic()
             if self.status is not None and now - last_status >= self.config.status_interval:
                 last_status = now

@@ -36,6 +36,7 @@ from rlx_lib.reconstruction.checkpoint import (
     save_checkpoint,
     work_folder,
 )
+from rlx_lib.reconstruction.lock import day_lock
 
 __all__ = ["BOOK_EVERY", "ReconstructConfig", "carry_state", "reconstruct_day"]
 
@@ -284,6 +285,29 @@ def _final_header(day_input: replay.DayInput, checksums: dict[str, str]) -> dict
     }
 
 
+def _check_resumable(
+    header: dict[str, Any], checksums: dict[str, str], settings: dict[str, Any], unit: str
+) -> None:
+    """Refuse to resume from a checkpoint made from other inputs or with other settings."""
+    if header.get("inputs") != checksums:
+        msg = (
+            f"cannot resume {unit}: its input files changed since the crash; rerun without --resume"
+        )
+        raise StageError(msg)
+    saved = header.get("settings") or {}
+    differ = [
+        f"--{name.replace('_', '-')} {saved.get(name)} then, {value} now"
+        for name, value in settings.items()
+        if saved.get(name) != value
+    ]
+    if differ:
+        msg = (
+            f"cannot resume {unit}: the interrupted run used other settings ({'; '.join(differ)}); "
+            "resume with the same settings or rerun without --resume"
+        )
+        raise StageError(msg)
+
+
 def carry_state(config: ReconstructConfig, symbol: str, day: dt.date) -> dict[str, Any]:
     """Save the book at the end of a symbol-day without writing any output.
 
@@ -330,17 +354,35 @@ def reconstruct_day(config: ReconstructConfig, symbol: str, day: dt.date) -> dic
             ):
                 return {"symbol": symbol, "day": day.isoformat(), "status": "skipped"}
     work = work_folder(root, source=source, symbol=symbol, day=day)
+    try:
+        with day_lock(work.with_name(f"{day.isoformat()}.lock"), f"{symbol} {day}"):
+            return _run_day(config, symbol, day, checksums, settings, began)
+    finally:
+        if not work.exists():  # finished: no empty folders are left behind
+            catalog.remove_folder(work, up_to=root / "_work")
+
+
+def _run_day(
+    config: ReconstructConfig,
+    symbol: str,
+    day: dt.date,
+    checksums: dict[str, str],
+    settings: dict[str, Any],
+    began: float,
+) -> dict[str, Any]:
+    """The body of :func:`reconstruct_day`, run under the symbol-day's lock."""
+    root, source = Path(config.root), config.source
+    work = work_folder(root, source=source, symbol=symbol, day=day)
     progress = work / "progress.npz"
     day_input, book, first, seeding = _input_day(config, symbol, day)
     event_ns = day_input.event_ns
     cuts = _segments(event_ns, first, config.checkpoint_messages)
     keep = _sample(event_ns, BOOK_EVERY[config.book_every])
     segment = 0
+    progress_settings = {**settings, "checkpoint_messages": config.checkpoint_messages}
     if config.resume and progress.exists():
         book, header, _ = load_checkpoint(progress)
-        if header.get("inputs") != checksums or header.get("settings") != settings:
-            msg = f"{progress} belongs to other inputs or settings; rerun without --resume"
-            raise StageError(msg)
+        _check_resumable(header, checksums, progress_settings, f"{symbol} {day}")
         segment = header["segment"]
         seeding = header["seeding"]
         log.info("resuming %s %s at segment %d", symbol, day, segment)
@@ -406,7 +448,7 @@ def reconstruct_day(config: ReconstructConfig, symbol: str, day: dt.date) -> dic
         header = {
             "segment": index + 1,
             "inputs": checksums,
-            "settings": settings,
+            "settings": progress_settings,
             "seeding": seeding,
         }
         save_checkpoint(progress, book, header)

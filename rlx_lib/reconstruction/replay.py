@@ -26,15 +26,16 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
 
 from rlx_lib import catalog
 from rlx_lib.decimals import SCALE, decimal_to_units
-from rlx_lib.errors import ParseError
-from rlx_lib.golden import ReadReport, golden_files, iter_records
-from rlx_lib.venues import binance, market_of_symbol
+from rlx_lib.errors import DataRangeError, ParseError
+from rlx_lib.golden import GoldenRecord, ReadReport, golden_files, iter_records
+from rlx_lib.venues import binance, lake, market_of_symbol
 
 __all__ = [
     "DayInput",
@@ -114,9 +115,18 @@ def _level_batches(path: Path, rows: int) -> Iterator[pl.DataFrame]:
         if not isinstance(kind, pl.Decimal) or kind.scale != SCALE or (kind.precision or 38) > 18:
             msg = f"{path}: {name} must be Decimal(18, {SCALE}), found {kind}"
             raise ParseError(msg)
-    units = [pl.col(n).to_physical().cast(pl.Int64).fill_null(0) for n in ("price", "size")]
-    frame = pl.scan_parquet(path).select(pl.col("side_is_bid").fill_null(False), *units)
+    units = [pl.col(n).to_physical().cast(pl.Int64) for n in ("price", "size")]
+    frame = (
+        pl.scan_parquet(path)
+        .filter(_level_fault().is_null())  # rows that cannot be book state are left out
+        .select(pl.col("side_is_bid").fill_null(False), *units)
+    )
     return frame.collect_batches(chunk_size=rows)
+
+
+def _level_fault() -> pl.Expr:
+    """Why a ``book_delta_v2`` row cannot be book state (a snapshot row lists a level)."""
+    return lake.level_fault(listed=pl.col("origin_time").dt.epoch("ns") == 0)
 
 
 @dataclass
@@ -212,17 +222,24 @@ def lake_input(root: Path, *, symbol: str, day: dt.date, batch_rows: int = 1 << 
     first_rows, sequences, receiveds, origins = [], [], [], []
     previous = None
     offset = 0
+    faults: list[dict] = []
     for path in files:
         batches = (
             pl.scan_parquet(path)
             .select(
                 pl.col("sequence_number").fill_null(-1),
                 *(pl.col(n).dt.epoch("ns").fill_null(NULL_TIME) for n in _CLOCKS),
+                _level_fault().is_null().alias("good"),
+                _level_fault().alias("fault"),
             )
             .collect_batches(chunk_size=batch_rows)
         )
         for batch in batches:
-            sequence, received, origin = (column.to_numpy() for column in batch.iter_columns())
+            sequence, received, origin, good = (
+                batch[name].to_numpy() for name in ("sequence_number", *_CLOCKS, "good")
+            )
+            if not good.all():
+                _note_faults(faults, batch.filter(~pl.col("good")), str(path))
             boundary = np.ones(len(sequence), dtype=bool)
             boundary[1:] = (
                 (sequence[1:] != sequence[:-1])
@@ -234,11 +251,12 @@ def lake_input(root: Path, *, symbol: str, day: dt.date, batch_rows: int = 1 << 
             if len(sequence):
                 previous = (sequence[-1], received[-1], origin[-1])
             index = np.flatnonzero(boundary)
-            first_rows.append(index + offset)
+            kept_before = np.cumsum(good) - good  # rows kept before each row
+            first_rows.append(kept_before[index] + offset)
             sequences.append(sequence[index])
             receiveds.append(received[index])
             origins.append(origin[index])
-            offset += len(sequence)
+            offset += int(good.sum())
     first = np.concatenate(first_rows) if first_rows else np.zeros(0, np.int64)
     message_origin = np.concatenate(origins) if origins else np.zeros(0, np.int64)
     reset = message_origin == 0
@@ -253,7 +271,31 @@ def lake_input(root: Path, *, symbol: str, day: dt.date, batch_rows: int = 1 << 
         **lake_trades(root, symbol, day),
     )
     day_input.notes["snapshots"] = int(reset.sum())
+    day_input.notes["bad_rows"] = sum(fault["count"] for fault in faults)
+    day_input.issues = [
+        _issue(
+            "bad_value",
+            "error",
+            symbol,
+            fault["source"],
+            update_id=fault["update_id"],
+            detail=f"{fault['count']} book_delta_v2 row(s): {fault['fault']} (first at "
+            f"sequence_number {fault['update_id']}); left out of the book",
+        )
+        for fault in faults
+    ]
     return day_input
+
+
+def _note_faults(faults: list[dict], bad: pl.DataFrame, source: str) -> None:
+    """Count rows left out of the book by reason (the first row of each reason kept)."""
+    for (fault,), rows in bad.group_by("fault", maintain_order=True):
+        known = next((f for f in faults if f["fault"] == fault and f["source"] == source), None)
+        if known is None:
+            update_id = int(rows["sequence_number"][0])
+            faults.append({"fault": fault, "source": source, "update_id": update_id, "count": 0})
+            known = faults[-1]
+        known["count"] += rows.height
 
 
 def lake_book_seed(root: Path, *, symbol: str, day: dt.date) -> tuple[int, dict] | None:
@@ -271,7 +313,9 @@ def lake_book_seed(root: Path, *, symbol: str, day: dt.date) -> tuple[int, dict]
             price, size = row[f"{side}_{level}_price"], row[f"{side}_{level}_size"]
             if price.null_count() or size.null_count():
                 continue
-            levels[name].append((int(_units(price)[0]), int(_units(size)[0])))
+            level = (int(_units(price)[0]), int(_units(size)[0]))
+            if min(level) > 0:  # a level that is there has a positive price and size
+                levels[name].append(level)
     return int(row["sequence_number"][0]), levels
 
 
@@ -335,6 +379,116 @@ def _issue(check: str, severity: str, symbol: str, source: str, **values: object
 _REPLAYED = frozenset({"session", "snapshot", "depth", "trade", "agg_trade"})
 
 
+@dataclass
+class _GoldenDay:
+    """The sync rules applied to one symbol-day of golden records, record by record."""
+
+    symbol: str
+    market: Any
+    sync: binance.DepthSync[tuple]
+    builder: _Builder = field(default_factory=_Builder)
+    trades: dict[str, list] = field(default_factory=lambda: {"trade": [], "agg_trade": []})
+    issues: list[dict] = field(default_factory=list)
+    notes: dict = field(
+        default_factory=lambda: {
+            "stale": 0,
+            "gaps": 0,
+            "snapshots": 0,
+            "malformed": 0,
+            "buffered_at_end": 0,
+        }
+    )
+
+    def add(self, record: GoldenRecord, source: str, line: int) -> None:
+        """Apply one record; a message that cannot be parsed is an issue row and a resync."""
+        kind = self.market.classify(record.stream)
+        if kind not in _REPLAYED:
+            return
+        try:
+            kind, parsed = self.market.parse(record.stream, record.data)
+            if kind == "session":
+                event = binance.decode(record.data).get("event")
+                if event in ("disconnected", "resync") and self.sync.synced:
+                    self.sync.reset()
+            elif kind == "snapshot":
+                levels = list(binance.iter_levels(parsed))
+                item = (record.capture_ns, NULL_TIME, -1, parsed.last_update_id, levels)
+                self.builder.add(item, reset=True)
+                self.notes["snapshots"] += 1
+                self._steps(self.sync.snapshot(parsed.last_update_id), source, line)
+            elif kind == "depth":
+                self._depth(record, parsed, source, line)
+            elif kind in self.trades:
+                self.trades[kind].append((record.capture_ns, parsed))
+        except (ParseError, DataRangeError) as error:
+            self._malformed(record, kind, error, source, line)
+
+    def _depth(self, record: GoldenRecord, parsed: Any, source: str, line: int) -> None:
+        item = (
+            record.capture_ns,
+            parsed.event_time * 1_000_000,
+            parsed.first_update_id,
+            parsed.final_update_id,
+            list(binance.iter_levels(parsed)),
+        )
+        steps = self.sync.diff(
+            parsed.first_update_id,
+            parsed.final_update_id,
+            item,
+            parsed.previous_final_update_id,
+        )
+        self._steps(steps, source, line)
+
+    def _malformed(
+        self, record: GoldenRecord, kind: str, error: Exception, source: str, line: int
+    ) -> None:
+        """As validation does: an issue row; a diff that cannot be applied is also a resync."""
+        self.notes["malformed"] += 1
+        detail = f"{record.stream}: {error}; message skipped"
+        if kind == "depth":
+            detail += "; the book waits for a new snapshot"
+            if self.sync.synced:
+                self.sync.reset()
+        self.issues.append(
+            _issue("bad_message", "error", self.symbol, source, position=line, detail=detail)
+        )
+
+    def _steps(self, steps: list, source: str, line: int) -> None:
+        for step in steps:
+            if step.verdict is binance.SyncVerdict.APPLY:
+                self.builder.add(step.item, reset=False)
+            elif step.verdict is binance.SyncVerdict.STALE:
+                self.notes["stale"] += 1
+            elif step.verdict is binance.SyncVerdict.GAP:
+                self.notes["gaps"] += 1
+                self.issues.append(
+                    _issue(
+                        "depth_gap",
+                        "warning",
+                        self.symbol,
+                        source,
+                        position=line,
+                        origin_time=step.item[1],
+                        update_id=step.final_update_id,
+                        detail=f"expected U={step.expected_first}, received "
+                        f"U={step.first_update_id}; the book waits for a new snapshot",
+                    )
+                )
+
+    def file_findings(self, report: ReadReport) -> None:
+        """Issue rows for what the file itself says is wrong (cut short, damaged, empty)."""
+        for check, severity, line, detail in report.findings():
+            self.issues.append(
+                _issue(check, severity, self.symbol, report.path, position=line, detail=detail)
+            )
+        if report.bad_lines:
+            line, why = report.bad_lines[0]
+            detail = f"{len(report.bad_lines)} unreadable line(s), the first: {why}"
+            self.issues.append(
+                _issue("bad_line", "error", self.symbol, report.path, position=line, detail=detail)
+            )
+
+
 def golden_input(
     root: Path, *, symbol: str, day: dt.date, synced_update_id: int | None = None
 ) -> DayInput:
@@ -343,84 +497,17 @@ def golden_input(
     ``synced_update_id`` is the id of a book carried over from the previous day (None: wait
     for a snapshot). Trades come from ``@aggTrade`` when the capture holds it, else ``@trade``.
     """
-    files = input_files(root, source="golden", symbol=symbol, day=day)
     market = market_of_symbol(symbol)
-    sync: binance.DepthSync[tuple] = market.depth_sync()
+    state = _GoldenDay(symbol, market, market.depth_sync())
     if synced_update_id is not None:
-        sync.resume(synced_update_id)
-    builder = _Builder()
-    trades: dict[str, list] = {"trade": [], "agg_trade": []}
-    issues: list[dict] = []
-    notes = {"stale": 0, "gaps": 0, "snapshots": 0, "buffered_at_end": 0}
-    for path in files:
+        state.sync.resume(synced_update_id)
+    for path in input_files(root, source="golden", symbol=symbol, day=day):
         report = ReadReport(str(path))
         for record in iter_records(path, report):
-            if market.classify(record.stream) not in _REPLAYED:
-                continue
-            kind, parsed = market.parse(record.stream, record.data)
-            if kind == "session":
-                event = binance.decode(record.data).get("event")
-                if event in ("disconnected", "resync") and sync.synced:
-                    sync.reset()
-                continue
-            if kind == "snapshot":
-                levels = list(binance.iter_levels(parsed))
-                item = (record.capture_ns, NULL_TIME, -1, parsed.last_update_id, levels)
-                builder.add(item, reset=True)
-                notes["snapshots"] += 1
-                steps = sync.snapshot(parsed.last_update_id)
-            elif kind == "depth":
-                item = (
-                    record.capture_ns,
-                    parsed.event_time * 1_000_000,
-                    parsed.first_update_id,
-                    parsed.final_update_id,
-                    list(binance.iter_levels(parsed)),
-                )
-                steps = sync.diff(
-                    parsed.first_update_id,
-                    parsed.final_update_id,
-                    item,
-                    parsed.previous_final_update_id,
-                )
-            elif kind in trades:
-                trades[kind].append((record.capture_ns, parsed))
-                continue
-            else:
-                continue
-            for step in steps:
-                if step.verdict is binance.SyncVerdict.APPLY:
-                    builder.add(step.item, reset=False)
-                elif step.verdict is binance.SyncVerdict.STALE:
-                    notes["stale"] += 1
-                elif step.verdict is binance.SyncVerdict.GAP:
-                    notes["gaps"] += 1
-                    issues.append(
-                        _issue(
-                            "depth_gap",
-                            "warning",
-                            symbol,
-                            str(path),
-                            position=report.lines,
-                            origin_time=step.item[1],
-                            update_id=step.final_update_id,
-                            detail=f"expected U={step.expected_first}, received "
-                            f"U={step.first_update_id}; the book waits for a new snapshot",
-                        )
-                    )
-        if not report.clean:
-            issues.append(
-                _issue(
-                    "truncated_input",
-                    "warning",
-                    symbol,
-                    str(path),
-                    position=report.lines,
-                    detail=report.truncated or f"{len(report.bad_lines)} unreadable lines",
-                )
-            )
-    day_input = builder.build()
-    chosen = trades["agg_trade"] or trades["trade"]
+            state.add(record, str(path), report.lines)
+        state.file_findings(report)
+    day_input = state.builder.build()
+    chosen = state.trades["agg_trade"] or state.trades["trade"]
     chosen.sort(key=lambda pair: (pair[0], _trade_id(pair[1])))
     day_input.trade_received_ns = np.array([c for c, _ in chosen], dtype=np.int64)
     day_input.trade_origin_ns = np.array([t.trade_time * 1_000_000 for _, t in chosen], np.int64)
@@ -428,9 +515,9 @@ def golden_input(
     day_input.trade_buy = np.array([not t.buyer_is_maker for _, t in chosen], dtype=bool)
     day_input.trade_price = np.array([t.price for _, t in chosen], dtype=np.int64)
     day_input.trade_size = np.array([t.quantity for _, t in chosen], dtype=np.int64)
-    day_input.issues = issues
-    notes["synced_update_id_at_end"] = sync.update_id
-    day_input.notes = notes
+    day_input.issues = state.issues
+    state.notes["synced_update_id_at_end"] = state.sync.update_id
+    day_input.notes = state.notes
     return day_input
 
 

@@ -267,15 +267,8 @@ class GoldenValidator(BatchChecks):
 
     def _file_damage(self, report: ReadReport, symbols: set[str]) -> None:
         symbol = ",".join(sorted(symbols))
-        if report.truncated:
-            self._issue(
-                "truncated_file",
-                "error",
-                symbol,
-                report.truncated,
-                source=report.path,
-                position=report.lines,
-            )
+        for check, severity, line, detail in report.findings():
+            self._issue(check, severity, symbol, detail, source=report.path, position=line)
         for number, why in report.bad_lines:
             if why.startswith("truncated last line"):
                 self._issue(
@@ -514,6 +507,13 @@ class GoldenValidator(BatchChecks):
         for symbol in symbols:
             state = self._state(symbol)
             state.counts["session_records"] += 1
+            if event == "recovered":
+                detail = (
+                    "capture cut short: the file was closed afterwards by rlx capture --recover"
+                )
+                self._issue(
+                    "capture_cut_short", "warning", symbol, detail, source=source, position=number
+                )
             if event in ("disconnected", "resync") or (
                 event == "connected" and state.depth_since_reset
             ):

@@ -4,7 +4,8 @@
 fields (``depth_messages``, ``depth_gaps``, ``trade_messages``, ``trade_id_gaps``,
 ``out_of_order``, ``duplicates``, ``snapshots``, ``book_ticker_checks``,
 ``book_ticker_agreement`` (null with ``book_ticker_note`` when it cannot be computed),
-``first_origin_time``, ``last_origin_time``) followed by extra detail; vendor checks go under
+``first_origin_time``, ``last_origin_time``) followed by extra detail; USD-M futures go under
+``futures_symbols`` (same fields, checked under the ``pu`` rule); vendor checks go under
 ``lake``. Issue rows go to ``issues/exchange=../symbol=../dt=../part-validation.parquet``.
 """
 
@@ -21,7 +22,7 @@ from typing import Any
 
 import polars as pl
 
-from rlx_lib.catalog import atomic_path, lake_symbol, partition_dir, write_parquet
+from rlx_lib.catalog import atomic_path, exchange_of, lake_symbol, partition_dir, write_parquet
 from rlx_lib.schemas import ISSUE, check_schema
 from rlx_lib.validation.checks import GoldenValidator, state_summary
 
@@ -51,6 +52,7 @@ class ValidationReport:
     """What validation found: per-symbol summaries, vendor checks and the issue rows."""
 
     symbols: dict[str, dict[str, Any]] = field(default_factory=dict)
+    futures_symbols: dict[str, dict[str, Any]] = field(default_factory=dict)
     lake: dict[str, dict[str, Any]] = field(default_factory=dict)
     issues: pl.DataFrame = field(default_factory=lambda: issues_frame([]))
     files: list[dict[str, Any]] = field(default_factory=list)
@@ -63,6 +65,10 @@ class ValidationReport:
             symbols={
                 name: state_summary(validator.states[name]) for name in sorted(validator.states)
             },
+            futures_symbols={
+                name: state_summary(validator.futures_states[name])
+                for name in sorted(validator.futures_states)
+            },
             issues=issues_frame(validator.issues),
             files=[
                 {
@@ -70,6 +76,7 @@ class ValidationReport:
                     "lines": r.lines,
                     "bad_lines": len(r.bad_lines),
                     "truncated": r.truncated,
+                    "damaged": [text for _, text in r.damaged],
                 }
                 for r in validator.reports
             ],
@@ -78,15 +85,25 @@ class ValidationReport:
     @property
     def gaps(self) -> int:
         """Every sequence gap found (depth, trade and aggregate-trade ids, vendor trades)."""
-        golden = sum(s.get(name, 0) or 0 for s in self.symbols.values() for name in GAP_FIELDS)
+        golden = sum(
+            s.get(name, 0) or 0
+            for s in [*self.symbols.values(), *self.futures_symbols.values()]
+            for name in GAP_FIELDS
+        )
         vendor = sum(s.get("trade_id_gaps", 0) or 0 for s in self.lake.values())
         return golden + vendor
+
+    @property
+    def errors(self) -> int:
+        """Issue rows of severity ``error`` (damaged, truncated or empty files, bad lines, ...)."""
+        return int((self.issues["severity"] == "error").sum())
 
     def to_dict(self) -> dict[str, Any]:
         """The ``validation.json`` content."""
         counts = Counter(self.issues["check"].to_list())
         return {
             "symbols": self.symbols,
+            "futures_symbols": self.futures_symbols,
             "lake": self.lake,
             "files": self.files,
             "issues": dict(sorted(counts.items())),
@@ -105,12 +122,12 @@ class ValidationReport:
         return target
 
     def write_issues(
-        self, root: Path, *, exchange: str = "BINANCE", force: bool = False
+        self, root: Path, *, exchange: str | None = None, force: bool = False
     ) -> list[Path]:
         """Write issue rows per symbol and exchange day (rows without a time go to the symbol's
-        first day)."""
+        first day); futures rows (``BTC-USDT-PERP``) go under ``BINANCE_FUTURES``."""
         written = []
-        frame = self.issues.filter(pl.col("symbol").str.contains(r"^[A-Z0-9]+$"))
+        frame = self.issues.filter(pl.col("symbol").str.contains(r"^[A-Z0-9]+$|^[A-Z0-9-]+-PERP$"))
         for (symbol,), rows in frame.group_by("symbol", maintain_order=True):
             first = rows["origin_time"].drop_nulls().min()
             fallback = first.date() if first is not None else dt.date(1970, 1, 1)
@@ -118,8 +135,9 @@ class ValidationReport:
                 pl.col("origin_time").dt.date().fill_null(fallback).alias("_day")
             )
             for (day,), part in rows.group_by("_day", maintain_order=True):
+                name = lake_symbol(str(symbol))
                 folder = partition_dir(
-                    root, "issues", exchange=exchange, symbol=lake_symbol(str(symbol)), day=day
+                    root, "issues", exchange=exchange or exchange_of(name), symbol=name, day=day
                 )
                 path = folder / ISSUES_FILE
                 write_parquet(part.drop("_day"), path, force=force)
@@ -129,13 +147,13 @@ class ValidationReport:
     def to_markdown(self) -> str:
         """A readable summary: one table row per symbol, then the issue counts."""
         lines = ["# Validation report", ""]
-        if self.symbols:
+        if self.symbols or self.futures_symbols:
             lines += [
                 "| symbol | depth msgs | depth gaps | trades | trade-id gaps | out of order | "
                 "duplicates | snapshots | bookTicker checks | agreement | first | last |",
                 "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
             ]
-            for name, s in self.symbols.items():
+            for name, s in self.all_symbols():
                 agreement = s["book_ticker_agreement"]
                 shown = (
                     f"{agreement:.6f}"
@@ -172,9 +190,14 @@ class ValidationReport:
                 lines.append(f"- `{row['check']}` {row['symbol']} at {where}: {row['detail']}")
         return "\n".join(lines) + "\n"
 
+    def all_symbols(self) -> list[tuple[str, dict[str, Any]]]:
+        """Spot symbols by Binance name, then futures ones by Lake's ``-PERP`` name."""
+        futures = [(lake_symbol(n, market="usdm"), s) for n, s in self.futures_symbols.items()]
+        return [*self.symbols.items(), *futures]
+
     def _repr_html_(self) -> str:
         rows = []
-        for name, s in self.symbols.items():
+        for name, s in self.all_symbols():
             agreement = s["book_ticker_agreement"]
             rows.append(
                 "<tr>"

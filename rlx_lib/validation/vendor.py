@@ -19,10 +19,12 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from rlx_lib import schemas
 from rlx_lib.catalog import binance_symbol, day_range, partition_dir, validate_symbol
 from rlx_lib.decimals import decimal_to_units, format_units
 from rlx_lib.schemas import LAKE_TABLES
 from rlx_lib.validation.checks import issue_row
+from rlx_lib.venues.lake import level_fault
 
 __all__ = ["grid_decimals", "validate_lake"]
 
@@ -178,6 +180,44 @@ def _sequence_regressions(
         )
 
 
+def _level_pairs(table: str) -> list[tuple[str, str, pl.Expr | bool]]:
+    """``(price, size, listed)`` column pairs of a table that must hold a valid level."""
+    if table == "book_delta_v2":
+        return [("price", "size", pl.col("origin_time").dt.epoch("ns") == 0)]
+    if table == "trades":
+        return [("price", "quantity", True)]
+    return [
+        (f"{side}_{level}_price", f"{side}_{level}_size", True)
+        for side in ("bid", "ask")
+        for level in range(schemas.LAKE_BOOK_DEPTH)
+    ]
+
+
+def _bad_values(frame: pl.DataFrame, table: str, source: str, out: _Collector) -> None:
+    """One issue row per row holding a value that can be neither book state nor a trade."""
+    faults = [
+        level_fault(price, size, listed=listed)
+        if table != "book"  # in a book row an absent level (both null) is fine
+        else pl.when(pl.col(price).is_null() & pl.col(size).is_null())
+        .then(None)
+        .otherwise(level_fault(price, size, listed=listed))
+        for price, size, listed in _level_pairs(table)
+    ]
+    key = "trade_id" if table == "trades" else "sequence_number"
+    found = frame.select(pl.coalesce(faults).alias("fault"), pl.col(key))
+    rows = np.flatnonzero(found["fault"].is_not_null().to_numpy())
+    for row in rows[: out.max_rows].tolist():
+        out.add(
+            "bad_value",
+            "error",
+            f"{table}: {found['fault'][row]} ({key} {found[key][row]}); never book state",
+            source=source,
+            position=row,
+        )
+    if len(rows) > out.max_rows:
+        out.counts["bad_value"] += len(rows) - out.max_rows
+
+
 def _deltas(frame: pl.DataFrame, source: str, out: _Collector) -> int:
     sequence = frame["sequence_number"].to_numpy()
     origin = frame["origin_time"].dt.epoch("ns").to_numpy()
@@ -295,6 +335,7 @@ def validate_lake(
                     if not frame.height:
                         continue
                     _times(frame, table, source, out)
+                    _bad_values(frame, table, source, out)
                     if table == "book_delta_v2":
                         messages += _deltas(frame, source, out)
                         live = (frame["size"] > 0).to_numpy()
@@ -315,6 +356,7 @@ def validate_lake(
             "origin_time_float_artefacts": counts.get("origin_time_float_artefact", 0),
             "off_grid_values": counts.get("off_grid", 0),
             "crossed_books": counts.get("crossed_book", 0),
+            "bad_values": counts.get("bad_value", 0),
             "trade_id_gaps": counts.get("trade_id_gap", 0),
             "trade_duplicates": counts.get("duplicate", 0),
             "trade_out_of_order": counts.get("out_of_order", 0),

@@ -12,7 +12,7 @@ import numpy as np
 import polars as pl
 
 from rlx_lib import schemas
-from rlx_lib.decimals import float_to_units, units_to_decimal
+from rlx_lib.decimals import MAX_UNITS, float_to_units, units_to_decimal
 from rlx_lib.errors import ConfigError, SchemaError
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "RAW_TO_LOADED",
     "TABLES",
     "epoch_ns_from_ms_via_float",
+    "level_fault",
     "normalize_loaded",
     "raw_columns",
     "to_raw",
@@ -135,3 +136,29 @@ def normalize_loaded(table: str, loaded: pl.DataFrame) -> tuple[pl.DataFrame, pl
         problems, schema={"row": pl.Int64, "column": pl.String, "value": pl.Float64}
     )
     return exact, off_grid
+
+
+def level_fault(
+    price: str = "price", size: str = "size", *, listed: pl.Expr | bool = False
+) -> pl.Expr:
+    """Why a level row cannot be book state, or null when it can.
+
+    A price must be present, positive and within ``Decimal(18, 8)``; a size present, not
+    negative and within range, and positive where the row lists a level that is there
+    (``listed``: a snapshot row, a ``book`` level). The columns are ``Decimal(18, 8)``.
+    """
+    units = {name: pl.col(name).to_physical() for name in (price, size)}
+    listed = pl.lit(listed) if isinstance(listed, bool) else listed
+    checks = [
+        (units[price].is_null(), f"null {price}"),
+        (units[price] <= 0, f"{price} not positive"),
+        (units[price] > MAX_UNITS, f"{price} out of range"),
+        (units[size].is_null(), f"null {size}"),
+        (units[size] < 0, f"negative {size}"),
+        (units[size] > MAX_UNITS, f"{size} out of range"),
+        (listed & (units[size] == 0), f"zero {size} where a level is listed"),
+    ]
+    fault = pl.when(checks[0][0]).then(pl.lit(checks[0][1]))
+    for condition, reason in checks[1:]:
+        fault = fault.when(condition).then(pl.lit(reason))
+    return fault.otherwise(pl.lit(None, dtype=pl.String))

@@ -80,6 +80,18 @@ def test_sigkill_loses_at_most_the_last_flush(data_root: Path) -> None:
         mine = [item for item in market if item[0].startswith(symbol)]
         expected = [item for item in sent if item[0].startswith(symbol)]
         assert mine == expected[: len(mine)]  # a byte-exact prefix of what was sent, in order
+    parts = sorted(Path(report.path) for report in reports)
+    recover = [str(RLX), "capture", "--recover", "--data-root", str(data_root)]
+    done = subprocess.run(recover, capture_output=True, check=True, text=True)
+    assert f"{len(parts)} .part file(s) recovered" in done.stdout
+    again, reports = _read_all(data_root)
+    assert all(not report.path.endswith(".part") for report in reports)  # closed files now
+    assert all(report.clean for report in reports)
+    assert _market(again) == market  # nothing lost, nothing added, nothing renamed over
+    recovered = [r for r in again if r.stream == "_session" and b'"recovered"' in r.data]
+    assert len(recovered) == len(parts)
+    done = subprocess.run(recover, capture_output=True, check=True, text=True)
+    assert "0 .part file(s) recovered" in done.stdout
 
 
 def test_sigterm_flushes_and_closes_every_file(data_root: Path) -> None:

@@ -8,9 +8,11 @@ by a snapshot.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import subprocess
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +22,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from rlx_lib.capture.feed import synthetic_feed
+from rlx_lib.capture.journal import Journal
 from rlx_lib.capture.link import AttemptLimiter, backoff
+from rlx_lib.capture.recover import recover_parts
 from rlx_lib.capture.server import BinanceServer
 from rlx_lib.capture.session import CaptureConfig, CaptureSession
 from rlx_lib.golden import GoldenRecord, ReadReport, golden_files, iter_records
@@ -232,3 +236,103 @@ def test_backoff_grows_exponentially_with_jitter(failures: int) -> None:
     ceiling = min(30.0, 0.5 * 2 ** (failures - 1))
     delays = [backoff(config, failures) for _ in range(20)]
     assert all(ceiling / 2 <= delay <= ceiling for delay in delays)
+
+
+def test_next_capture_closes_orphaned_parts_and_leaves_live_ones(data_root: Path) -> None:
+    journal = Journal(data_root)
+    orphan = b'{"e":"trade","t":1}'
+    journal.write("BTC-USDT", time.time_ns(), "btcusdt@trade", orphan)
+    journal.flush()
+    (part,) = journal.open_files
+    assert recover_parts(data_root) == []  # a live journal holds its lock: left alone
+    journal._files["BTC-USDT"].handle.close()  # the process dies: its lock goes with it
+    server, summary, records = asyncio.run(_capture(data_root))
+    closed = part.with_name(part.name.removesuffix(".part"))
+    assert summary["recovered"] == [str(closed)]
+    assert not part.exists()
+    kept = list(iter_records(closed))
+    assert [r.data for r in kept if r.stream == "btcusdt@trade"] == [orphan]
+    assert b'"event":"recovered"' in kept[-1].data
+    assert str(closed) not in summary["files"]  # the new capture wrote beside it, not over it
+    _check_integrity(server, [r for r in records if r.data != orphan])
+
+
+@pytest.fixture(name="small_disk")
+def fixture_small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 1 MiB tmpfs, unmounted afterwards."""
+    folder = tmp_path / "disk"
+    folder.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(folder)], capture_output=True
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=True)
+
+
+def _fill(folder: Path) -> Path:
+    """Fill the disk under ``folder`` to the last byte; return the filler file."""
+    filler = folder / "filler"
+    with open(filler, "wb", buffering=0) as handle, contextlib.suppress(OSError):
+        while True:
+            handle.write(b"\0" * 4096)
+    return filler
+
+
+async def _capture_on_full_disk(
+    root: Path, filler: Path, *, free_after: int | None, **overrides: Any
+) -> tuple[BinanceServer, CaptureSession, dict[str, Any]]:
+    """Capture the feed on a full disk; free it after ``free_after`` failed writes (or never)."""
+    server = BinanceServer(FEED, rate=4000)
+    await server.start()
+    session = CaptureSession(_config(server, **overrides), root)
+    running = asyncio.create_task(session.run())
+    await server.finished.wait()
+    wanted = len({(stream, data) for _, stream, data in server.sent})
+    while sum(session.health.messages.values()) < wanted and not running.done():
+        await asyncio.sleep(0.02)
+    while free_after is not None and session.journal.write_failures < free_after:
+        await asyncio.sleep(0.02)
+    if free_after is not None:
+        filler.unlink()
+        while session.journal.failure is not None or session.journal.unwritten_records:
+            await asyncio.sleep(0.02)
+    elif not running.done():
+        await asyncio.wait_for(asyncio.shield(running), 30)
+    session.stop()
+    summary = await running
+    await server.stop()
+    return server, session, summary
+
+
+def test_full_disk_holds_messages_then_writes_them_and_records_the_gap(small_disk: Path) -> None:
+    filler = _fill(small_disk)
+    server, _, summary = asyncio.run(_capture_on_full_disk(small_disk, filler, free_after=3))
+    assert summary["ok"]
+    assert summary["write_failures"] >= 3
+    assert summary["unwritten_records"] == 0
+    records = [r for path in golden_files([small_disk]) for r in iter_records(path)]
+    sessions = _check_integrity(server, records)  # every message once, byte for byte
+    gaps = _events(sessions, "write_failed")
+    assert {gap["symbol"] for gap in gaps} == {"BTCUSDT", "ETHUSDT"}
+    assert all(gap["attempts"] >= 3 for gap in gaps)
+    assert all(gap["since_ns"] < gap["resumed_ns"] for gap in gaps)
+    assert "No space left on device" in gaps[0]["error"]
+
+
+def test_full_disk_for_good_stops_with_a_summary_before_losing_anything(
+    small_disk: Path,
+) -> None:
+    filler = _fill(small_disk)
+    _, session, summary = asyncio.run(
+        _capture_on_full_disk(small_disk, filler, free_after=None, max_buffer_bytes=60_000)
+    )
+    assert not summary["ok"], summary
+    assert "writes failing" in summary["stop_reason"], summary
+    on_disk = sum(1 for path in golden_files([small_disk]) for _ in iter_records(path))
+    assert summary["unwritten_records"] > 0, (summary, on_disk)
+    assert on_disk + summary["unwritten_records"] == session.journal.records_written  # counted
+    assert session.journal.unwritten_bytes < 60_000 + (1 << 16)  # the buffer stayed bounded

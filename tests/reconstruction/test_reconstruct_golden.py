@@ -12,7 +12,13 @@ import polars as pl
 from rlx_lib import catalog, schemas
 from rlx_lib.capture.importers import import_files
 from rlx_lib.decimals import decimal_to_units
-from rlx_lib.golden import golden_files, iter_records
+from rlx_lib.golden import (
+    GoldenRecord,
+    golden_files,
+    golden_path,
+    iter_records,
+    write_golden_file,
+)
 from rlx_lib.reconstruction.pipeline import ReconstructConfig
 from rlx_lib.reconstruction.runner import reconstruct
 from rlx_lib.venues import binance
@@ -94,3 +100,69 @@ def test_real_capture_in_parallel_or_from_day_two_equals_a_serial_run(
         assert files[0].read_bytes() == files[1].read_bytes()
         if day == DAYS[1]:
             assert files[0].read_bytes() == files[2].read_bytes()
+
+
+def _diff(first: int, last: int, price: str, size: str) -> bytes:
+    return (
+        b'{"e":"depthUpdate","E":1723075200%03d,"s":"BTCUSDT","U":%d,"u":%d,'
+        b'"b":[["%s","%s"]],"a":[]}' % (first % 1000, first, last, price.encode(), size.encode())
+    )
+
+
+def _snapshot(last: int) -> bytes:
+    return b'{"lastUpdateId":%d,"bids":[["100.0","1.0"]],"asks":[["101.0","1.0"]]}' % last
+
+
+def test_a_malformed_message_is_an_issue_and_a_resync(data_root: Path) -> None:
+    """One bad diff costs the messages up to the next snapshot, not the day."""
+    start = 1_723_075_200_000_000_000
+    bodies = [
+        ("btcusdt@depthSnapshot", _snapshot(10)),
+        ("btcusdt@depth@100ms", _diff(11, 12, "99.0", "2.0")),
+        ("btcusdt@depth@100ms", b'{"e":"depthUpdate","E":1723075200100,"u":14,"b":[]}'),
+        ("btcusdt@depth@100ms", _diff(15, 16, "98.0", "3.0")),  # waits for a snapshot
+        ("btcusdt@depthSnapshot", _snapshot(20)),
+        ("btcusdt@depth@100ms", _diff(21, 22, "97.0", "4.0")),
+    ]
+    records = [GoldenRecord(start + i * 1000, s, b) for i, (s, b) in enumerate(bodies)]
+    write_golden_file(golden_path(data_root, symbol=SYMBOL, capture_ns=start), records)
+    (row,) = reconstruct(ReconstructConfig(root=data_root, source="golden"), [SYMBOL], DAYS[:1])
+    assert row["status"] == "done", row
+    assert row["notes"]["malformed"] == 1
+    folder = catalog.partition_dir(data_root, "book", symbol=SYMBOL, day=DAYS[0])
+    book = pl.read_parquet(folder / "part-golden.parquet")
+    assert book["update_id"].to_list() == [10, 12, 20, 22]  # 16 is not applied on a gap
+    issues = pl.read_parquet(
+        catalog.partition_dir(data_root, "issues", symbol=SYMBOL, day=DAYS[0])
+        / "part-reconstruction-golden.parquet"
+    )
+    (bad,) = issues.filter(pl.col("check") == "bad_message").to_dicts()
+    assert bad["severity"] == "error"
+    assert bad["position"] == 3
+    assert "missing field 'U'" in bad["detail"]
+    assert "waits for a new snapshot" in bad["detail"]
+
+
+def test_a_capture_cut_short_is_read_and_said_so(data_root: Path) -> None:
+    """A ``.part`` file (a killed capture) is input like any other, with a finding."""
+    start = 1_723_075_200_000_000_000
+    bodies = [_snapshot(10), _diff(11, 12, "99.0", "2.0"), _diff(13, 14, "98.0", "3.0")]
+    streams = ["btcusdt@depthSnapshot", "btcusdt@depth@100ms", "btcusdt@depth@100ms"]
+    records = [
+        GoldenRecord(start + i, s, b) for i, (s, b) in enumerate(zip(streams, bodies, strict=True))
+    ]
+    path = golden_path(data_root, symbol=SYMBOL, capture_ns=start)
+    write_golden_file(path, records).rename(path.with_name(path.name + ".part"))
+    (row,) = reconstruct(ReconstructConfig(root=data_root, source="golden"), [SYMBOL], DAYS[:1])
+    assert row["status"] == "done", row
+    book = pl.read_parquet(
+        catalog.partition_dir(data_root, "book", symbol=SYMBOL, day=DAYS[0]) / "part-golden.parquet"
+    )
+    assert book["update_id"].to_list() == [10, 12, 14]
+    issues = pl.read_parquet(
+        catalog.partition_dir(data_root, "issues", symbol=SYMBOL, day=DAYS[0])
+        / "part-reconstruction-golden.parquet"
+    )
+    (cut,) = issues.filter(pl.col("check") == "capture_cut_short").to_dicts()
+    assert cut["source"].endswith(".jsonl.zst.part")
+    assert "--recover" in cut["detail"]

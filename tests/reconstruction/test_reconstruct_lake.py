@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import shutil
 import signal
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -16,6 +18,7 @@ import pytest
 
 from rlx_lib import catalog, schemas
 from rlx_lib.decimals import decimal_to_units
+from rlx_lib.reconstruction import pipeline
 from rlx_lib.reconstruction.pipeline import ReconstructConfig
 from rlx_lib.reconstruction.runner import reconstruct
 
@@ -206,3 +209,101 @@ def test_range_starting_mid_stream_carries_the_book_in(tmp_path: Path, market_fa
     (again,) = reconstruct(ReconstructConfig(root=later), [SYMBOL], market.days[1:])
     assert again["status"] == "skipped"
     assert "carried_in" not in again  # the carried state is kept
+
+
+def test_resume_with_other_settings_refuses(tmp_path: Path, market_factory, monkeypatch) -> None:
+    """A crashed run's checkpoint is only resumed with the settings that made it."""
+    market_factory(tmp_path, days=1, messages=400)
+    real_save = pipeline.save_checkpoint
+    saved = []
+
+    def crash_after_three(path: Path, *args, **kwargs) -> None:
+        if len(saved) == 3:
+            raise KeyboardInterrupt  # the process dies mid-day
+        saved.append(path)
+        real_save(path, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "save_checkpoint", crash_after_three)
+    with pytest.raises(KeyboardInterrupt):
+        pipeline.reconstruct_day(
+            ReconstructConfig(root=tmp_path, checkpoint_messages=50), SYMBOL, DAY
+        )
+    monkeypatch.setattr(pipeline, "save_checkpoint", real_save)
+    for changed, named in (
+        ({"checkpoint_messages": 20}, "--checkpoint-messages 50 then, 20 now"),
+        ({"depth": 10}, "--depth 20 then, 10 now"),
+        ({"book_every": "1s"}, "--book-every message then, 1s now"),
+    ):
+        options = {"checkpoint_messages": 50, **changed}
+        config = ReconstructConfig(root=tmp_path, resume=True, **options)
+        (row,) = reconstruct(config, [SYMBOL], [DAY])
+        assert row["status"] == "failed", changed
+        assert named in row["error"]
+        assert "\n" not in row["error"]
+        assert not catalog.partition_dir(tmp_path, "book", symbol=SYMBOL, day=DAY).exists()
+    config = ReconstructConfig(root=tmp_path, resume=True, checkpoint_messages=50)
+    (row,) = reconstruct(config, [SYMBOL], [DAY])
+    assert row["status"] == "done"
+    assert row["resumed_at_segment"] == 3
+    book = read(tmp_path, "book", DAY)
+    assert book.height == book["update_id"].n_unique() == row["messages"]  # each row once
+
+
+def test_a_second_run_on_a_locked_day_says_who_holds_it(tmp_path: Path, market_factory) -> None:
+    market_factory(tmp_path, days=1, messages=200)
+    lock = tmp_path / "_work" / "reconstruct" / "lake" / SYMBOL / f"{DAY.isoformat()}.lock"
+    lock.parent.mkdir(parents=True)
+    holder = os.getppid()  # a live process on this host
+    lock.write_text(f"{socket.gethostname()} {holder}")
+    (row,) = reconstruct(ReconstructConfig(root=tmp_path), [SYMBOL], [DAY])
+    assert row["status"] == "failed"
+    assert f"{SYMBOL} {DAY} is being reconstructed by process {holder}" in row["error"]
+    assert lock.read_text() == f"{socket.gethostname()} {holder}"  # the holder keeps it
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    lock.write_text(f"{socket.gethostname()} {gone.pid}")  # a crashed run's stale lock
+    (row,) = reconstruct(ReconstructConfig(root=tmp_path), [SYMBOL], [DAY])
+    assert row["status"] == "done"
+    assert not list((tmp_path / "_work").rglob("*"))  # taken over, then released
+
+
+def _corrupt_vendor_rows(root: Path) -> pl.DataFrame:
+    """Negate the sizes of some non-zero delta rows and null one price (a vendor's bad rows)."""
+    path = catalog.partition_dir(root, "lake/book_delta_v2", symbol=SYMBOL, day=DAY)
+    path = path / "part-0.parquet"
+    frame = pl.read_parquet(path).with_row_index("row")
+    live = frame.filter((pl.col("size") > 0) & (pl.col("origin_time").dt.epoch("ns") != 0))
+    negative = live["row"].gather_every(40)
+    null_price = live["row"][7]
+    frame = frame.with_columns(
+        size=pl.when(pl.col("row").is_in(negative.implode()))
+        .then(-pl.col("size"))
+        .otherwise(pl.col("size")),
+        price=pl.when(pl.col("row") == null_price).then(None).otherwise(pl.col("price")),
+    ).drop("row")
+    catalog.write_parquet(frame, path, force=True)
+    return frame
+
+
+def test_negative_sizes_and_null_prices_never_become_book_state(
+    tmp_path: Path, market_factory
+) -> None:
+    market_factory(tmp_path, days=1, messages=300)
+    frame = _corrupt_vendor_rows(tmp_path)
+    bad = frame.filter((pl.col("size") < 0) | pl.col("price").is_null()).height
+    assert bad > 5
+    (row,) = reconstruct(ReconstructConfig(root=tmp_path), [SYMBOL], [DAY])
+    assert row["status"] == "done"
+    assert row["notes"]["bad_rows"] == bad
+    book = read(tmp_path, "book", DAY)
+    for side in ("bid", "ask"):
+        values = levels(book, side)
+        prices, sizes = values[:, 0::2], values[:, 1::2]
+        assert (sizes >= 0).all()
+        assert ((prices > 0) == (sizes > 0)).all()  # no level at price 0, none of size 0
+    issues = read(tmp_path, "issues", DAY, "part-reconstruction-lake.parquet")
+    found = issues.filter(pl.col("check") == "bad_value")
+    assert sorted(found["detail"].str.extract(r"(\d+) book_delta_v2").cast(int)) == sorted(
+        [frame.filter(pl.col("size") < 0).height, 1]
+    )
+    assert set(found["severity"]) == {"error"}

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import gzip
 import json
+import shutil
 from decimal import Decimal
 from pathlib import Path
 
 import polars as pl
 import pytest
+import zstandard
 from typer.testing import CliRunner
 
 from rlx_lib.errors import ConfigError
+from rlx_lib.golden import iter_records, write_golden_file
 from rlx_lib.schemas import ISSUE
 from rlx_lib.synth import SynthConfig, VendorFaults, synthesize
 from rlx_lib.validation import resume
@@ -255,3 +259,91 @@ def test_lake_file_that_cannot_be_read_is_an_issue_row_not_a_traceback(
     assert unreadable.height == 1
     assert str(target) in unreadable["detail"].item()
     assert unreadable["severity"].item() == "error"
+
+
+@pytest.fixture(name="small_golden", scope="module")
+def fixture_small_golden(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data root with one clean golden file of several zstd frames."""
+    root = tmp_path_factory.mktemp("small_golden")
+    synthesize(SynthConfig(symbols=("ETH-USDT",), minutes=0.2, seed=6), root, views=("golden",))
+    (path,) = sorted((root / "golden").rglob("*.jsonl.zst"))
+    write_golden_file(path, list(iter_records(path)), frame_bytes=20_000)
+    return root
+
+
+def _damaged(kind: str, clean: bytes) -> bytes:
+    """A golden file's bytes hurt in one way (the file holds several zstd frames)."""
+    if kind == "flipped byte":
+        data = bytearray(clean)
+        data[len(data) // 2] ^= 0xFF
+        return bytes(data)
+    return {
+        "truncated": clean[: len(clean) * 2 // 3],
+        "empty file": b"",
+        "empty zstd frame": zstandard.ZstdCompressor().compress(b""),
+        "gzip named .zst": gzip.compress(b'{"capture_ns": 1}\n'),
+        "random bytes": bytes(range(256)) * 64,
+    }[kind]
+
+
+@pytest.mark.parametrize(
+    ("kind", "check"),
+    [
+        ("flipped byte", "damaged_frame"),
+        ("truncated", "truncated_file"),
+        ("empty file", "empty_file"),
+        ("empty zstd frame", "empty_file"),
+        ("gzip named .zst", "damaged_frame"),
+        ("random bytes", "damaged_frame"),
+    ],
+)
+def test_strict_exits_1_on_a_damaged_file(
+    small_golden: Path, tmp_path: Path, kind: str, check: str
+) -> None:
+    root = tmp_path / "data"
+    shutil.copytree(small_golden, root)
+    (path,) = sorted((root / "golden").rglob("*.jsonl.zst"))
+    path.with_name("01.jsonl.zst").write_bytes(_damaged(kind, path.read_bytes()))
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        app, ["validate", "--out", str(out), "--strict", "--data-root", str(root)]
+    )
+    assert result.exit_code == 1, result.output
+    assert "error findings (--strict)" in result.output
+    saved = json.loads((out / "validation.json").read_text())
+    assert saved["issues"][check] == 1
+    assert "No issues found" not in (out / "validation.md").read_text()
+
+
+def test_vendor_negative_sizes_and_null_prices_are_issue_rows(tmp_path: Path) -> None:
+    root = tmp_path / "data"
+    synthesize(SynthConfig(symbols=("ETH-USDT",), minutes=0.1, seed=6), root, views=("lake",))
+    (path,) = sorted((root / "lake" / "book_delta_v2").rglob("*.parquet"))
+    frame = pl.read_parquet(path).with_row_index("row")
+    live = frame.filter(pl.col("size") > 0)["row"]
+    negative, null_price = live.gather_every(25), live[3]
+    frame = frame.with_columns(
+        size=pl.when(pl.col("row").is_in(negative.implode()))
+        .then(-pl.col("size"))
+        .otherwise(pl.col("size")),
+        price=pl.when(pl.col("row") == null_price).then(None).otherwise(pl.col("price")),
+    ).drop("row")
+    frame.write_parquet(path)
+    summaries, rows = validate_lake(root, ["ETH-USDT"], "2024-08-08", "2024-08-09")
+    assert summaries["ETHUSDT"]["bad_values"] == len(negative) + 1
+    details = [row["detail"] for row in rows if row["check"] == "bad_value"]
+    assert sum("negative size" in text for text in details) == len(negative)
+    assert sum("null price" in text for text in details) == 1
+    assert {row["severity"] for row in rows if row["check"] == "bad_value"} == {"error"}
+
+
+def test_a_capture_cut_short_is_validated_and_said_so(small_golden: Path, tmp_path: Path) -> None:
+    root = tmp_path / "data"
+    shutil.copytree(small_golden, root)
+    (path,) = sorted((root / "golden").rglob("*.jsonl.zst"))
+    path.rename(path.with_name(path.name + ".part"))  # a capture killed with kill -9
+    report = validate_golden([root / "golden"])
+    assert report.symbols["ETHUSDT"]["depth_messages"] > 0  # read, not skipped
+    (cut,) = report.issues.filter(pl.col("check") == "capture_cut_short").to_dicts()
+    assert cut["severity"] == "warning"
+    assert cut["source"].endswith(".jsonl.zst.part")

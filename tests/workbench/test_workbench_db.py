@@ -206,3 +206,13 @@ def test_data_root_that_is_a_file_is_one_line(tmp_path: Path) -> None:
     path.write_text("x")
     with pytest.raises(ConfigError, match="is a file"):
         db.connect(path)
+
+
+def test_golden_view_reads_captures_cut_short_and_says_so(catalog: Any) -> None:
+    (closed,) = sorted((catalog.root / "golden").rglob("*.jsonl.zst"))
+    part = closed.with_name("23.jsonl.zst.part")  # a capture killed while writing
+    part.write_bytes(closed.read_bytes())
+    counts = db.connect(catalog.root).connection.sql(
+        "SELECT cut_short, count(*) FROM golden GROUP BY cut_short ORDER BY cut_short"
+    )
+    assert counts.fetchall() == [(False, 101), (True, 101)]

@@ -22,6 +22,7 @@ from workbench.options import (
     at_least,
     items,
     port,
+    refuse_given,
     resolve_root,
     split_list,
     url,
@@ -128,6 +129,8 @@ def _echo_summary(summary: dict[str, Any]) -> None:
         f"{summary['snapshots']}, reconnects {summary['reconnects']}, "
         f"{summary['bytes'] / 1e6:.1f} MB"
     )
+    if summary.get("write_failures"):
+        typer.echo(f"  write failures (retried): {summary['write_failures']}")
     for stream, count in summary["streams"].items():
         typer.echo(f"  {stream}: {count}")
     for path in summary["files"]:
@@ -141,7 +144,14 @@ async def _run(session: Any) -> dict[str, Any]:
     return await session.run()
 
 
+_SESSION_OPTIONS = [
+    *("symbols", "streams", "duration", "ws_url", "rest_url", "snapshot_limit", "flush_interval")
+]
+"""Options of a capture session, which ``--recover`` does not start."""
+
+
 def capture_command(
+    ctx: typer.Context,
     symbols: Annotated[str, typer.Option(help="Binance symbols: btcusdt,ethusdt.")] = "btcusdt",
     streams: Annotated[str, typer.Option(help="Stream kinds per symbol.")] = ",".join(STREAM_KINDS),
     duration: Annotated[
@@ -153,9 +163,24 @@ def capture_command(
         int, above(0, "Levels per REST snapshot (Binance: at most 5000).", maximum=5000)
     ] = 1000,
     flush_interval: Annotated[float, above(0, "Seconds between flushes.")] = 1.0,
+    recover: Annotated[
+        bool,
+        typer.Option(
+            "--recover", help="Only close the .part files a killed capture left open, then exit."
+        ),
+    ] = False,
     data_root: DataRootOption = None,
 ) -> None:
     """Capture live Binance spot streams into golden files (one per symbol and hour)."""
+    if recover:
+        from rlx_lib.capture.recover import recover_parts
+
+        refuse_given(ctx, _SESSION_OPTIONS, because="with --recover (it only closes .part files)")
+        recovered = recover_parts(resolve_root(data_root))
+        for part, closed in recovered:
+            typer.echo(f"recovered {part} -> {closed}")
+        typer.echo(f"{len(recovered)} .part file(s) recovered")
+        return
     from rlx_lib.capture.session import CaptureConfig, CaptureSession
 
     config = CaptureConfig(
@@ -179,6 +204,13 @@ def capture_command(
     if is_terminal():
         sys.stderr.write("\n")
     _echo_summary(summary)
+    if not summary["ok"]:
+        typer.echo(
+            f"rlx: capture stopped: {summary['stop_reason']}; {summary['unwritten_records']} "
+            "records could not be written (what was written is in the golden files)",
+            err=True,
+        )
+        raise typer.Exit(1)
 
 
 def _golden_feed(paths: list[Path]) -> Any:

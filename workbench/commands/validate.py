@@ -70,7 +70,9 @@ def validate_command(
     out: Annotated[
         Path | None, typer.Option("--out", help="Report folder (default: <data-root>/validation).")
     ] = None,
-    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 on any sequence gap.")] = False,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Exit 1 on any sequence gap or error finding.")
+    ] = False,
     lake: Annotated[
         bool, typer.Option("--lake", help="Validate vendor tables under lake/.")
     ] = False,
@@ -101,15 +103,16 @@ def validate_command(
     for line in summary_lines(report):
         typer.echo(line)
     typer.echo(str((out or root / "validation") / "validation.json"))
-    if strict and report.gaps:
-        typer.echo(f"rlx: {report.gaps} sequence gaps found (--strict)", err=True)
+    if strict and (report.gaps or report.errors):
+        found = f"{report.gaps} sequence gaps and {report.errors} error findings"
+        typer.echo(f"rlx: {found} (--strict)", err=True)
         raise typer.Exit(1)
 
 
 def summary_lines(report: ValidationReport) -> list[str]:
     """One line per symbol (golden, then vendor)."""
     lines = []
-    for name, s in report.symbols.items():
+    for name, s in report.all_symbols():
         agreement = s["book_ticker_agreement"]
         shown = f"{agreement:.4%}" if agreement is not None else "n/a"
         lines.append(

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from rlx_lib.fidelity.metrics import agreement, distributions, hawkes, patterns
+from rlx_lib.fidelity.metrics import (
+    agreement,
+    distributions,
+    hawkes,
+    hawkes_matrix,
+    patterns,
+    signature,
+)
 from rlx_lib.fidelity.metrics.base import (
     ENTRY_POINT_GROUP,
     Metric,
@@ -23,8 +30,10 @@ __all__ = [
     "distributions",
     "get",
     "hawkes",
+    "hawkes_matrix",
     "patterns",
     "register",
     "reload_entry_points",
     "resolve",
+    "signature",
 ]
