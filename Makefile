@@ -2,7 +2,7 @@
 UV := python3 -m uv
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: setup demo test lint bench serve
+.PHONY: setup demo test lint bench serve screenshots
 
 setup:
 	@python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install -q uv
@@ -12,6 +12,7 @@ demo: setup
 	$(UV) run --frozen rlx demo
 
 test: setup
+	@test -x /usr/bin/chromium || command -v chromium >/dev/null 2>&1 || echo "make test: no Chromium here, so the browser tests will be skipped; get Debian's with: sudo apt-get install chromium"
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen pytest
 
@@ -23,3 +24,7 @@ bench: setup
 
 serve: setup
 	$(UV) run --frozen rlx serve
+
+screenshots: setup  # PNGs of the demo's reports and every app page, in reports/screenshots/
+	test -f reports/demo/index.html || $(UV) run --frozen rlx demo
+	$(UV) run --frozen python -m workbench.screenshots

@@ -1,7 +1,9 @@
 """Validation throughput over a large synthetic golden capture, beside ``json.loads`` per line.
 
 The capture mimics a busy spot symbol: per 100 ms window one depth diff (6 levels), two
-trades and seven bookTickers, with a consistent book (so every check runs, none fires).
+trades and seven bookTickers, with a consistent book (so every check runs, none fires). The
+same capture in USD-M futures shapes (``pu`` chains over shared ids, ``T``, ``X``, bookTicker
+``e``/``E``/``T``) is validated in the same run under the futures rules and compared with spot.
 Validation runs in a child process so its peak RSS is its own; the child loads the compiled
 kernels before the clock starts. Figures are medians of the repeats (one repeat in a full run:
 5M messages take a while on one core).
@@ -36,7 +38,7 @@ L2Book().replay(np.zeros(1, bool), np.ones(1, np.int64), np.ones(1, np.int64),
 start = time.perf_counter()
 report = validate_golden([sys.argv[1]])
 elapsed = time.perf_counter() - start
-s = report.symbols["BTCUSDT"]
+s = (report.symbols or report.futures_symbols)["BTCUSDT"]
 print(json.dumps({"seconds": elapsed, "rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
                   "gaps": report.gaps, "checks": s["book_ticker_checks"],
                   "agreement": s["book_ticker_agreement"]}))
@@ -47,8 +49,42 @@ def _units(value: int) -> str:
     return f"{value // 100_000_000}.{value % 100_000_000:08d}"
 
 
-def write_capture(path: Path, messages: int) -> int:
-    """Write a consistent synthetic golden file of about ``messages`` lines; return the count."""
+_SHAPES = {
+    "spot": {
+        "ticker": b'{"u":%d,"s":"BTCUSDT",%s}',
+        "trade": b'{"e":"trade","E":%d,"s":"BTCUSDT","t":%d,"p":"%s","q":"0.01000000","T":%d,'
+        b'"m":true,"M":true}',
+        "depth": b'{"e":"depthUpdate","E":%d,"s":"BTCUSDT","U":%d,"u":%d%s,"b":[%s],"a":[%s]}',
+        "stream": b"btcusdt@depth@100ms",
+    },
+    "usdm": {
+        "ticker": b'{"e":"bookTicker","u":%d,"s":"BTCUSDT",%s,"T":1723161600000,"E":1723161600001}',
+        "trade": b'{"e":"trade","E":%d,"T":%d,"s":"BTCUSDT","t":%d,"p":"%s","q":"0.01000000",'
+        b'"X":"MARKET","m":true}',
+        "depth": b'{"e":"depthUpdate","E":%d,"T":%d,"s":"BTCUSDT","U":%d,"u":%d%s,"b":[%s],'
+        b'"a":[%s]}',
+        "stream": b"btcusdt@depth@0ms",
+    },
+}
+
+
+def capture_path(folder: Path, market: str) -> Path:
+    """Where a benchmark capture of ``market`` goes (the path names its exchange)."""
+    exchange, symbol = (
+        ("BINANCE_FUTURES", "BTC-USDT-PERP") if market == "usdm" else ("BINANCE", "BTC-USDT")
+    )
+    part = folder / f"golden/exchange={exchange}/symbol={symbol}/dt=2024-08-09"
+    part.mkdir(parents=True, exist_ok=True)
+    return part / "00.jsonl.zst"
+
+
+def write_capture(path: Path, messages: int, market: str = "spot") -> int:
+    """Write a consistent synthetic golden file of about ``messages`` lines in ``market``'s
+    shapes; return the count. Futures ids skip (they are shared with other symbols), the
+    snapshot falls inside the first diff and the last bookTicker of a window carries its diff's
+    final id."""
+    futures = market == "usdm"
+    shapes = _SHAPES[market]
     bid, ask = 6_000_000_000_000, 6_000_001_000_000
     top = f'"b":"{_units(bid)}","B":"1.50000000","a":"{_units(ask)}","A":"2.00000000"'
     snapshot_levels = ",".join(
@@ -62,29 +98,37 @@ def write_capture(path: Path, messages: int) -> int:
         out.write(
             b'{"capture_ns": %d, "stream": "btcusdt@depthSnapshot", "data": '
             b'{"lastUpdateId":%d,"bids":[%s],"asks":[%s]}}\n'
-            % (capture, update_id, snapshot_levels.encode(), ask_levels.encode())
+            % (capture, update_id + 5 * futures, snapshot_levels.encode(), ask_levels.encode())
         )
         written += 1
         window = 0
         chunk: list[bytes] = []
         while written < messages:
             event_ms = 1_723_161_600_000 + window * 100
-            first = update_id + 1
+            previous = update_id
+            first = update_id + (3 if futures else 1)
+            last = first + 9
             for k in range(7):
                 capture += 10_000_000
+                ticker = last if futures and k == 6 else first + k
+                data = shapes["ticker"] % (ticker, top.encode())
                 chunk.append(
-                    b'{"capture_ns": %d, "stream": "btcusdt@bookTicker", "data": '
-                    b'{"u":%d,"s":"BTCUSDT",%s}}\n' % (capture, first + k, top.encode())
+                    b'{"capture_ns": %d, "stream": "btcusdt@bookTicker", "data": %s}\n'
+                    % (capture, data)
                 )
             for _ in range(2):
                 trade_id += 1
                 capture += 10_000_000
-                chunk.append(
-                    b'{"capture_ns": %d, "stream": "btcusdt@trade", "data": {"e":"trade","E":%d,'
-                    b'"s":"BTCUSDT","t":%d,"p":"%s","q":"0.01000000","T":%d,"m":true,"M":true}}\n'
-                    % (capture, event_ms, trade_id, _units(bid).encode(), event_ms)
+                price = _units(bid).encode()
+                data = (
+                    shapes["trade"] % (event_ms, event_ms, trade_id, price)
+                    if futures
+                    else shapes["trade"] % (event_ms, trade_id, price, event_ms)
                 )
-            update_id = first + 9
+                chunk.append(
+                    b'{"capture_ns": %d, "stream": "btcusdt@trade", "data": %s}\n' % (capture, data)
+                )
+            update_id = last
             levels = ",".join(
                 f'["{_units(bid - (5 + (window + i) % 40) * 1_000_000)}","{i % 3}.00000000"]'
                 for i in range(3)
@@ -94,10 +138,19 @@ def write_capture(path: Path, messages: int) -> int:
                 for i in range(3)
             )
             capture += 10_000_000
+            chained = b',"pu":%d' % previous if futures else b""
+            times = (event_ms, event_ms) if futures else (event_ms,)
+            data = shapes["depth"] % (
+                *times,
+                first,
+                update_id,
+                chained,
+                levels.encode(),
+                asks.encode(),
+            )
             chunk.append(
-                b'{"capture_ns": %d, "stream": "btcusdt@depth@100ms", "data": {"e":"depthUpdate",'
-                b'"E":%d,"s":"BTCUSDT","U":%d,"u":%d,"b":[%s],"a":[%s]}}\n'
-                % (capture, event_ms, first, update_id, levels.encode(), asks.encode())
+                b'{"capture_ns": %d, "stream": "%s", "data": %s}\n'
+                % (capture, shapes["stream"], data)
             )
             written += 10
             window += 1
@@ -140,13 +193,17 @@ def run(*, quick: bool) -> list[dict]:
     messages = 500_000 if quick else 5_000_000
     repeats = 3 if quick else 1
     with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "capture.jsonl.zst"
+        path = capture_path(Path(folder), "spot")
         count = write_capture(path, messages)
+        futures_path = capture_path(Path(folder), "usdm")
+        futures_count = write_capture(futures_path, messages, "usdm")
         runs = [_validate(path) for _ in range(repeats)]
-        if any(r["gaps"] or r["agreement"] != 1.0 for r in runs):
-            msg = f"benchmark capture did not validate clean: {runs[0]}"
+        futures_runs = [_validate(futures_path) for _ in range(repeats)]
+        if any(r["gaps"] or r["agreement"] != 1.0 for r in runs + futures_runs):
+            msg = f"benchmark capture did not validate clean: {runs[0]} {futures_runs[0]}"
             raise RuntimeError(msg)
         rate = statistics.median(count / r["seconds"] for r in runs)
+        futures_rate = statistics.median(futures_count / r["seconds"] for r in futures_runs)
         baseline = statistics.median(_baseline(path, min(count, 500_000)) for _ in range(repeats))
         rss = max(r["rss_kib"] for r in runs) / 1024
     return [
@@ -157,6 +214,14 @@ def run(*, quick: bool) -> list[dict]:
             "baseline": "json.loads per line",
             "ratio": rate / baseline,
             "target": ">= 500,000",
+        },
+        {
+            "figure": "futures validation throughput",
+            "value": futures_rate,
+            "unit": "messages/s",
+            "baseline": "spot validation, same run",
+            "ratio": futures_rate / rate,
+            "target": ">= 0.8",
         },
         {"figure": "json.loads per line (baseline)", "value": baseline, "unit": "messages/s"},
         {"figure": "messages validated", "value": count, "unit": "messages"},

@@ -16,7 +16,7 @@ from typing import Any
 import panel as pn
 
 from workbench import db
-from workbench.pages import book, capture, catalog, fidelity, regimes, validation
+from workbench.pages import book, capture, catalog, fidelity, regimes, rl, validation
 
 __all__ = ["LOOPBACK", "PAGES", "build_page", "serve"]
 
@@ -31,6 +31,7 @@ PAGES: dict[str, tuple[str, Callable[..., pn.viewable.Viewable]]] = {
     "book": ("Book explorer", book.page),
     "fidelity": ("Fidelity reports", fidelity.page),
     "regimes": ("Regime explorer", regimes.page),
+    "rl": ("RL readiness", rl.page),
 }
 """Route -> (title, page builder)."""
 

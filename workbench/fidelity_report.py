@@ -2,7 +2,8 @@
 
 Sections: verdict, metric table, coverage timeline, disagreement drill-down (the first
 mismatching states, both books side by side), distributions, latency, stylized facts, Hawkes
-fits, and a link to the validation summary. Charts are Altair (downsampled to at most 5000 rows,
+fits, RL readiness (when its metrics ran), and a link to the validation summary. Charts are
+Altair (downsampled to at most 5000 rows,
 decimals as floats); everything is saved through :func:`workbench.publish.save_html`, which
 inlines Panel's CSS. Text from data is escaped.
 """
@@ -36,6 +37,7 @@ from workbench.charts import (
 )
 from workbench.numbers import format_number, format_value
 from workbench.publish import save_html, table_pane, update_reports_index
+from workbench.rl_report import rl_section
 
 if TYPE_CHECKING:
     from rlx_lib.fidelity import Aligned, FidelityReport
@@ -57,15 +59,17 @@ def publish_report(
     *,
     links: dict[str, Path] | None = None,
     reports_dir: Path | None = None,
+    sweep: pl.DataFrame | None = None,
 ) -> Path:
     """Write ``out/index.html`` and refresh ``reports_dir/index.html`` (default: ``out``'s parent).
 
     ``links`` names related files to link from the header, such as
-    ``{"validation summary": Path(".../validation.md")}``.
+    ``{"validation summary": Path(".../validation.md")}``; ``sweep`` holds the rows of
+    ``rlx rl sweep`` for the RL readiness section's curve.
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    layout = build_dashboard(report, links=links, relative_to=out)
+    layout = build_dashboard(report, links=links, relative_to=out, sweep=sweep)
     path = save_html(layout, out / "index.html", title=f"rlx fidelity {report.run_id}")
     update_reports_index(reports_dir if reports_dir is not None else out.parent)
     log.info("fidelity report: %s", path)
@@ -77,6 +81,7 @@ def build_dashboard(
     *,
     links: dict[str, Path] | None = None,
     relative_to: Path | None = None,
+    sweep: pl.DataFrame | None = None,
 ) -> pn.Column:
     """The dashboard as a Panel layout (one column of sections)."""
     parts: list[Any] = [_header(report, links or {}, relative_to)]
@@ -111,6 +116,7 @@ def build_dashboard(
             table_pane(_detail_table(report, symbol, "return_tails")),
             pn.pane.Markdown(f"## {title}: Hawkes fit of aggregate-trade times"),
             table_pane(_hawkes_table(report, symbol)),
+            *rl_section(report, symbol, sweep),
         ]
     return pn.Column(*parts, sizing_mode="stretch_width")
 

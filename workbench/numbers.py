@@ -43,7 +43,7 @@ def format_number(value: float | None) -> str:
 
 def format_value(value: float | None, unit: str = "") -> str:
     """A metric value by its unit: shares as %, p-values floored, the rest as numbers."""
-    if unit in ("share", "fraction", "ratio of states"):
+    if unit.startswith("share"):
         return format_share(value)
     if unit in ("p", "p-value", "p_value"):
         return format_p_value(value)

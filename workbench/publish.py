@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from workbench.demo import DemoContext
 
 __all__ = [
+    "describe_root",
     "escape_frame",
     "inline_panel_css",
     "publish_summary",
@@ -138,32 +139,49 @@ def _mid_spread(database: db.Database) -> pl.DataFrame | None:
     return pl.concat(frames) if frames else None
 
 
-def publish_summary(context: DemoContext) -> Path:
-    """Write the demo's summary report (steps, datasets, mid and spread) to ``out/index.html``."""
-    database = db.connect(context.root)
-    steps = "\n".join(f"- {html.escape(line)}" for line in context.summary) or "- (no steps ran)"
-    symbols = ", ".join(html.escape(symbol) for symbol in context.symbols)
-    header = pn.pane.Markdown(
-        f"# rlx demo report\n\n"
-        f"Generated {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC over "
-        f"`{html.escape(str(context.root))}`: {symbols}, regime `{html.escape(context.regime)}`, "
-        f"{context.minutes} minutes, seed {context.seed}.\n\n## Steps\n\n{steps}",
-        sizing_mode="stretch_width",
+def describe_root(coverage: pl.DataFrame) -> str:
+    """One paragraph on what a data root holds: datasets, symbols, UTC days, rows."""
+    if coverage.is_empty():
+        return "It holds no datasets yet (run `rlx demo`, `rlx synth` or `rlx acquire`)."
+    datasets = ", ".join(f"`{name}`" for name in coverage["dataset"].unique().sort())
+    symbols = ", ".join(html.escape(s) for s in coverage["symbol"].drop_nulls().unique().sort())
+    days = coverage["dt"].drop_nulls()
+    span = f"UTC days {days.min()} to {days.max()}" if days.len() else "no dated partitions"
+    return (
+        f"It holds {datasets}: symbols {symbols or 'none'}, {span}, "
+        f"{coverage['rows'].sum():,} rows in {coverage['files'].sum():,} files."
     )
+
+
+def publish_summary(context: DemoContext, *, demo: bool = True) -> Path:
+    """Write a summary report to ``out/index.html``: what the data root holds (datasets, rows
+    per partition, mid and spread) and, for the demo, its parameters and steps."""
+    database = db.connect(context.root)
     coverage = database.coverage().drop("bytes")
-    parts: list[pn.viewable.Viewable] = [header]
+    root = html.escape(str(context.root))
+    title = "rlx demo report" if demo else "rlx data report"
+    text = (
+        f"# {title}\n\nGenerated {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC over data root "
+        f"`{root}`. {describe_root(coverage)}"
+    )
+    if demo:
+        steps = "\n".join(f"- {html.escape(line)}" for line in context.summary) or "- (none)"
+        symbols = ", ".join(html.escape(symbol) for symbol in context.symbols)
+        text += (
+            f"\n\nThe demo: {symbols}, regime `{html.escape(context.regime)}`, "
+            f"{context.minutes} minutes, seed {context.seed}.\n\n## Steps\n\n{steps}"
+        )
+    parts: list[pn.viewable.Viewable] = [pn.pane.Markdown(text, sizing_mode="stretch_width")]
     parts.append(pn.pane.Markdown("## Datasets (rows per partition)"))
     parts.append(table_pane(coverage) if coverage.height else pn.pane.Markdown("No data yet."))
     series = _mid_spread(database)
     if series is not None:
-        parts.append(pn.pane.Markdown("## The synthetic book"))
+        parts.append(pn.pane.Markdown("## Mid price and spread"))
         chart = charts.as_svg(charts.mid_spread_chart(series))
         parts.append(pn.pane.Vega(chart, sizing_mode="stretch_width"))
     database.close()
     path = save_html(
-        pn.Column(*parts, sizing_mode="stretch_width"),
-        context.out / "index.html",
-        title="rlx demo report",
+        pn.Column(*parts, sizing_mode="stretch_width"), context.out / "index.html", title=title
     )
     log.info("summary report: %s", path)
     return path

@@ -3,7 +3,8 @@
 For each drop rate and seed, a vendor view of the golden capture is made with that share of
 depth messages dropped (``rlx synth --from-golden``), rebuilt, and compared with the live
 reconstruction already under the data root; the RL metrics are computed on each. Work goes to
-``<root>/_work/rl_sweep/`` and is removed afterwards.
+``<root>/_work/rl_sweep/`` and is removed afterwards; the rows are kept in ``<root>/rl/sweep.json``
+for the fidelity report's RL readiness curve.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from rlx_lib.reconstruction.runner import reconstruct
 from rlx_lib.rl.metrics import SimToRealGap, StateCoverage
 from rlx_lib.rl.result import RowsResult
 from rlx_lib.synth import vendor_from_golden
+from workbench.rl_report import save_sweep
 
 __all__ = ["SweepResult", "sweep"]
 
@@ -78,6 +80,7 @@ def sweep(
                 if progress is not None:
                     progress(row)
     shutil.rmtree(root / "_work" / "rl_sweep", ignore_errors=True)
+    save_sweep(root, rows)
     return SweepResult(rows=tuple(rows))
 
 

@@ -27,7 +27,6 @@ __all__ = ["CHROMIUM", "TIMEZONE", "Shot", "served", "take_screenshots"]
 CHROMIUM = Path("/usr/bin/chromium")
 TIMEZONE = "America/New_York"
 _ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
-_APP_PAGES = ("catalog", "capture", "validation", "book", "fidelity", "regimes")
 
 _FACTS = """(svgs) => svgs.map((svg) => ({
   axes: [...svg.querySelectorAll('g.role-axis')].map((axis) => ({
@@ -114,6 +113,8 @@ def take_screenshots(
     and every app page over ``root``; ``action(page, shot)`` runs on the book explorer."""
     from playwright.sync_api import sync_playwright
 
+    from workbench.app import PAGES
+
     if not CHROMIUM.exists():
         msg = f"no Chromium at {CHROMIUM}: install Debian's (apt-get install chromium)"
         raise ConfigError(msg)
@@ -129,7 +130,7 @@ def take_screenshots(
             for name, page in (("fidelity-report", "index.html"), ("summary", "summary.html")):
                 url = (report / page).resolve().as_uri()
                 shots.append(_open(browser, url, name, out))
-            for route in _APP_PAGES:
+            for route in PAGES:
                 hook = action if route == "book" else None
                 shots.append(_open(browser, f"{base}/{route}", f"app-{route}", out, action=hook))
         finally:

@@ -32,6 +32,7 @@ from rlx_lib.acquisition.vendor import LakeSource, TransientError, load_day
 from rlx_lib.catalog import (
     MANIFEST_NAME,
     day_range,
+    exchange_of,
     file_sha256,
     partition_dir,
     remove_folder,
@@ -108,9 +109,12 @@ def plan_units(
     symbols: Iterable[str],
     start: str | dt.date,
     end: str | dt.date,
-    exchange: str = "BINANCE",
+    exchange: str | None = None,
 ) -> list[Unit]:
     """Every unit of a request, validated (``end`` exclusive, as in lakeapi).
+
+    The exchange follows the symbols (``BTC-USDT-PERP`` is ``BINANCE_FUTURES``, others
+    ``BINANCE``); an ``exchange`` that contradicts a symbol is refused.
 
     Examples
     --------
@@ -123,9 +127,15 @@ def plan_units(
     if unknown or not tables or not symbols:
         msg = f"tables must be among {list(TABLES)} and symbols non-empty, received {tables}"
         raise ConfigError(msg)
-    exchange = validate_exchange(exchange)
+    for symbol in symbols:
+        if exchange is not None and validate_exchange(exchange) != exchange_of(symbol):
+            msg = (
+                f"symbol {symbol} is filed under exchange {exchange_of(symbol)}, not {exchange} "
+                "(USD-M futures symbols end in -PERP, e.g. BTC-USDT-PERP)"
+            )
+            raise ConfigError(msg)
     return [
-        Unit(table=table, symbol=symbol, day=day, exchange=exchange)
+        Unit(table=table, symbol=symbol, day=day, exchange=exchange_of(symbol))
         for day in day_range(start, end)
         for symbol in symbols
         for table in tables

@@ -75,7 +75,7 @@ class Journal:
     root
         Data root; files go to ``golden/exchange=../symbol=../dt=../HH.jsonl.zst``.
     exchange
-        Exchange partition name.
+        Exchange partition name (default: the symbol's, ``BINANCE_FUTURES`` for ``-PERP``).
     level
         zstd level.
     max_buffer_bytes
@@ -86,7 +86,7 @@ class Journal:
         self,
         root: Path,
         *,
-        exchange: str = "BINANCE",
+        exchange: str | None = None,
         level: int = 3,
         max_buffer_bytes: int = 256 << 20,
     ) -> None:

@@ -1,7 +1,8 @@
-"""A local server that speaks Binance's spot market-data protocol, with fault injection.
+"""A local server that speaks Binance's market-data protocol, with fault injection.
 
 It serves the combined stream (``/stream`` with ``SUBSCRIBE`` or ``/stream?streams=a/b``) over
-``websockets`` and ``GET /api/v3/depth?symbol=..&limit=..`` on the same port, fed by any
+``websockets`` and ``GET /api/v3/depth?symbol=..&limit=..`` (spot) or ``/fapi/v1/depth`` (USD-M
+futures: fed futures records, its snapshots carry ``E`` and ``T``) on the same port, fed by any
 iterable of golden records (the synthetic market's live view, or a real capture). Market
 records are broadcast to every subscribed connection at ``rate`` messages per second; the
 server keeps the book the depth stream describes, so its REST snapshots are consistent with
@@ -53,6 +54,7 @@ class _Book:
     """The book the depth stream describes: price text -> quantity text per side."""
 
     last_update_id: int = 0
+    event_ms: int | None = None  # futures snapshots carry E and T: the last diff's
     bids: dict[str, str] = field(default_factory=dict)
     asks: dict[str, str] = field(default_factory=dict)
     recent: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=512))
@@ -60,6 +62,7 @@ class _Book:
     def reset(self, body: dict[str, Any]) -> None:
         """Take a recorded snapshot, then re-apply the diffs already sent after it."""
         self.last_update_id = body["lastUpdateId"]
+        self.event_ms = body.get("E")
         self.bids = {price: size for price, size in body["bids"]}
         self.asks = {price: size for price, size in body["asks"]}
         for diff in [d for d in self.recent if d["u"] > body["lastUpdateId"]]:
@@ -73,12 +76,17 @@ class _Book:
                 else:
                     side[price] = size
         self.last_update_id = diff["u"]
+        if self.event_ms is not None:
+            self.event_ms = diff.get("E", self.event_ms)
         self.recent.append(diff)
 
     def body(self, limit: int) -> bytes:
         bids = sorted(self.bids.items(), key=lambda level: -Decimal(level[0]))[:limit]
         asks = sorted(self.asks.items(), key=lambda level: Decimal(level[0]))[:limit]
-        return orjson.dumps({"lastUpdateId": self.last_update_id, "bids": bids, "asks": asks})
+        times = {} if self.event_ms is None else {"E": self.event_ms, "T": self.event_ms}
+        return orjson.dumps(
+            {"lastUpdateId": self.last_update_id, **times, "bids": bids, "asks": asks}
+        )
 
 
 @dataclass(eq=False)
@@ -209,7 +217,7 @@ class BinanceServer:
         self, connection: ServerConnection, request: Request
     ) -> Response | None:
         url = urlparse(request.path)
-        if url.path.rstrip("/") != "/api/v3/depth":
+        if url.path.rstrip("/") not in ("/api/v3/depth", "/fapi/v1/depth"):
             return None
         query = parse_qs(url.query)
         symbol = query.get("symbol", [""])[0].lower()

@@ -1,9 +1,11 @@
-"""Live capture of Binance spot streams into golden files.
+"""Live capture of Binance streams (spot, or USD-M futures with ``market="usdm"``) into golden
+files.
 
 One :class:`CaptureSession` runs one combined-stream connection per 1024 streams (a *link*).
 Each link subscribes (``SUBSCRIBE``, acknowledged by ``{"result":null,"id":..}``), and every
 frame is timestamped, split out of its envelope byte for byte and appended to the journal of
-its symbol. Per symbol, depth diffs go through :class:`~rlx_lib.venues.binance.DepthSync`: the
+its symbol. Per symbol, depth diffs go through the market's sync rules (spot ``U == u + 1``,
+futures ``pu == previous u``, :meth:`~rlx_lib.venues.binance.Market.depth_sync`): the
 first diff triggers a REST snapshot (recorded as ``<sym>@depthSnapshot``); a gap is recorded as a
 ``_session`` ``resync`` record and triggers a new snapshot. Sync is bookkeeping: every message
 is recorded whatever the sync state.
@@ -15,7 +17,9 @@ seen to overlap the old one, so rotation leaves no gap and records nothing twice
 ping/pong keepalive and a stall timeout; :meth:`CaptureSession.stop` (SIGINT/SIGTERM in the CLI)
 flushes and closes every file. ``_session`` records: ``connected``, ``subscribed``,
 ``disconnected`` (with ``reason``), ``resync``, ``serverShutdown``, ``snapshot_failed``,
-``trade_gap``, ``malformed``.
+``trade_gap``, ``malformed``, ``write_failed`` (a span when nothing reached the disk; see
+:class:`~rlx_lib.capture.journal.Journal`). Orphaned ``.part`` files under the root are closed
+first (:mod:`rlx_lib.capture.recover`).
 """
 
 from __future__ import annotations
@@ -42,13 +46,11 @@ from rlx_lib.capture.link import AttemptLimiter, Link, backoff
 from rlx_lib.capture.recover import recover_parts
 from rlx_lib.catalog import lake_symbol
 from rlx_lib.errors import ConfigError, ParseError
+from rlx_lib.venues import market
 from rlx_lib.venues.binance import (
     MAX_STREAMS_PER_CONNECTION,
-    REST_URL,
     SESSION_STREAM,
     SNAPSHOT_SUFFIX,
-    STREAM_KINDS,
-    WS_URL,
     DepthSync,
     SyncVerdict,
     parse_depth_snapshot,
@@ -64,9 +66,10 @@ class CaptureConfig:
     """What to capture and how; times in seconds. Defaults follow Binance's limits."""
 
     symbols: tuple[str, ...]
-    streams: tuple[str, ...] = STREAM_KINDS
-    ws_url: str = WS_URL
-    rest_url: str = REST_URL
+    market: str = "spot"  # or "usdm" (USD-M futures)
+    streams: tuple[str, ...] = ()  # () : the market's default streams
+    ws_url: str = ""  # "": the market's endpoint
+    rest_url: str = ""
     duration: float | None = None  # None: until stopped
     snapshot_limit: int = 1000
     flush_interval: float = 1.0
@@ -87,6 +90,14 @@ class CaptureConfig:
     max_buffer_bytes: int = 256 << 20  # held in memory while writes fail, then stop
 
     def __post_init__(self) -> None:
+        chosen = market(self.market)
+        for name, default in (
+            ("streams", chosen.streams),
+            ("ws_url", chosen.ws_url),
+            ("rest_url", chosen.rest_url),
+        ):
+            if not getattr(self, name):
+                object.__setattr__(self, name, default)
         if not self.symbols or not self.streams:
             msg = "capture needs at least one symbol and one stream"
             raise ConfigError(msg)
@@ -106,7 +117,7 @@ class CaptureConfig:
 @dataclass
 class _SymbolState:
     lake: str
-    sync: DepthSync[None] = field(default_factory=DepthSync)
+    sync: DepthSync[None]
     snapshot_task: asyncio.Task[None] | None = None
     last_trade: dict[str, int] = field(default_factory=dict)  # kind -> last t / a
 
@@ -125,7 +136,11 @@ class CaptureSession:
         self.journal = Journal(root, max_buffer_bytes=config.max_buffer_bytes)
         self.health = CaptureHealth()
         self.status = status
-        self._symbols = {s: _SymbolState(lake_symbol(s)) for s in config.symbols}
+        self.market = market(config.market)
+        self._symbols = {
+            s: _SymbolState(lake_symbol(s, market=config.market), self.market.depth_sync())
+            for s in config.symbols
+        }
         self.limiter = AttemptLimiter(config.attempts_per_window, config.attempt_window)
         self.numbers = itertools.count(1)  # connection numbers
         self._stopping: asyncio.Event | None = None
@@ -235,7 +250,7 @@ class CaptureSession:
             return
         self.journal.write(state.lake, capture_ns, stream, raw)
         self.health.message(stream, len(raw))
-        if kind.startswith("depth"):
+        if self.market.classify(stream) == "depth":
             self._depth(symbol, state, data, capture_ns)
         elif sequence is not None and kind in ("trade", "aggTrade"):
             self._trade(symbol, state, kind, sequence, capture_ns)
@@ -244,7 +259,7 @@ class CaptureSession:
         first, final = data.get("U"), data.get("u")
         if not isinstance(first, int) or not isinstance(final, int):
             return
-        for step in state.sync.diff(first, final, None):
+        for step in state.sync.diff(first, final, None, data.get("pu")):
             if step.verdict is SyncVerdict.GAP:
                 self.health.depth_gaps[symbol] += 1
                 self.health.resyncs += 1
@@ -286,7 +301,7 @@ class CaptureSession:
     async def _snapshot(self, symbol: str, state: _SymbolState) -> None:
         """Fetch REST snapshots until one is newer than the buffered diffs."""
         url = (
-            f"{self.config.rest_url.rstrip('/')}/api/v3/depth"
+            f"{self.config.rest_url.rstrip('/')}{self.market.snapshot_path}"
             f"?symbol={symbol.upper()}&limit={self.config.snapshot_limit}"
         )
         failures = 0

@@ -17,6 +17,7 @@ import logging
 import math
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -179,6 +180,7 @@ def evaluate(
     metrics: list[str | Metric] | None = None,
     threshold: float = DEFAULT_THRESHOLD,
     out: Path | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> FidelityReport:
     """Compare the lake reconstruction with the golden one for each symbol over ``[start, end)``.
 
@@ -196,6 +198,8 @@ def evaluate(
         The headline and every gated share must reach it for the verdict to pass.
     out
         Folder for ``metrics.json`` and ``manifest.json`` (nothing written there when None).
+    progress
+        Called with one line per symbol once its metrics are computed.
     """
     if not 0.0 <= threshold <= 1.0:
         msg = f"threshold must be a share between 0 and 1, received {threshold}"
@@ -219,6 +223,8 @@ def evaluate(
             write_patterns(root, alignments[symbol], first)
         for name, seconds in spent.items():
             timings[f"metric {name}"] = timings.get(f"metric {name}", 0.0) + seconds
+        if progress is not None:
+            progress(f"{symbol}: {len(found)} metric rows in {time.perf_counter() - began:.1f} s")
     manifest = _manifest(root, inputs, symbols, first, stop, chosen, threshold)
     report = FidelityReport(
         run_id=manifest["run_id"],

@@ -378,24 +378,11 @@ def _run_day(
     event_ns = day_input.event_ns
     cuts = _segments(event_ns, first, config.checkpoint_messages)
     keep = _sample(event_ns, BOOK_EVERY[config.book_every])
-    segment = 0
     progress_settings = {**settings, "checkpoint_messages": config.checkpoint_messages}
-    if config.resume and progress.exists():
-        book, header, _ = load_checkpoint(progress)
-        _check_resumable(header, checksums, progress_settings, f"{symbol} {day}")
-        segment = header["segment"]
-        seeding = header["seeding"]
-        log.info("resuming %s %s at segment %d", symbol, day, segment)
-    else:
-        catalog.remove_folder(work, up_to=root / "_work")
-    trade_cut = (
-        np.searchsorted(
-            day_input.trade_received_ns, event_ns[np.array(cuts[1:-1], int) - 1], side="right"
-        )
-        if len(cuts) > 2
-        else np.zeros(0, int)
+    book, segment, seeding = _resume(
+        config, progress, checksums, progress_settings, f"{symbol} {day}", book, seeding
     )
-    trade_bounds = [0, *trade_cut.tolist(), len(day_input.trade_received_ns)]
+    trade_slices = _trade_slices(day_input, cuts)
     events_sink = sinks.ParquetSink(
         work / "events.parquet.partial", sinks.arrow_schema(schemas.EVENTS)
     )
@@ -404,76 +391,16 @@ def _run_day(
         lo, hi = cuts[index], cuts[index + 1]
         first_row = int(day_input.start[lo])
         rows = day_input.reader.rows(first_row, int(day_input.start[hi]))
-        trades = slice(trade_bounds[index], trade_bounds[index + 1])
-        events = _events(day_input, event_ns, lo, hi, rows, trades, sequence)
+        events = _events(day_input, event_ns, lo, hi, rows, trade_slices[index], sequence)
         sequence += len(events["sequence"])
         events_sink.write(sinks.events_table(events, source=source))
         if index < segment:  # finished before a crash: its events are re-derived, nothing else
             continue
-        top = (
-            book.replay(
-                *rows,
-                day_input.start[lo : hi + 1] - first_row,
-                day_input.reset[lo:hi],
-                depth=config.depth,
-            )
-            if hi > lo
-            else None
-        )
-        if top is not None:
-            rows = np.flatnonzero(keep[lo:hi])
-            columns = {
-                "origin_ns": day_input.origin_ns[lo:hi][rows],
-                "received_ns": day_input.received_ns[lo:hi][rows],
-                "update_id": day_input.update_id[lo:hi][rows],
-                "bid_price": top.bid_price[rows],
-                "bid_size": top.bid_size[rows],
-                "ask_price": top.ask_price[rows],
-                "ask_size": top.ask_size[rows],
-            }
-            table = sinks.book_table(columns, source=source, depth=config.depth)
-            sinks.write_segment(table, sinks.segment_path(work, "book", index))
-            issues = _crossed_issues(day_input, lo, top, symbol, source)
-            if issues:
-                sinks.write_segment(
-                    sinks.issues_table(issues), sinks.segment_path(work, "issues", index)
-                )
-            if source == "lake":
-                drift = _drift(root, symbol, day, day_input, lo, top)
-                if drift is not None:
-                    sinks.write_segment(
-                        sinks.drift_table(drift, source=source),
-                        sinks.segment_path(work, "drift", index),
-                    )
-        header = {
-            "segment": index + 1,
-            "inputs": checksums,
-            "settings": progress_settings,
-            "seeding": seeding,
-        }
-        save_checkpoint(progress, book, header)
+        _segment_outputs(config, symbol, day, day_input, book, rows, (lo, hi), keep, work, index)
+        header = {"segment": index + 1, "inputs": checksums, "seeding": seeding}
+        save_checkpoint(progress, book, {**header, "settings": progress_settings})
     segments = len(cuts) - 1
-    if day_input.issues:
-        sinks.write_segment(
-            sinks.issues_table(day_input.issues), sinks.segment_path(work, "issues", segments)
-        )
-    counts = {}
-    output_schemas = {
-        "book": schemas.book_state_schema(config.depth),
-        "drift": schemas.DRIFT,
-        "issues": schemas.ISSUE,
-    }
-    counts["events"] = events_sink.publish(
-        sinks.output_path(root, "events", source=source, symbol=symbol, day=day), force=config.force
-    )
-    for dataset, schema in output_schemas.items():
-        if dataset == "drift" and source != "lake":
-            continue
-        target = sinks.output_path(root, dataset, source=source, symbol=symbol, day=day)
-        arrow_schema = sinks.arrow_schema(schema)
-        counts[dataset] = sinks.join_segments(
-            work, dataset, segments + 1, target, arrow_schema, force=config.force
-        )
+    counts = _publish(config, symbol, day, day_input, work, events_sink, segments)
     drift_summary = _drift_summary(root, source, symbol, day) if source == "lake" else None
     summary = {
         "symbol": symbol,
@@ -489,27 +416,130 @@ def _run_day(
         "drift": drift_summary,
         "seconds": round(time.perf_counter() - began, 3),
     }
-    save_checkpoint(
-        final_state_path(root, source=source, symbol=symbol, day=day),
-        book,
-        _final_header(day_input, checksums),
-    )
-    for dataset in counts:
-        target = sinks.output_path(root, dataset, source=source, symbol=symbol, day=day)
-        catalog.write_manifest(
-            target.parent,
-            {
-                "file": target.name,
-                "rows": counts[dataset],
-                "sha256": catalog.file_sha256(target),
-                "inputs": checksums,
-                "settings": settings,
-                "seeding": seeding,
-                "drift": drift_summary,
-            },
-        )
+    final_state = final_state_path(root, source=source, symbol=symbol, day=day)
+    save_checkpoint(final_state, book, _final_header(day_input, checksums))
+    meta = {"inputs": checksums, "settings": settings, "seeding": seeding, "drift": drift_summary}
+    _write_manifests(root, source, symbol, day, counts, meta)
     catalog.remove_folder(work, up_to=root / "_work")
     return summary
+
+
+def _resume(
+    config: ReconstructConfig,
+    progress: Path,
+    checksums: dict[str, str],
+    settings: dict[str, Any],
+    unit: str,
+    book: L2Book,
+    seeding: dict[str, Any],
+) -> tuple[L2Book, int, dict[str, Any]]:
+    """``(book, first segment, seeding)``: from the progress checkpoint with ``--resume``, else
+    from the start (a stale work folder is cleared)."""
+    if config.resume and progress.exists():
+        book, header, _ = load_checkpoint(progress)
+        _check_resumable(header, checksums, settings, unit)
+        log.info("resuming %s at segment %d", unit, header["segment"])
+        return book, header["segment"], header["seeding"]
+    catalog.remove_folder(progress.parent, up_to=Path(config.root) / "_work")
+    return book, 0, seeding
+
+
+def _trade_slices(day_input: replay.DayInput, cuts: list[int]) -> list[slice]:
+    """Each segment's trades: those after the last message of the segment before."""
+    ends = day_input.event_ns[np.array(cuts[1:-1], int) - 1]
+    inner = np.searchsorted(day_input.trade_received_ns, ends, side="right") if len(ends) else []
+    bounds = [0, *np.asarray(inner, dtype=int).tolist(), len(day_input.trade_received_ns)]
+    return [slice(a, b) for a, b in itertools.pairwise(bounds)]
+
+
+def _segment_outputs(
+    config: ReconstructConfig,
+    symbol: str,
+    day: dt.date,
+    day_input: replay.DayInput,
+    book: L2Book,
+    rows: tuple,
+    bounds: tuple[int, int],
+    keep: np.ndarray,
+    work: Path,
+    index: int,
+) -> None:
+    """Replay one segment into the book and spool its ``book``, ``issues`` and ``drift`` rows."""
+    (lo, hi), root, source = bounds, Path(config.root), config.source
+    if hi <= lo:
+        return
+    first_row = int(day_input.start[lo])
+    offsets = day_input.start[lo : hi + 1] - first_row
+    top = book.replay(*rows, offsets, day_input.reset[lo:hi], depth=config.depth)
+    kept = np.flatnonzero(keep[lo:hi])
+    columns = {
+        "origin_ns": day_input.origin_ns[lo:hi][kept],
+        "received_ns": day_input.received_ns[lo:hi][kept],
+        "update_id": day_input.update_id[lo:hi][kept],
+        "bid_price": top.bid_price[kept],
+        "bid_size": top.bid_size[kept],
+        "ask_price": top.ask_price[kept],
+        "ask_size": top.ask_size[kept],
+    }
+    table = sinks.book_table(columns, source=source, depth=config.depth)
+    sinks.write_segment(table, sinks.segment_path(work, "book", index))
+    issues = _crossed_issues(day_input, lo, top, symbol, source)
+    if issues:
+        sinks.write_segment(sinks.issues_table(issues), sinks.segment_path(work, "issues", index))
+    if source == "lake":
+        drift = _drift(root, symbol, day, day_input, lo, top)
+        if drift is not None:
+            table = sinks.drift_table(drift, source=source)
+            sinks.write_segment(table, sinks.segment_path(work, "drift", index))
+
+
+def _publish(
+    config: ReconstructConfig,
+    symbol: str,
+    day: dt.date,
+    day_input: replay.DayInput,
+    work: Path,
+    events_sink: sinks.ParquetSink,
+    segments: int,
+) -> dict[str, int]:
+    """Join the spooled segments into the day's files; return the rows of each dataset."""
+    root, source = Path(config.root), config.source
+    if day_input.issues:
+        table = sinks.issues_table(day_input.issues)
+        sinks.write_segment(table, sinks.segment_path(work, "issues", segments))
+    counts = {
+        "events": events_sink.publish(
+            sinks.output_path(root, "events", source=source, symbol=symbol, day=day),
+            force=config.force,
+        )
+    }
+    output_schemas = {
+        "book": schemas.book_state_schema(config.depth),
+        "drift": schemas.DRIFT,
+        "issues": schemas.ISSUE,
+    }
+    for dataset, schema in output_schemas.items():
+        if dataset == "drift" and source != "lake":
+            continue
+        target = sinks.output_path(root, dataset, source=source, symbol=symbol, day=day)
+        counts[dataset] = sinks.join_segments(
+            work, dataset, segments + 1, target, sinks.arrow_schema(schema), force=config.force
+        )
+    return counts
+
+
+def _write_manifests(
+    root: Path, source: str, symbol: str, day: dt.date, counts: dict[str, int], meta: dict
+) -> None:
+    """One manifest entry per published file: rows, checksum, inputs, settings, seeding."""
+    for dataset in counts:
+        target = sinks.output_path(root, dataset, source=source, symbol=symbol, day=day)
+        entry = {
+            "file": target.name,
+            "rows": counts[dataset],
+            "sha256": catalog.file_sha256(target),
+        }
+        catalog.write_manifest(target.parent, {**entry, **meta})
 
 
 def _drift_summary(root: Path, source: str, symbol: str, day: dt.date) -> dict[str, Any] | None:

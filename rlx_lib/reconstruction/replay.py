@@ -229,28 +229,20 @@ def lake_input(root: Path, *, symbol: str, day: dt.date, batch_rows: int = 1 << 
             .select(
                 pl.col("sequence_number").fill_null(-1),
                 *(pl.col(n).dt.epoch("ns").fill_null(NULL_TIME) for n in _CLOCKS),
-                _level_fault().is_null().alias("good"),
                 _level_fault().alias("fault"),
             )
             .collect_batches(chunk_size=batch_rows)
         )
         for batch in batches:
-            sequence, received, origin, good = (
-                batch[name].to_numpy() for name in ("sequence_number", *_CLOCKS, "good")
+            sequence, received, origin = (
+                batch[n].to_numpy() for n in ("sequence_number", *_CLOCKS)
             )
+            good = batch["fault"].is_null().to_numpy()
             if not good.all():
-                _note_faults(faults, batch.filter(~pl.col("good")), str(path))
-            boundary = np.ones(len(sequence), dtype=bool)
-            boundary[1:] = (
-                (sequence[1:] != sequence[:-1])
-                | (received[1:] != received[:-1])
-                | (origin[1:] != origin[:-1])
-            )
-            if previous is not None and len(sequence):
-                boundary[0] = (sequence[0], received[0], origin[0]) != previous
+                _note_faults(faults, batch.filter(pl.col("fault").is_not_null()), str(path))
+            index = np.flatnonzero(_message_starts(sequence, received, origin, previous))
             if len(sequence):
                 previous = (sequence[-1], received[-1], origin[-1])
-            index = np.flatnonzero(boundary)
             kept_before = np.cumsum(good) - good  # rows kept before each row
             first_rows.append(kept_before[index] + offset)
             sequences.append(sequence[index])
@@ -272,19 +264,36 @@ def lake_input(root: Path, *, symbol: str, day: dt.date, batch_rows: int = 1 << 
     )
     day_input.notes["snapshots"] = int(reset.sum())
     day_input.notes["bad_rows"] = sum(fault["count"] for fault in faults)
-    day_input.issues = [
-        _issue(
-            "bad_value",
-            "error",
-            symbol,
-            fault["source"],
-            update_id=fault["update_id"],
-            detail=f"{fault['count']} book_delta_v2 row(s): {fault['fault']} (first at "
-            f"sequence_number {fault['update_id']}); left out of the book",
-        )
-        for fault in faults
-    ]
+    day_input.issues = [_fault_issue(fault, symbol) for fault in faults]
     return day_input
+
+
+def _message_starts(
+    sequence: np.ndarray, received: np.ndarray, origin: np.ndarray, previous: tuple | None
+) -> np.ndarray:
+    """True on the first row of each message (its id or clocks differ from the row before)."""
+    boundary = np.ones(len(sequence), dtype=bool)
+    boundary[1:] = (
+        (sequence[1:] != sequence[:-1])
+        | (received[1:] != received[:-1])
+        | (origin[1:] != origin[:-1])
+    )
+    if previous is not None and len(sequence):
+        boundary[0] = (sequence[0], received[0], origin[0]) != previous
+    return boundary
+
+
+def _fault_issue(fault: dict, symbol: str) -> dict:
+    """The issue row of the rows left out of the book for one reason."""
+    return _issue(
+        "bad_value",
+        "error",
+        symbol,
+        fault["source"],
+        update_id=fault["update_id"],
+        detail=f"{fault['count']} book_delta_v2 row(s): {fault['fault']} (first at "
+        f"sequence_number {fault['update_id']}); left out of the book",
+    )
 
 
 def _note_faults(faults: list[dict], bad: pl.DataFrame, source: str) -> None:

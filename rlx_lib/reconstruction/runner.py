@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from rlx_lib.errors import RlxError
-from rlx_lib.reconstruction.checkpoint import final_state_path
+from rlx_lib.reconstruction.checkpoint import final_state_path, work_folder
 from rlx_lib.reconstruction.pipeline import ReconstructConfig, carry_state, reconstruct_day
 from rlx_lib.reconstruction.replay import has_book_input
 
@@ -45,8 +45,17 @@ def _guarded(work: Callable[[], dict[str, Any]], symbol: str, day: dt.date) -> d
 
 
 def reconstruct_unit(config: ReconstructConfig, symbol: str, day: dt.date) -> dict[str, Any]:
-    """Reconstruct one symbol-day; a failure is a summary row with its reason."""
-    return _guarded(lambda: reconstruct_day(config, symbol, day), symbol, day)
+    """Reconstruct one symbol-day; a failure is a summary row with its reason.
+
+    A failed day leaves no half-written ``*.partial`` file (a resumed run re-derives it from
+    its checkpoint, which stays).
+    """
+    row = _guarded(lambda: reconstruct_day(config, symbol, day), symbol, day)
+    if row["status"] == "failed":
+        work = work_folder(config.root, source=config.source, symbol=symbol, day=day)
+        for partial in work.glob("*.partial") if work.is_dir() else ():
+            partial.unlink(missing_ok=True)
+    return row
 
 
 def carry_states(

@@ -30,7 +30,7 @@ from hftbacktest import (
 from rlx_lib.errors import ConfigError, DataRangeError
 from rlx_lib.rl.convert import UNIT, order_by_clocks
 
-__all__ = ["CLOCKS", "Side", "feed_latency", "side_feed", "sides"]
+__all__ = ["CLOCKS", "Side", "feed_latency", "individual_trades", "side_feed", "sides"]
 
 CLOCKS = ("constant", "recorded")
 _MS = 1_000_000
@@ -92,6 +92,23 @@ def _received(messages: pl.DataFrame, update_id: np.ndarray, exch: np.ndarray) -
     received = messages["received_ns"].to_numpy()
     where = np.clip(np.searchsorted(ids, update_id), 0, ids.size - 1)
     return np.where(ids[where] == update_id, received[where], exch).astype(np.int64)
+
+
+def individual_trades(events: pl.DataFrame | None) -> pl.DataFrame | None:
+    """The live side's trades one fill a row (the aggregate trades' columns), if it has events."""
+    if events is None:
+        return None
+    return (
+        events.filter(pl.col("kind").cast(pl.String) == "trade")
+        .select(
+            ((pl.col("origin_time").dt.epoch("ns") + _MS // 2) // _MS).alias("origin_ms"),
+            (pl.col("price") * UNIT).cast(pl.Int64).alias("price"),
+            pl.col("side_is_bid").alias("is_buy"),
+            (pl.col("size") * UNIT).cast(pl.Int64).alias("quantity"),
+            pl.col("received_time").dt.epoch("ns").alias("received_ns"),
+        )
+        .sort("origin_ms", maintain_order=True)
+    )
 
 
 def side_feed(side: Side, *, clock: str = "constant", latency_ns: int = 0) -> np.ndarray:

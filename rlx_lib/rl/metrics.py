@@ -5,7 +5,9 @@
   of PnL (floor: the limit inventory moved ten ticks) and of fills (floor: one fill), the
   larger of the two, with a block-bootstrap 95% interval over time blocks. The value is the
   largest policy gap (gate: at most 0.05). The detail also gives each policy's gap with each
-  side on its own receive clock ("as recorded").
+  side on its own receive clock ("as recorded"), and how far feeding the live side its single
+  fills instead of aggregate trades moves each policy (``single_trades``: the aggregation alone,
+  a limit of the vendor's data, which holds aggregate trades only).
 - ``state_coverage``: share of the live side's visited feature bins that the vendor side also
   visits (gate: at least 0.95); detail: Jensen-Shannon divergence of the two visitation
   distributions (base 2), the most-missed bins, and the spread-by-imbalance visit tables.
@@ -14,44 +16,24 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
 from rlx_lib.fidelity import MetricResult
 from rlx_lib.rl.features import FEATURES, Bins, featurize
-from rlx_lib.rl.feed import feed_latency, side_feed, sides
-from rlx_lib.rl.models import Grid, Latency, check_grid, infer_grid
+from rlx_lib.rl.feed import feed_latency, individual_trades, side_feed, sides
+from rlx_lib.rl.models import Latency
 from rlx_lib.rl.policies import REFERENCE_POLICIES, get_policy
 from rlx_lib.rl.simulate import Outcome, simulate
+from rlx_lib.rl.sizing import order_size, window_grid
 
-__all__ = ["COVERAGE_GATE", "GAP_GATE", "SimToRealGap", "StateCoverage", "window_grid"]
+__all__ = ["COVERAGE_GATE", "GAP_GATE", "SimToRealGap", "StateCoverage"]
 
 GAP_GATE = 0.05
 COVERAGE_GATE = 0.95
 _MS = 1_000_000
-
-
-def window_grid(live, tick_size: float | None = None) -> Grid:
-    """The price grid of a window's live side; a given tick size must divide every price."""
-    prices = live.levels[:, :, :, 0]
-    prices = prices[prices > 0]
-    sizes = live.levels[:, :, :, 1]
-    sizes = np.concatenate([sizes[sizes > 0], live.trades["quantity"].to_numpy()])
-    grid = infer_grid(np.concatenate([prices, live.trades["price"].to_numpy()]), sizes)
-    if tick_size is None:
-        return grid
-    tick = round(tick_size * 100_000_000)
-    check_grid(tick, prices)
-    return Grid(tick=tick, lot=grid.lot)
-
-
-def order_size(live, grid: Grid) -> float:
-    """Median live trade quantity, down to the lot grid (at least one lot)."""
-    quantity = live.trades["quantity"].to_numpy()
-    median = int(np.median(quantity)) if quantity.size else grid.lot
-    return max(median // grid.lot, 1) * grid.lot / 100_000_000
 
 
 @dataclass(frozen=True)
@@ -64,6 +46,7 @@ class SimToRealGap:
     queue: str = "risk_averse"
     tick_size: float | None = None
     recorded: bool = True
+    single_trades: bool = True
     seed: int = 0
     resamples: int = 200
 
@@ -100,6 +83,26 @@ class SimToRealGap:
         if "recorded" in runs:
             for name, lv in runs["recorded"].items():
                 per_policy[name]["gap_recorded"] = _gap(lv[0], lv[1], floor)
+        single = individual_trades(aligned.reference_events)
+        if self.single_trades and single is not None:
+            feed = side_feed(replace(live, trades=single), latency_ns=latency)
+            for policy in chosen:
+                fed = simulate(
+                    feed,
+                    policy,
+                    grid,
+                    qty=qty,
+                    limit=limit,
+                    queue=self.queue,
+                    latency=Latency(),
+                    seed=self.seed,
+                )
+                aggregated = runs["constant"][policy.name][0]
+                per_policy[policy.name]["single_trades"] = {
+                    "fills": fed.fills - aggregated.fills,
+                    "pnl": fed.pnl - aggregated.pnl,
+                    "gap": _gap(aggregated, fed, floor),
+                }
         value = max(p["gap"] for p in per_policy.values())
         detail = {
             "gate": GAP_GATE,
@@ -110,6 +113,7 @@ class SimToRealGap:
             "inventory_limit": limit,
             "tick_size": grid.tick_size,
             "trades": "aggregate on both sides",
+            "live_trades_individual": single is not None and single.height,
             "policies": per_policy,
         }
         return MetricResult(value=value, n=int(live.exch_ns.size), detail=detail)

@@ -18,6 +18,8 @@ from rlx_lib.errors import ConfigError
 from rlx_lib.rl.convert import UNIT
 
 __all__ = [
+    "NO_ASK",
+    "NO_BID",
     "QUEUE_MODELS",
     "Grid",
     "Latency",
@@ -28,6 +30,10 @@ __all__ = [
 ]
 
 QUEUE_MODELS = ("risk_averse", "power_prob", "log_prob")
+NO_BID = int(np.iinfo(np.int64).min)
+"""hftbacktest's best bid tick when the bid side is empty."""
+NO_ASK = int(np.iinfo(np.int64).max)
+"""hftbacktest's best ask tick when the ask side is empty."""
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ import numpy as np
 from hftbacktest.order import GTC, IOC, LIMIT
 
 from rlx_lib.errors import ConfigError
-from rlx_lib.rl.models import Grid
+from rlx_lib.rl.models import NO_ASK, NO_BID, Grid
 
 __all__ = [
     "POLICY_ENTRY_POINT_GROUP",
@@ -41,8 +41,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 POLICY_ENTRY_POINT_GROUP = "rlx_lib.rl_policies"
-_NO_BID = -(2**31)
-_NO_ASK = 2**31 - 1
 
 
 @dataclass
@@ -99,7 +97,7 @@ class Policy(Protocol):
 def _touch(hbt) -> tuple[int, int] | None:
     depth = hbt.depth(0)
     bid, ask = depth.best_bid_tick, depth.best_ask_tick
-    return None if bid == _NO_BID or ask == _NO_ASK else (bid, ask)
+    return None if bid == NO_BID or ask == NO_ASK else (bid, ask)
 
 
 @dataclass(frozen=True)

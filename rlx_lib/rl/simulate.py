@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from rlx_lib.rl.models import Grid, Latency, backtester
+from rlx_lib.rl.models import NO_ASK, NO_BID, Grid, Latency, backtester
 from rlx_lib.rl.policies import Context, Policy
 
 __all__ = ["STEP_NS", "Outcome", "simulate"]
@@ -68,7 +68,7 @@ def simulate(
     mid = math.nan
     while ctx.step < record.shape[0] and hbt.elapse(step_ns) == 0:
         depth = hbt.depth(0)
-        if depth.best_bid_tick > -(2**31) and depth.best_ask_tick < 2**31 - 1:
+        if depth.best_bid_tick != NO_BID and depth.best_ask_tick != NO_ASK:
             mid = (depth.best_bid_tick + depth.best_ask_tick) * grid.tick_size / 2
         policy.act(hbt, ctx)
         hbt.clear_inactive_orders(0)

@@ -10,12 +10,13 @@ change a finished file unless ``force``.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
 import os
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
@@ -173,13 +174,15 @@ def synthesize(
     vendor_root: Path | None = None,
     chunk_seconds: float = CHUNK_SECONDS,
     force: bool = False,
+    progress: Callable[[str, float], None] | None = None,
 ) -> SynthSummary:
     """Simulate every symbol of ``config`` and write the requested views under ``root``.
 
     The market is simulated and written window by window (``chunk_seconds``, ten minutes by
     default), so memory stays bounded however long the session. The vendor view goes under
     ``vendor_root`` instead when given (the demo serves it from a local S3 server).
-    ``force`` replaces files whose content would change.
+    ``force`` replaces files whose content would change. ``progress(symbol, minutes)`` hears
+    of every window written, with its simulated minutes.
     """
     from rlx_lib.synth.market import simulate
     from rlx_lib.synth.plant import plan_instances, plant
@@ -208,44 +211,51 @@ def synthesize(
         recorder = LakeRecorder()
         golden = GoldenWriter(root, symbol, force=force)
         lake = LakeWriter(lake_root, symbol, faults=config.vendor_faults, seed=seed, force=force)
-        windows = _windows(config, exchange.phase_ns, round(chunk_seconds * 1e9))
-        truth = None
-        changes = 0
-        for number, (start, stop) in enumerate(windows):
-            truth = simulate(
-                symbol,
-                config.regime,
-                start_ns=truth.end_ns if truth is not None else start,
-                seconds=(stop - start) / 1e9,
-                seed=config.seed,
-                initial=truth.final if truth is not None else None,
-            )
-            if planned:
-                truth, planted = plant(truth, planned, seed=seed)
-                summary.planted += [instance.to_dict() for instance in planted]
-            changes += len(truth.change_price)
-            feed = exchange.messages(truth)
-            wanted = live.snapshot_requests(truth, feed) | vendor.snapshot_requests(truth, feed)
-            replayed = exchange.replay(truth, snapshots=wanted)
-            last = number == len(windows) - 1
-            records = live.deliver(feed, replayed, horizon_ns=None if last else stop)
+        try:
+            windows = _windows(config, exchange.phase_ns, round(chunk_seconds * 1e9))
+            truth = None
+            changes = 0
+            for number, (start, stop) in enumerate(windows):
+                truth = simulate(
+                    symbol,
+                    config.regime,
+                    start_ns=truth.end_ns if truth is not None else start,
+                    seconds=(stop - start) / 1e9,
+                    seed=config.seed,
+                    initial=truth.final if truth is not None else None,
+                )
+                if planned:
+                    truth, planted = plant(truth, planned, seed=seed)
+                    summary.planted += [instance.to_dict() for instance in planted]
+                changes += len(truth.change_price)
+                feed = exchange.messages(truth)
+                wanted = live.snapshot_requests(truth, feed) | vendor.snapshot_requests(truth, feed)
+                replayed = exchange.replay(truth, snapshots=wanted)
+                last = number == len(windows) - 1
+                records = live.deliver(feed, replayed, horizon_ns=None if last else stop)
+                if "golden" in views:
+                    golden.add(records)
+                if "lake" in views:
+                    vendor.record(recorder, feed, replayed[2])
+                    lake.add(recorder.take_frames())
+                if progress is not None:
+                    progress(symbol, (stop - start) / 60e9)
+            summary.changes[symbol] = changes
             if "golden" in views:
-                golden.add(records)
+                summary.golden_files += golden.close()
+                summary.records[symbol] = golden.records
+                for key in live_injected:
+                    live_injected[key] += live.injected[key]
             if "lake" in views:
-                vendor.record(recorder, feed, replayed[2])
-                lake.add(recorder.take_frames())
-        summary.changes[symbol] = changes
-        if "golden" in views:
-            summary.golden_files += golden.close()
-            summary.records[symbol] = golden.records
-            for key in live_injected:
-                live_injected[key] += live.injected[key]
-        if "lake" in views:
-            summary.lake_files += lake.close()
-            for key in lake_injected:
-                lake_injected[key] += lake.injected[key]
-            for table, count in lake.rows.items():
-                summary.rows[table] = summary.rows.get(table, 0) + count
+                summary.lake_files += lake.close()
+                for key in lake_injected:
+                    lake_injected[key] += lake.injected[key]
+                for table, count in lake.rows.items():
+                    summary.rows[table] = summary.rows.get(table, 0) + count
+        except BaseException:
+            golden.abort()
+            lake.abort()
+            raise
         log.info("synthesized %s: %d changes", symbol, changes)
     if "golden" in views:
         golden_faults = {**live_injected, "clock_skew_ns": config.live_faults.clock_skew_ns}
@@ -331,6 +341,16 @@ class GoldenWriter:
         self._finish()
         return self.files
 
+    def abort(self) -> None:
+        """After a failure: close and delete the unfinished file (no ``.new`` left behind)."""
+        if self._open is not None:
+            raw, writer, fresh, _ = self._open
+            with contextlib.suppress(Exception):
+                writer.close()
+            raw.close()
+            fresh.unlink(missing_ok=True)
+            self._open = None
+
 
 class LakeWriter:
     """Vendor frames of one symbol, window after window, into one Parquet file per table and day.
@@ -401,16 +421,29 @@ class LakeWriter:
 
     def close(self) -> list[Path]:
         """Finish every file (atomic rename, manifest entry); return them."""
-        for (table, _), (writer, fresh, path) in self._open.items():
+        while self._open:
+            (table, _), (writer, fresh, path) = self._open.popitem()
             writer.close()
-            _settle(fresh, path, force=self._force)
+            try:
+                _settle(fresh, path, force=self._force)
+            except BaseException:
+                fresh.unlink(missing_ok=True)
+                self.abort()
+                raise
             frame = pl.read_parquet(path, columns=["origin_time"], hive_partitioning=False)
             write_manifest(
                 path.parent, _manifest_entry(path, frame, symbol=self._symbol, table=table)
             )
             self.files.append(path)
-        self._open = {}
         return self.files
+
+    def abort(self) -> None:
+        """After a failure: close and delete every unfinished file (no ``.new`` left behind)."""
+        for writer, fresh, _ in self._open.values():
+            with contextlib.suppress(Exception):
+                writer.close()
+            fresh.unlink(missing_ok=True)
+        self._open = {}
 
 
 def _arrow_schema(table: str) -> pa.Schema:

@@ -69,7 +69,10 @@ def _tables(market: Market) -> tuple:
     needs = np.zeros(len(KINDS), dtype=np.int64)
     needs[_DEPTH] = (1 << 1) | (1 << 3) | (1 << 4) | (1 << 16) | ((1 << 15) * market.chained)
     needs[_TRADE] = needs[_AGG_TRADE] = (1 << 1) | (1 << 2) | (1 << 5) | (1 << 16)
-    needs[_BOOK_TICKER] = needs[_MARK_PRICE] = 1 << 20  # never met: read the whole line
+    needs[_MARK_PRICE] = 1 << 20  # never met: read the whole line
+    # A futures bookTicker always opens with its e; a spot one has none, so it is read whole.
+    tops = (1 << 4) | (1 << 11) | (1 << 12) | (1 << 13) | (1 << 14) | (1 << 16)
+    needs[_BOOK_TICKER] = tops if market.chained else 1 << 20
     return suffix_bytes, suffix_starts, codes, event_bytes, event_starts, needs
 
 

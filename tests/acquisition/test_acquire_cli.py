@@ -153,3 +153,45 @@ def test_secret_in_the_endpoint_url_is_never_printed_or_logged(
     for text in (out, err, caplog.text):
         assert secret not in text
     assert secret.encode() not in written_text(data_root)
+
+
+def test_cli_acquires_futures_under_binance_futures(data_root, lake, make_vendor, rlx):
+    lake.put_frame(
+        "trades",
+        make_vendor("trades", DAY),
+        exchange="BINANCE_FUTURES",
+        symbol="BTC-USDT-PERP",
+        day=DAY,
+    )
+    common = ["--tables", "trades", "--start", "2024-08-08", "--end", "2024-08-09"]
+    where = ["--endpoint-url", lake.endpoint_url, "--bucket", lake.bucket_path]
+    code, out, err = rlx(
+        "acquire",
+        "--symbols",
+        "BTC-USDT-PERP",
+        "--exchange",
+        "BINANCE_FUTURES",
+        *common,
+        *where,
+        "--data-root",
+        str(data_root),
+    )
+    assert code == 0, err
+    assert "written  trades BINANCE_FUTURES BTC-USDT-PERP 2024-08-08" in out
+    folder = data_root / "lake/trades/exchange=BINANCE_FUTURES/symbol=BTC-USDT-PERP/dt=2024-08-08"
+    assert pl.read_parquet(folder / "part-0.parquet").height > 0
+    assert not (data_root / "lake/trades/exchange=BINANCE").exists()
+    code, out, err = rlx(
+        "acquire",
+        "--symbols",
+        "BTC-USDT",
+        "--exchange",
+        "BINANCE_FUTURES",
+        *common,
+        *where,
+        "--data-root",
+        str(data_root),
+    )
+    assert code == 1
+    assert err.count("\n") == 1
+    assert "BTC-USDT is filed under exchange BINANCE, not BINANCE_FUTURES" in err

@@ -44,3 +44,23 @@ def test_fidelity_command_fails_clearly(data_root, tmp_path, market_factory, wri
     unknown = runner.invoke(app, [*arguments, "--metrics", "no_such_metric"])
     assert unknown.exit_code == 1
     assert "unknown fidelity metric 'no_such_metric'" in str(unknown.exception)
+
+
+def test_fidelity_reconstructs_a_missing_side_itself(data_root, tmp_path):
+    """From lake/ and golden/ alone, one command reaches the report (one line per side)."""
+    runner = CliRunner()
+    synth = ["synth", "--symbols", "BTC-USDT", "--minutes", "0.2", "--seed", "3"]
+    assert runner.invoke(app, [*synth, "--data-root", str(data_root)]).exit_code == 0
+    out = tmp_path / "report"
+    arguments = ["fidelity", "--symbols", "BTC-USDT", *WINDOW, "--out", str(out)]
+    result = runner.invoke(app, [*arguments, "--data-root", str(data_root)])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == (
+        "no lake reconstruction of BTC-USDT in [2024-08-08, 2024-08-09): "
+        "reconstructing it from lake/book_delta_v2/ first"
+    )
+    assert lines[1].startswith("no golden reconstruction of BTC-USDT")
+    assert "PASS: depth_agreement_20" in result.output
+    again = runner.invoke(app, [*arguments, "--data-root", str(data_root)])
+    assert "reconstructing" not in again.output  # both sides are there now

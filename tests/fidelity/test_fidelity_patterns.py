@@ -98,9 +98,18 @@ def test_synth_plant_to_patterns_view(data_root):
     for source in ("golden", "lake"):
         rebuilt = runner.invoke(app, ["reconstruct", "--source", source, *window])
         assert rebuilt.exit_code == 0, rebuilt.output
-    metrics = "spoofing_rate,layering_rate,momentum_ignition_rate"
-    fidelity = runner.invoke(app, ["fidelity", *window, "--metrics", metrics])
+    deep = "depth_agreement_50,depth_agreement_100,depth_agreement_all"
+    metrics = f"spoofing_rate,layering_rate,momentum_ignition_rate,{deep}"
+    metrics += ",depth_profile_distance,hidden_liquidity"
+    out = data_root / "run"
+    fidelity = runner.invoke(app, ["fidelity", *window, "--metrics", metrics, "--out", str(out)])
     assert fidelity.exit_code == 0, fidelity.output
+    values = {m["name"]: m for m in json.loads((out / "metrics.json").read_text())["metrics"]}
+    for name in ("depth_agreement_50", "depth_agreement_100", "depth_agreement_all"):
+        assert values[name]["value"] == 1.0, values[name]  # a fault-free window
+    for name in ("depth_profile_distance", "hidden_liquidity", "spoofing_rate"):
+        assert values[name]["value"] == 0.0, values[name]
+    assert values["spoofing_rate"]["detail"]["reference_found_by_candidate"] == 1.0
     rows = connect(data_root).sql(
         "SELECT source, kind, count(*) AS n FROM patterns GROUP BY ALL ORDER BY ALL"
     )

@@ -10,20 +10,12 @@ from rlx_lib.errors import ConfigError, DataRangeError
 from rlx_lib.fidelity import available, evaluate
 from rlx_lib.rl.metrics import SimToRealGap, StateCoverage
 from rlx_lib.rl.policies import REFERENCE_POLICIES, get_policy
-from rlx_lib.synth import SynthConfig, synthesize
-from tests.rl.conftest import DAY, rebuild
+from rlx_lib.rl.transfer import TransferGap
+from tests.rl.conftest import DAY
 from workbench.rl_sweep import sweep
 
-RL = ["sim_to_real_gap", "state_coverage"]
+RL = ["sim_to_real_gap", "state_coverage", "transfer_gap"]
 END = DAY + dt.timedelta(days=1)
-
-
-@pytest.fixture(name="synthetic_root", scope="module")
-def fixture_synthetic_root(tmp_path_factory):
-    root = tmp_path_factory.mktemp("rl_synth")
-    synthesize(SynthConfig(symbols=("BTC-USDT",), regime="high", minutes=0.5, seed=3), root)
-    rebuild(root, ["BTC-USDT"], [DAY])
-    return root
 
 
 def _assert_fault_free(report):
@@ -39,6 +31,9 @@ def _assert_fault_free(report):
     assert coverage.value == 1.0
     assert coverage.detail["jensen_shannon"] == 0.0
     assert coverage.detail["live_bins"] > 10
+    transfer = report.record("transfer_gap")
+    assert transfer.value == 0.0
+    assert transfer.detail["live_trained"] == transfer.detail["vendor_trained"]
 
 
 def test_metrics_are_registered_through_the_entry_point_group():
@@ -50,7 +45,8 @@ def test_fault_free_synthetic_vendor_has_no_gap(synthetic_root):
 
 
 def test_fault_free_vendor_view_of_the_real_capture_has_no_gap(real_root):
-    _assert_fault_free(evaluate(real_root, ["BTC-USDT"], DAY, END, metrics=RL))
+    metrics = ["sim_to_real_gap", "state_coverage", TransferGap(episodes=1)]
+    _assert_fault_free(evaluate(real_root, ["BTC-USDT"], DAY, END, metrics=metrics))
 
 
 def test_gap_rises_with_the_vendor_drop_rate(synthetic_root):

@@ -320,20 +320,25 @@ def test_vendor_negative_sizes_and_null_prices_are_issue_rows(tmp_path: Path) ->
     synthesize(SynthConfig(symbols=("ETH-USDT",), minutes=0.1, seed=6), root, views=("lake",))
     (path,) = sorted((root / "lake" / "book_delta_v2").rglob("*.parquet"))
     frame = pl.read_parquet(path).with_row_index("row")
-    live = frame.filter(pl.col("size") > 0)["row"]
+    snapshot = pl.col("origin_time").dt.epoch("ns") == 0
+    live = frame.filter((pl.col("size") > 0) & ~snapshot)["row"]
     negative, null_price = live.gather_every(25), live[3]
+    emptied = frame.filter(snapshot)["row"][0]  # a snapshot row lists a level of size 0
     frame = frame.with_columns(
         size=pl.when(pl.col("row").is_in(negative.implode()))
         .then(-pl.col("size"))
+        .when(pl.col("row") == emptied)
+        .then(0)
         .otherwise(pl.col("size")),
         price=pl.when(pl.col("row") == null_price).then(None).otherwise(pl.col("price")),
     ).drop("row")
     frame.write_parquet(path)
     summaries, rows = validate_lake(root, ["ETH-USDT"], "2024-08-08", "2024-08-09")
-    assert summaries["ETHUSDT"]["bad_values"] == len(negative) + 1
+    assert summaries["ETHUSDT"]["bad_values"] == len(negative) + 2
     details = [row["detail"] for row in rows if row["check"] == "bad_value"]
     assert sum("negative size" in text for text in details) == len(negative)
     assert sum("null price" in text for text in details) == 1
+    assert sum("zero size where a level is listed" in text for text in details) == 1
     assert {row["severity"] for row in rows if row["check"] == "bad_value"} == {"error"}
 
 

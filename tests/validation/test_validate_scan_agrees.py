@@ -30,7 +30,7 @@ _READ = {  # the ids the scan reads for each kind
     "depth": ("E", "U", "u", "pu"),
     "trade": ("E", "T", "id"),
     "agg_trade": ("E", "T", "id"),
-    "book_ticker": ("E", "T", "u"),
+    "book_ticker": ("u",),
     "mark_price": ("E", "T"),
 }
 

@@ -67,3 +67,17 @@ def test_update_reports_index_lists_reports(tmp_path: Path) -> None:
     text = index.read_text(encoding="utf-8")
     links = re.findall(r'href="([^"]+)"', text)
     assert sorted(links) == ["a&amp;b/index.html", "demo/index.html", "fidelity-run-1/index.html"]
+
+
+def test_report_describes_the_data_root_it_was_given(catalog: Any, tmp_path: Path) -> None:
+    """``rlx report``: not the demo's title or parameters; the datasets and symbols found."""
+    empty = DemoContext(root=tmp_path / "empty", out=tmp_path / "reports" / "empty")
+    text = publish.publish_summary(empty, demo=False).read_text(encoding="utf-8")
+    assert "rlx data report" in text
+    assert "holds no datasets yet" in text
+    assert "rlx demo report" not in text
+    assert "seed 7" not in text
+    full = DemoContext(root=catalog.root, out=tmp_path / "reports" / "full")
+    text = publish.publish_summary(full, demo=False).read_text(encoding="utf-8")
+    assert "symbols BTC-USDT, ETH-USDT, UTC days 2024-08-08 to 2024-08-08" in text
+    assert "regime" not in text

@@ -37,7 +37,13 @@ def acquire_command(
     tables: Annotated[
         str, typer.Option(help="Tables, comma-separated.")
     ] = "trades,book,book_delta_v2",
-    exchange: Annotated[str, typer.Option(help="Crypto Lake exchange name.")] = "BINANCE",
+    exchange: Annotated[
+        str | None,
+        typer.Option(
+            help="Crypto Lake exchange: BINANCE, or BINANCE_FUTURES for -PERP symbols "
+            "(default: the symbols')."
+        ),
+    ] = None,
     endpoint_url: Annotated[
         str | None, typer.Option(help="An S3-compatible endpoint instead of AWS.")
     ] = None,

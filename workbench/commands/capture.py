@@ -34,6 +34,7 @@ __all__ = ["demo_step", "parse_duration", "register"]
 STREAM_KINDS = ("depth@100ms", "trade", "aggTrade", "bookTicker")
 WS_URL = "wss://stream.binance.com:9443"
 REST_URL = "https://api.binance.com"
+FUTURES_WS_URL = "wss://fstream.binance.com"
 FORMATS = ("hftbacktest", "cryptofeed")
 FAULT_KINDS = ("abort", "close", "stall", "expire", "shutdown", "malformed")
 FAULT_EVERY = 1000
@@ -69,11 +70,14 @@ def _binance_symbols(text: str) -> tuple[str, ...]:
     return tuple(symbols)
 
 
-def _stream_kinds(text: str) -> tuple[str, ...]:
-    """``--streams``: stream kinds the market has (``depth@100ms``, ``trade``, ...)."""
-    from rlx_lib.venues import market
+def _stream_kinds(text: str | None, *, market: str) -> tuple[str, ...]:
+    """``--streams``: stream kinds the market has (``depth@100ms``, ``trade``, ...); none given:
+    the market's defaults (an empty tuple)."""
+    from rlx_lib import venues
 
-    known = [kind for kind in market("spot").kinds if not kind.endswith("Snapshot")]
+    if text is None:
+        return ()
+    known = [kind for kind in venues.market(market).kinds if not kind.endswith("Snapshot")]
     kinds = tuple(items(text, option="--streams"))
     unknown = [kind for kind in kinds if kind not in known]
     if unknown:
@@ -145,7 +149,8 @@ async def _run(session: Any) -> dict[str, Any]:
 
 
 _SESSION_OPTIONS = [
-    *("symbols", "streams", "duration", "ws_url", "rest_url", "snapshot_limit", "flush_interval")
+    *("symbols", "market", "streams", "duration", "ws_url", "rest_url", "snapshot_limit"),
+    "flush_interval",
 ]
 """Options of a capture session, which ``--recover`` does not start."""
 
@@ -153,12 +158,27 @@ _SESSION_OPTIONS = [
 def capture_command(
     ctx: typer.Context,
     symbols: Annotated[str, typer.Option(help="Binance symbols: btcusdt,ethusdt.")] = "btcusdt",
-    streams: Annotated[str, typer.Option(help="Stream kinds per symbol.")] = ",".join(STREAM_KINDS),
+    market: Annotated[
+        str, typer.Option(help="spot, or usdm (USD-M futures: fstream, /fapi/v1/depth, pu rule).")
+    ] = "spot",
+    streams: Annotated[
+        str | None,
+        typer.Option(
+            help=f"Stream kinds per symbol (spot default: {','.join(STREAM_KINDS)}; usdm: "
+            "depth@0ms,trade,aggTrade,bookTicker)."
+        ),
+    ] = None,
     duration: Annotated[
         str | None, typer.Option(help="How long: 30s, 10m, 2h (default: until Ctrl-C).")
     ] = None,
-    ws_url: Annotated[str, typer.Option(help="WebSocket base URL.")] = WS_URL,
-    rest_url: Annotated[str, typer.Option(help="REST base URL for depth snapshots.")] = REST_URL,
+    ws_url: Annotated[
+        str | None,
+        typer.Option(help=f"WebSocket base URL (spot default {WS_URL}; usdm {FUTURES_WS_URL})."),
+    ] = None,
+    rest_url: Annotated[
+        str | None,
+        typer.Option(help=f"REST base URL for snapshots (spot default {REST_URL}; usdm fapi)."),
+    ] = None,
     snapshot_limit: Annotated[
         int, above(0, "Levels per REST snapshot (Binance: at most 5000).", maximum=5000)
     ] = 1000,
@@ -171,7 +191,8 @@ def capture_command(
     ] = False,
     data_root: DataRootOption = None,
 ) -> None:
-    """Capture live Binance spot streams into golden files (one per symbol and hour)."""
+    """Capture live Binance spot (or USD-M futures) streams into golden files (one per symbol
+    and hour)."""
     if recover:
         from rlx_lib.capture.recover import recover_parts
 
@@ -185,10 +206,11 @@ def capture_command(
 
     config = CaptureConfig(
         symbols=_binance_symbols(symbols),
-        streams=_stream_kinds(streams),
+        market=market,
+        streams=_stream_kinds(streams, market=market),
         duration=parse_duration(duration),
-        ws_url=url(ws_url, option="--ws-url", schemes=("ws", "wss")),
-        rest_url=url(rest_url, option="--rest-url", schemes=("http", "https")),
+        ws_url=url(ws_url, option="--ws-url", schemes=("ws", "wss")) if ws_url else "",
+        rest_url=url(rest_url, option="--rest-url", schemes=("http", "https")) if rest_url else "",
         snapshot_limit=snapshot_limit,
         flush_interval=flush_interval,
     )
@@ -228,6 +250,7 @@ def server_command(
     ] = None,
     synthetic: Annotated[int, at_least(0, "Messages of a synthetic feed instead.")] = 0,
     symbols: Annotated[str, typer.Option(help="Symbols of the synthetic feed.")] = "btcusdt",
+    market: Annotated[str, typer.Option(help="Synthetic feed shapes: spot or usdm.")] = "spot",
     rate: Annotated[float, at_least(0, "Messages per second (0: flat out).")] = 1000.0,
     listen_port: Annotated[
         int, port("Port on 127.0.0.1 (0: any free port).", "--port", any_free=True)
@@ -254,7 +277,7 @@ def server_command(
         records: Any = _golden_feed(from_golden)
         total = sum(1 for _ in _golden_feed(from_golden)) if fault else 0
     elif synthetic:
-        records = synthetic_feed(list(_binance_symbols(symbols)), messages=synthetic)
+        records = synthetic_feed(list(_binance_symbols(symbols)), messages=synthetic, market=market)
         total = synthetic
     else:
         msg = "give --from-golden DIR or --synthetic N"

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
+from workbench.console import progress
 from workbench.options import (
     DataRootOption,
     day_span,
@@ -22,6 +23,47 @@ __all__ = ["demo_step", "register"]
 
 DEFAULT_THRESHOLD = 0.999
 """The library's default threshold, repeated so ``--help`` needs no heavy import."""
+
+
+_INPUT = {"lake": "lake/book_delta_v2", "golden": "golden"}
+
+
+def reconstruct_missing(root: Path, symbols: list[str], start: str, end: str) -> list[str]:
+    """Reconstruct, from its input, each side (lake, golden) of a symbol that has no ``book/``
+    in the window yet; return one line per side rebuilt (what ``rlx fidelity`` prints)."""
+    from rlx_lib import catalog
+    from rlx_lib.errors import StageError
+    from rlx_lib.reconstruction.pipeline import ReconstructConfig
+    from rlx_lib.reconstruction.runner import reconstruct
+
+    days = catalog.day_range(start, end)
+
+    def has(dataset: str, symbol: str, name: str = "") -> bool:
+        folders = [catalog.partition_dir(root, dataset, symbol=symbol, day=d) for d in days]
+        return any((f / name).exists() if name else f.is_dir() for f in folders)
+
+    lines = []
+    for source, dataset in _INPUT.items():
+        missing = [
+            symbol
+            for symbol in symbols
+            if not has("book", symbol, f"part-{source}.parquet") and has(dataset, symbol)
+        ]
+        if not missing:
+            continue
+        lines.append(
+            f"no {source} reconstruction of {', '.join(missing)} in [{start}, {end}): "
+            f"reconstructing it from {dataset}/ first"
+        )
+        typer.echo(lines[-1])
+        rows = reconstruct(ReconstructConfig(root=root, source=source), missing, days)
+        failed = [
+            f"{r['symbol']} {r['day']}: {r['error']}" for r in rows if r["status"] == "failed"
+        ]
+        if failed:
+            msg = f"reconstructing {source} failed: " + "; ".join(failed)
+            raise StageError(msg)
+    return lines
 
 
 def fidelity_command(
@@ -46,29 +88,36 @@ def fidelity_command(
     ] = False,
     data_root: DataRootOption = None,
 ) -> None:
-    """Align lake/ and golden/ reconstructions, compute the metrics, write the HTML report."""
+    """Align lake/ and golden/ reconstructions, compute the metrics, write the HTML report.
+
+    A side not reconstructed yet is reconstructed first from its input (lake/ or golden/).
+    """
     names = lake_symbols(symbols)
     first, stop = day_span(start, end)
     root = resolve_root(data_root)
     from rlx_lib.fidelity import evaluate
     from workbench.fidelity_report import publish_report  # panel: a slow import
+    from workbench.rl_report import load_sweep
 
     folder = out or Path("reports") / f"fidelity-{'_'.join(names)}-{first}"
-    report = evaluate(
-        root,
-        names,
-        first,
-        stop,
-        metrics=split_list(metrics) or None,
-        threshold=threshold,
-        out=folder,
-    )
+    reconstruct_missing(root, names, first, stop)
+    with progress("fidelity: aligning and measuring symbols", total=len(names)) as done:
+        report = evaluate(
+            root,
+            names,
+            first,
+            stop,
+            metrics=split_list(metrics) or None,
+            threshold=threshold,
+            out=folder,
+            progress=done,
+        )
     for record in report.whole_run():
         value = "undefined" if record.value != record.value else f"{record.value:.6g}"
         typer.echo(f"{record.symbol} {record.name}: {value} {record.unit} (n={record.n})")
     typer.echo(report.verdict.sentence())
     links = {"validation summary": validation} if validation is not None else {}
-    path = publish_report(report, folder, links=links)
+    path = publish_report(report, folder, links=links, sweep=load_sweep(resolve_root(data_root)))
     typer.echo(str(path.resolve()))
     if fail_on_verdict and not report.verdict.passed:
         raise typer.Exit(1)
@@ -82,8 +131,22 @@ def demo_step(context: Any) -> None:
     from rlx_lib.catalog import parse_day
     from rlx_lib.fidelity import evaluate
     from workbench.fidelity_report import publish_report
+    from workbench.rl_report import load_sweep
+    from workbench.rl_sweep import sweep
 
     day = parse_day(context.day)
+    curve = sweep(
+        context.root,
+        symbols=list(context.symbols[:1]),
+        start=day,
+        end=day + dt.timedelta(days=1),
+        drop_rates=(0.0, 0.01, 0.05),
+        seeds=(0,),
+    )
+    context.summary.append(
+        "rl sweep: sim-to-real gap by vendor drop rate "
+        + ", ".join(f"{r['drop_rate']:g}: {r['gap']:.4f}" for r in curve.curve().to_dicts())
+    )
     summary = context.out / "index.html"
     if summary.exists():
         os.replace(summary, context.out / "summary.html")  # the fidelity report takes its place
@@ -101,7 +164,9 @@ def demo_step(context: Any) -> None:
     if validation is not None:
         markdown = Path(validation).with_suffix(".md")
         links["validation summary"] = markdown if markdown.exists() else Path(validation)
-    context.report = publish_report(report, context.out, links=links)
+    context.report = publish_report(
+        report, context.out, links=links, sweep=load_sweep(context.root)
+    )
     context.notes["fidelity"] = report.metrics_json()["verdict"]
     context.summary.append(f"fidelity: {report.verdict.sentence()}")
 

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from rlx_lib.errors import ConfigError, StageError
+from workbench.console import progress
 from workbench.options import DataRootOption, at_least, day_span, lake_symbols, resolve_root
 
 __all__ = ["demo_step", "reconstruct_command", "register", "summary_line"]
@@ -97,10 +98,18 @@ def reconstruct_command(
                     f"{name}: first carrying the book over {len(earlier)} earlier day(s) with "
                     f"input, from {earlier[0]} (replay only, no output)"
                 )
-    progress = None if json_out else (lambda row: typer.echo(summary_line(row)))
     with contextlib.ExitStack() as stack:
         client = stack.enter_context(dask_client(cluster)) if cluster else None
-        rows = reconstruct(config, names, days, workers=workers, cluster=client, on_result=progress)
+        if json_out:
+            rows = reconstruct(config, names, days, workers=workers, cluster=client)
+        else:
+            done = stack.enter_context(
+                progress("reconstructing symbol-days", total=len(names) * len(days))
+            )
+            rows = reconstruct(
+                config, names, days, workers=workers, cluster=client,
+                on_result=lambda row: done(summary_line(row)),
+            )  # fmt: skip
     if json_out:
         typer.echo(json.dumps(rows, indent=2, default=str))
     failed = [row for row in rows if row["status"] == "failed"]

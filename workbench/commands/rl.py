@@ -8,7 +8,14 @@ from typing import Annotated, Any
 import typer
 
 from rlx_lib.errors import ConfigError
-from workbench.options import DataRootOption, above, day_span, lake_symbols, resolve_root
+from workbench.options import (
+    DataRootOption,
+    above,
+    day_span,
+    lake_symbols,
+    resolve_root,
+    split_list,
+)
 
 __all__ = ["export_command", "register"]
 
@@ -60,6 +67,62 @@ def export_command(
     )
 
 
+def sweep_command(
+    symbols: Annotated[str, typer.Option(help="Lake-style symbols, comma separated: BTC-USDT,..")],
+    start: Annotated[str, typer.Option(help="First UTC day, YYYY-MM-DD.")],
+    end: Annotated[str, typer.Option(help="Day after the last one (exclusive), YYYY-MM-DD.")],
+    drop_rates: Annotated[
+        str, typer.Option(help="Vendor drop rates to try, comma separated.")
+    ] = "0,0.001,0.01,0.05",
+    seeds: Annotated[str, typer.Option(help="Seeds per drop rate, comma separated.")] = "0,1,2",
+    data_root: DataRootOption = None,
+) -> None:
+    """Sim-to-real gap and state coverage against the vendor's drop rate (from golden/)."""
+    from workbench.rl_sweep import sweep
+
+    try:
+        rates = [float(x) for x in split_list(drop_rates)]
+        seed_list = [int(x) for x in split_list(seeds)]
+    except ValueError as error:
+        msg = f"--drop-rates takes numbers and --seeds integers: {error}"
+        raise ConfigError(msg) from None
+    first, stop = day_span(start, end)
+    result = sweep(
+        resolve_root(data_root),
+        symbols=lake_symbols(symbols),
+        start=first,
+        end=stop,
+        drop_rates=rates,
+        seeds=seed_list,
+        progress=lambda row: typer.echo(
+            f"{row['symbol']} drop rate {row['drop_rate']:g} seed {row['seed']}: "
+            f"sim_to_real_gap {row['gap']:.4f}, state_coverage {row['coverage']:.4f}"
+        ),
+    )
+    typer.echo("mean over seeds:")
+    for row in result.curve().iter_rows(named=True):
+        typer.echo(
+            f"  drop rate {row['drop_rate']:g}: gap {row['gap']:.4f}, "
+            f"coverage {row['coverage']:.4f} ({row['seeds']} seeds)"
+        )
+
+
+def policies_command() -> None:
+    """List the reference policies and installed policy plugins."""
+    from rlx_lib.rl.policies import available_policies
+
+    for name in available_policies():
+        typer.echo(name)
+
+
 def register(app: typer.Typer) -> None:
-    """Add ``rlx export`` to the app."""
+    """Add ``rlx export`` and the ``rlx rl`` group to the app."""
     app.command("export")(export_command)
+    group = typer.Typer(
+        help="RL readiness: drop-rate sweep, policies.",
+        no_args_is_help=True,
+        rich_markup_mode=None,
+    )
+    group.command("sweep")(sweep_command)
+    group.command("policies")(policies_command)
+    app.add_typer(group, name="rl")

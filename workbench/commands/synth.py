@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from rlx_lib.errors import ConfigError
+from workbench.console import progress
 from workbench.options import DataRootOption, at_least, refuse_given, resolve_root, split_list
 
 if TYPE_CHECKING:
@@ -131,7 +132,16 @@ def synth_command(
         plant=tuple(split_list(plant)) if plant else (),
         plant_every_s=plant_every,
     )
-    summary = synthesize(config, root, views=written, force=force)
+    with progress("simulated minutes", total=config.minutes * len(config.symbols)) as done:
+        summary = synthesize(
+            config,
+            root,
+            views=written,
+            force=force,
+            progress=lambda symbol, minutes: done(
+                f"{symbol}: {minutes:g} minutes simulated", minutes
+            ),
+        )
     _echo(summary)
     if config.plant:
         typer.echo(f"planted {len(summary.planted)} patterns ({root / '_planted.json'})")

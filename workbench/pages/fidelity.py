@@ -6,9 +6,11 @@ import html
 from pathlib import Path
 
 import panel as pn
+import polars as pl
 
 from workbench import charts
 from workbench.db import Database
+from workbench.numbers import format_value
 from workbench.pages.common import absent, chart, heading
 from workbench.publish import table_pane
 
@@ -28,6 +30,18 @@ def _relative(path: Path, folder: Path) -> str:
     return path.relative_to(folder).as_posix()
 
 
+def _readable(metrics: pl.DataFrame) -> pl.DataFrame:
+    """Values as people read them (shares as %), and PASS, FAIL or not gated."""
+    return metrics.with_columns(
+        value=pl.struct("value", "unit").map_elements(
+            lambda row: format_value(row["value"], row["unit"]), return_dtype=pl.String
+        ),
+        passed=pl.col("passed").map_elements(
+            charts.gate_label, return_dtype=pl.String, skip_nulls=False
+        ),
+    ).rename({"passed": "threshold"})
+
+
 def page(database: Database, *, reports_dir: Path) -> pn.Column:
     """Links to published reports (they open offline) and whole-run metrics from ``fidelity/``."""
     parts = [heading("Fidelity reports", "Published reports and the metrics behind them.")]
@@ -43,7 +57,7 @@ def page(database: Database, *, reports_dir: Path) -> pn.Column:
         parts.append(absent(f"published reports in {reports_dir}", command="rlx fidelity"))
     if database.has("fidelity"):
         metrics = database.query("fidelity_runs")
-        parts += [chart(charts.metric_chart(metrics)), table_pane(metrics)]
+        parts += [chart(charts.metric_chart(metrics)), table_pane(_readable(metrics))]
     else:
         parts.append(absent("fidelity results", command="rlx fidelity"))
     return pn.Column(*parts, sizing_mode="stretch_width")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rlx_lib.fidelity.metrics import (
     agreement,
+    deep_book,
     distributions,
     hawkes,
     hawkes_matrix,
@@ -27,6 +28,7 @@ __all__ = [
     "MetricResult",
     "agreement",
     "available",
+    "deep_book",
     "distributions",
     "get",
     "hawkes",

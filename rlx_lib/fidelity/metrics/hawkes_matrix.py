@@ -16,6 +16,8 @@ process, refit). The value is the largest absolute entry difference between the 
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -38,15 +40,28 @@ MIN_EVENTS = 50
 _BATCH_NS = 100_000_000
 
 
-def event_times(events: pl.DataFrame, *, seconds: float, seed: int = 0) -> list[np.ndarray]:
-    """Times (s from the first event) of the four types over the first ``seconds``."""
-    rng = np.random.default_rng(seed)
+def _fraction(time_ns: np.ndarray, price: np.ndarray, seed: int) -> np.ndarray:
+    """A uniform [0, 1) draw fixed by each event's own time and price, so equal events on both
+    sides get equal jitter whatever else either side holds."""
+    mixed = time_ns.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15) ^ price.astype(np.uint64)
+    mixed = (mixed ^ np.uint64(seed)) * np.uint64(0xC2B2AE3D27D4EB4F)
+    return (mixed >> np.uint64(11)).astype(np.float64) / float(1 << 53)
+
+
+def event_times(
+    events: pl.DataFrame, *, seconds: float, seed: int = 0, start_ns: int | None = None
+) -> list[np.ndarray]:
+    """Times (s from ``start_ns``, default the first event) of the four types over ``seconds``."""
     orders = taker_orders(events)
     levels = (
         events.filter(pl.col("kind").cast(pl.String) == "delta")
         .sort("sequence")
         .select(
-            pl.col("origin_time").dt.epoch("ns").fill_null(0).alias("time_ns"),
+            (
+                (pl.col("origin_time").dt.epoch("ns").fill_null(0) + 500_000)
+                // 1_000_000
+                * 1_000_000
+            ).alias("time_ns"),
             "side_is_bid",
             units("price").alias("price"),
             units("size").alias("size"),
@@ -57,13 +72,15 @@ def event_times(events: pl.DataFrame, *, seconds: float, seed: int = 0) -> list[
             ).alias("change")
         )
     )
-    spread = rng.uniform(-_BATCH_NS, 0, levels.height)
-    level_ns = levels["time_ns"].to_numpy() + spread
+    level_ns = levels["time_ns"].to_numpy()
+    level_ns = level_ns - _BATCH_NS * _fraction(level_ns, levels["price"].to_numpy(), seed)
     change = levels["change"].to_numpy()
-    order_ns = orders["time_ns"].to_numpy() + rng.uniform(0, 1e6, orders.height)
+    order_ns = orders["time_ns"].to_numpy()
+    order_ns = order_ns + 1e6 * _fraction(order_ns, orders["first_price"].to_numpy(), seed)
     buys = orders["is_buy"].to_numpy()
     raw = [order_ns[buys], order_ns[~buys], level_ns[change > 0], level_ns[change < 0]]
     start = min((times.min() for times in raw if times.size), default=0.0)
+    start = start if start_ns is None else start_ns
     shifted = [t - start for t in raw]
     return [np.sort(t[(t >= 0) & (t < seconds * 1e9)]) / 1e9 for t in shifted]
 
@@ -112,10 +129,19 @@ def bootstrap(
     return {"low": estimate - half, "high": estimate + half, "refits": refits}
 
 
-def _side(events: pl.DataFrame | None, rule: HawkesBranchingMatrix) -> dict[str, Any]:
+def _first_ns(events: pl.DataFrame | None) -> int | None:
+    if events is None:
+        return None
+    deltas = events.filter(pl.col("kind").cast(pl.String) == "delta")
+    return None if deltas.is_empty() else int(deltas["origin_time"].dt.epoch("ns").min())
+
+
+def _side(
+    events: pl.DataFrame | None, rule: HawkesBranchingMatrix, start_ns: int | None
+) -> dict[str, Any]:
     if events is None:
         return {"note": "no events kept"}
-    times = event_times(events, seconds=rule.seconds, seed=rule.seed)
+    times = event_times(events, seconds=rule.seconds, seed=rule.seed, start_ns=start_ns)
     counts = [int(t.size) for t in times]
     if min(counts) < MIN_EVENTS:
         return {"events": counts, "note": f"a type has fewer than {MIN_EVENTS} events"}
@@ -143,16 +169,21 @@ class HawkesBranchingMatrix:
 
     name: str = "hawkes_branching_matrix"
     unit: str = "max |branching entry difference|"
-    seconds: float = 300.0  # fit on the first this many seconds of each side
-    bootstrap_samples: int = 5
+    seconds: float = 120.0  # fit on the first this many seconds of each side
+    bootstrap_samples: int = 0  # intervals on request (each sample refits the process)
     seed: int = 0
 
     def compute(self, aligned: Aligned) -> MetricResult:
+        if importlib.util.find_spec("tick") is None:  # tick has wheels for Python 3.11 only
+            note = f"not computed: tick is not installed for Python {sys.version_info[0]}."
+            return MetricResult(float("nan"), 0, {"note": note + f"{sys.version_info[1]}"})
+        firsts = [_first_ns(e) for e in (aligned.reference_events, aligned.candidate_events)]
+        start = max(firsts) if None not in firsts else None  # the span both sides hold
         detail = {
             "types": list(EVENT_TYPES),
             "decays_per_s": DECAYS.tolist(),
-            "reference": _side(aligned.reference_events, self),
-            "candidate": _side(aligned.candidate_events, self),
+            "reference": _side(aligned.reference_events, self, start),
+            "candidate": _side(aligned.candidate_events, self, start),
         }
         sides = [detail["reference"].get("branching"), detail["candidate"].get("branching")]
         if any(side is None for side in sides):

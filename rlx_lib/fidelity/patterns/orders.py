@@ -144,11 +144,13 @@ def _empty_adds() -> pl.DataFrame:
 
 
 def _trades(events: pl.DataFrame) -> pl.DataFrame:
+    """Fills in order, exchange time rounded to the millisecond (the vendor's float artefact)."""
+    ns = pl.col("origin_time").dt.epoch("ns").fill_null(0)
     return (
         events.filter(pl.col("kind").cast(pl.String) == "trade")
         .sort("sequence")
         .select(
-            pl.col("origin_time").dt.epoch("ns").fill_null(0).alias("time_ns"),
+            ((ns + 500_000) // 1_000_000 * 1_000_000).alias("time_ns"),
             pl.col("side_is_bid").alias("is_buy"),
             units("price").alias("price"),
             units("size").alias("quantity"),
