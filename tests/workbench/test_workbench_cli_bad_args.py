@@ -141,5 +141,4 @@ def test_every_option_is_read_by_its_command(name: str, command: Any) -> None:
     }
     read |= refused
     params = [p.name for p in command.params if p.name and p.name != "ctx"]
-    assert params, name
     assert [p for p in params if p not in read] == []
