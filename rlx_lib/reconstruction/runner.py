@@ -13,16 +13,14 @@ on where it ran. A failing day is recorded with its reason and the others carry 
 
 from __future__ import annotations
 
-import concurrent.futures
-import contextlib
 import datetime as dt
 import logging
-import multiprocessing
 import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from rlx_lib.errors import RlxError
+from rlx_lib.parallel import open_pool, run_all
 from rlx_lib.reconstruction.checkpoint import final_state_path, work_folder
 from rlx_lib.reconstruction.pipeline import ReconstructConfig, carry_state, reconstruct_day
 from rlx_lib.reconstruction.replay import has_book_input
@@ -83,40 +81,6 @@ def days_to_carry_in(config: ReconstructConfig, symbol: str, first: dt.date) -> 
     return days[::-1]
 
 
-def _run_all(function: Callable[..., Any], calls: list[tuple], *, pool: Any) -> Iterator[Any]:
-    """Results of ``function(*call)`` for every call, as they complete.
-
-    ``pool`` is a Dask client, a process pool, or None (here, in order).
-    """
-    if pool is None:
-        for call in calls:
-            yield function(*call)
-    elif isinstance(pool, concurrent.futures.Executor):
-        futures = [pool.submit(function, *call) for call in calls]
-        for future in concurrent.futures.as_completed(futures):
-            yield future.result()
-    else:
-        from distributed import as_completed
-
-        for future in as_completed(pool.map(function, *zip(*calls, strict=True), pure=False)):
-            yield future.result()
-
-
-def _pool(workers: int, cluster: str | Any | None, stack: contextlib.ExitStack) -> Any:
-    """A Dask client for ``cluster`` (an address or a client), else a pool of ``workers``
-    processes (None for one)."""
-    if isinstance(cluster, str):
-        from distributed import Client
-
-        return stack.enter_context(Client(cluster))
-    if cluster is not None:
-        return cluster
-    if workers <= 1:
-        return None
-    context = multiprocessing.get_context("spawn")
-    return stack.enter_context(concurrent.futures.ProcessPoolExecutor(workers, mp_context=context))
-
-
 def reconstruct(
     config: ReconstructConfig,
     symbols: Sequence[str],
@@ -137,14 +101,13 @@ def reconstruct(
     if not units:
         return []
     earlier = {symbol: days_to_carry_in(config, symbol, days[0]) for symbol in symbols}
-    with contextlib.ExitStack() as stack:
-        pool = _pool(workers if len(units) > 1 else 1, cluster, stack)
+    with open_pool(workers=workers if len(units) > 1 else 1, cluster=cluster) as pool:
         in_range = days[:-1] if pool is not None else []
         carried = [(config, symbol, earlier[symbol] + in_range) for symbol in symbols]
-        for rows in _run_all(carry_states, [c for c in carried if c[2]], pool=pool):
+        for rows in run_all(carry_states, [c for c in carried if c[2]], pool=pool):
             log.info("carried over: %s", rows)
         results = []
-        for row in _run_all(reconstruct_unit, units, pool=pool):
+        for row in run_all(reconstruct_unit, units, pool=pool):
             if row["day"] == days[0].isoformat() and earlier[row["symbol"]]:
                 row["carried_in"] = [day.isoformat() for day in earlier[row["symbol"]]]
             results.append(row)

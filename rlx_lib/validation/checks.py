@@ -122,6 +122,27 @@ class GoldenValidator(BatchChecks):
         self._hashes: dict[int, tuple[str, str]] = {}  # stream-name hash -> (symbol, kind)
         self._previous_capture = 0
         self._finished = False
+        self._read_issues = 0  # issues found while reading, before finish() adds its own
+
+    @classmethod
+    def merged(cls, parts: list[GoldenValidator]) -> GoldenValidator:
+        """One finished validator from finished ones over disjoint symbols and files: what one
+        validator reading their files in turn would hold (issues found while reading, part by
+        part, then those found when finishing)."""
+        whole = cls()
+        whole._finished = True
+        for part in parts:
+            whole.window, whole.jump_ms, whole.max_rows = part.window, part.jump_ms, part.max_rows
+            whole.states.update(part.states)
+            whole.futures_states.update(part.futures_states)
+            whole.issues += part.issues[: part._read_issues]
+            whole.reports += part.reports
+            whole.files_done += part.files_done
+            whole._rows.update(part._rows)
+        whole._read_issues = len(whole.issues)
+        for part in parts:
+            whole.issues += part.issues[part._read_issues :]
+        return whole
 
     # -- issues ---------------------------------------------------------------------------
 
@@ -714,6 +735,7 @@ class GoldenValidator(BatchChecks):
         if self._finished:
             return
         self._finished = True
+        self._read_issues = len(self.issues)
         for state in [*self.states.values(), *self.futures_states.values()]:
             self.market = MARKETS[state.market]
             self._gaps(state, "depth", state.depth_ids.close())

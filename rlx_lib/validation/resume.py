@@ -13,10 +13,12 @@ import logging
 import pickle
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 from rlx_lib.catalog import atomic_path
 from rlx_lib.golden import golden_files
 from rlx_lib.validation.checks import GoldenValidator
+from rlx_lib.validation.fanout import validate_golden_parallel
 from rlx_lib.validation.report import ValidationReport
 
 __all__ = ["load_checkpoint", "save_checkpoint", "validate_golden"]
@@ -54,6 +56,8 @@ def validate_golden(
     checkpoint: Path | None = None,
     every: int = 200_000,
     progress: Callable[[Iterable[Path]], Iterable[Path]] | None = None,
+    workers: int = 1,
+    cluster: Any = None,
     **options: int,
 ) -> ValidationReport:
     """Validate golden files or folders and return the report.
@@ -68,10 +72,18 @@ def validate_golden(
         Lines between checkpoints.
     progress
         Wraps the file list (a progress bar).
+    workers, cluster
+        Validate one symbol per unit in ``workers`` processes or on a Dask cluster (an address
+        or a client), merged into the serial report (:mod:`rlx_lib.validation.fanout`); such a
+        run keeps no checkpoint: a rerun validates again.
     **options
         ``window``, ``jump_ms``, ``max_rows`` of :class:`GoldenValidator`.
     """
     files = [str(path) for path in golden_files(paths)]
+    if workers > 1 or cluster is not None:
+        parts = [Path(name) for name in files]
+        merged = validate_golden_parallel(parts, workers=workers, cluster=cluster, **options)
+        return ValidationReport.from_validator(merged)
     validator = load_checkpoint(checkpoint, files) if checkpoint is not None else None
     if validator is None:
         validator = GoldenValidator(**options)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import polars as pl
@@ -152,3 +153,11 @@ def test_threshold_and_missing_inputs_are_clear_errors(data_root):
         evaluate(data_root, ["BTC-USDT"], "2024-08-08", "2024-08-09", threshold=1.5)
     with pytest.raises(DataRangeError, match="rlx reconstruct"):
         evaluate(data_root, ["BTC-USDT"], "2024-08-08", "2024-08-09")
+
+
+def test_a_period_without_compared_states_is_undefined_not_an_error(market_factory):
+    aligned = _aligned(market_factory(messages=120, seed=6))
+    empty = aligned.books.period < -1  # no state at all, as in a period both sides never share
+    view = dataclasses.replace(aligned, books=aligned.books.select(empty))
+    records, _ = compute_records(view, resolve(["depth_agreement_20", "top_of_book_agreement"]))
+    assert [(r.n, r.value != r.value) for r in _whole(records).values()] == [(0, True)] * 2

@@ -13,6 +13,7 @@ import pytest
 import zstandard
 from typer.testing import CliRunner
 
+from rlx_lib.capture.recover import recover_parts
 from rlx_lib.errors import ConfigError
 from rlx_lib.golden import iter_records, write_golden_file
 from rlx_lib.schemas import ISSUE
@@ -352,3 +353,18 @@ def test_a_capture_cut_short_is_validated_and_said_so(small_golden: Path, tmp_pa
     (cut,) = report.issues.filter(pl.col("check") == "capture_cut_short").to_dicts()
     assert cut["severity"] == "warning"
     assert cut["source"].endswith(".jsonl.zst.part")
+
+
+def test_a_recovered_capture_still_says_it_was_cut_short(small_golden: Path, tmp_path: Path):
+    root = tmp_path / "data"
+    shutil.copytree(small_golden, root)
+    whole = validate_golden([root / "golden"])
+    (path,) = sorted((root / "golden").rglob("*.jsonl.zst"))
+    path.rename(path.with_name(path.name + ".part"))
+    ((part, closed),) = recover_parts(root)
+    assert closed == path  # closed under its own name, the .part gone
+    assert not part.exists()
+    report = validate_golden([root / "golden"])
+    assert report.symbols["ETHUSDT"]["depth_messages"] == whole.symbols["ETHUSDT"]["depth_messages"]
+    (cut,) = report.issues.filter(pl.col("check") == "capture_cut_short").to_dicts()
+    assert "rlx capture --recover" in cut["detail"]

@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 
 from workbench import cli
-from workbench.commands import reconstruct
 
 DAY = ["--start", "2024-08-08", "--end", "2024-08-09"]
 FAR = ["--start", "2024-08-08", "--end", "9999-12-31"]
@@ -79,7 +78,6 @@ def test_bad_arguments_are_one_line_or_usage_errors(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.chdir(data_root.parent)
-    monkeypatch.setattr(reconstruct, "CONNECT_SECONDS", 1.0)
     root = [] if args[0] == "capture-server" else ["--data-root", str(data_root)]
     assert _run(monkeypatch, *args, *root) == code
     err = capsys.readouterr().err

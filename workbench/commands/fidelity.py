@@ -12,6 +12,7 @@ import typer
 from workbench.console import progress
 from workbench.options import (
     DataRootOption,
+    at_least,
     day_span,
     lake_symbols,
     resolve_root,
@@ -28,9 +29,12 @@ DEFAULT_THRESHOLD = 0.999
 _INPUT = {"lake": "lake/book_delta_v2", "golden": "golden"}
 
 
-def reconstruct_missing(root: Path, symbols: list[str], start: str, end: str) -> list[str]:
+def reconstruct_missing(
+    root: Path, symbols: list[str], start: str, end: str, *, workers: int = 1, cluster: Any = None
+) -> list[str]:
     """Reconstruct, from its input, each side (lake, golden) of a symbol that has no ``book/``
-    in the window yet; return one line per side rebuilt (what ``rlx fidelity`` prints)."""
+    in the window yet (on ``workers`` or ``cluster`` as ``rlx reconstruct`` would); return one
+    line per side rebuilt (what ``rlx fidelity`` prints)."""
     from rlx_lib import catalog
     from rlx_lib.errors import StageError
     from rlx_lib.reconstruction.pipeline import ReconstructConfig
@@ -56,7 +60,8 @@ def reconstruct_missing(root: Path, symbols: list[str], start: str, end: str) ->
             f"reconstructing it from {dataset}/ first"
         )
         typer.echo(lines[-1])
-        rows = reconstruct(ReconstructConfig(root=root, source=source), missing, days)
+        config = ReconstructConfig(root=root, source=source)
+        rows = reconstruct(config, missing, days, workers=workers, cluster=cluster)
         failed = [
             f"{r['symbol']} {r['day']}: {r['error']}" for r in rows if r["status"] == "failed"
         ]
@@ -86,6 +91,10 @@ def fidelity_command(
     fail_on_verdict: Annotated[
         bool, typer.Option("--fail-on-verdict", help="Exit 1 when the verdict fails.")
     ] = False,
+    workers: Annotated[int, at_least(1, "Symbols in parallel, one process each.")] = 1,
+    cluster: Annotated[
+        str | None, typer.Option(help="Dask scheduler address (tcp://host:8786).")
+    ] = None,
     data_root: DataRootOption = None,
 ) -> None:
     """Align lake/ and golden/ reconstructions, compute the metrics, write the HTML report.
@@ -96,11 +105,14 @@ def fidelity_command(
     first, stop = day_span(start, end)
     root = resolve_root(data_root)
     from rlx_lib.fidelity import evaluate
+    from rlx_lib.parallel import check_address
     from workbench.fidelity_report import publish_report  # panel: a slow import
     from workbench.rl_report import load_sweep
 
+    if cluster is not None:
+        check_address(cluster)  # a bad address fails first, in one line
     folder = out or Path("reports") / f"fidelity-{'_'.join(names)}-{first}"
-    reconstruct_missing(root, names, first, stop)
+    reconstruct_missing(root, names, first, stop, workers=workers, cluster=cluster)
     with progress("fidelity: aligning and measuring symbols", total=len(names)) as done:
         report = evaluate(
             root,
@@ -111,6 +123,8 @@ def fidelity_command(
             threshold=threshold,
             out=folder,
             progress=done,
+            workers=workers,
+            cluster=cluster,
         )
     for record in report.whole_run():
         value = "undefined" if record.value != record.value else f"{record.value:.6g}"

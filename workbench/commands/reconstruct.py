@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 from typing import Annotated, Any
 
 import typer
 
-from rlx_lib.errors import ConfigError, StageError
+from rlx_lib.errors import StageError
 from workbench.console import progress
 from workbench.options import DataRootOption, at_least, day_span, lake_symbols, resolve_root
 
@@ -38,22 +37,6 @@ def summary_line(row: dict[str, Any]) -> str:
     return f"{text} ({row['seconds']:.1f} s)"
 
 
-CONNECT_SECONDS = 10.0
-"""How long ``--cluster`` may take to answer before the run stops."""
-
-
-def dask_client(address: str) -> Any:
-    """A Dask client connected to ``address``, or one line saying why it cannot be."""
-    from distributed import Client
-
-    try:
-        return Client(address, timeout=CONNECT_SECONDS)
-    except (OSError, ValueError, TypeError) as error:
-        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        msg = f"cannot reach the Dask scheduler at --cluster {address}: {first}"
-        raise ConfigError(msg) from None
-
-
 def reconstruct_command(
     source: Annotated[str, typer.Option(help="Input: lake (vendor deltas) or golden (live).")],
     symbols: Annotated[str, typer.Option(help="Lake-style symbols, comma separated: BTC-USDT,..")],
@@ -77,9 +60,12 @@ def reconstruct_command(
 ) -> None:
     """Rebuild the exact L2 book after every message and one chronological event stream."""
     from rlx_lib import catalog
+    from rlx_lib.parallel import check_address
     from rlx_lib.reconstruction.pipeline import ReconstructConfig
     from rlx_lib.reconstruction.runner import days_to_carry_in, reconstruct
 
+    if cluster is not None:
+        check_address(cluster)  # a bad address fails first, in one line
     config = ReconstructConfig(
         root=resolve_root(data_root),
         source=source,  # type: ignore[arg-type]
@@ -98,16 +84,12 @@ def reconstruct_command(
                     f"{name}: first carrying the book over {len(earlier)} earlier day(s) with "
                     f"input, from {earlier[0]} (replay only, no output)"
                 )
-    with contextlib.ExitStack() as stack:
-        client = stack.enter_context(dask_client(cluster)) if cluster else None
-        if json_out:
-            rows = reconstruct(config, names, days, workers=workers, cluster=client)
-        else:
-            done = stack.enter_context(
-                progress("reconstructing symbol-days", total=len(names) * len(days))
-            )
+    if json_out:
+        rows = reconstruct(config, names, days, workers=workers, cluster=cluster)
+    else:
+        with progress("reconstructing symbol-days", total=len(names) * len(days)) as done:
             rows = reconstruct(
-                config, names, days, workers=workers, cluster=client,
+                config, names, days, workers=workers, cluster=cluster,
                 on_result=lambda row: done(summary_line(row)),
             )  # fmt: skip
     if json_out:

@@ -48,12 +48,24 @@ def _folder(view: str) -> str:
 
 _LIVE = ["disconnects", "reorder_rate", "clock_skew_ms"]
 _VENDOR = ["drop_rate", "duplicate_rate", "off_grid_rate"]
-_SESSION = ["symbols", "regime", "minutes", "start", "views", "plant", "plant_every"]
+_SESSION = ["symbols", "market", "regime", "minutes", "start", "views", "plant", "plant_every"]
+
+
+def market_symbols(symbols: list[str], market: str) -> list[str]:
+    """Lake symbols of ``market``: ``BTC-USDT`` becomes ``BTC-USDT-PERP`` for ``usdm``."""
+    from rlx_lib.catalog import lake_symbol
+    from rlx_lib.venues import market as find_market
+
+    name = find_market(market).name
+    return [lake_symbol(symbol, market=name) for symbol in symbols]
 
 
 def synth_command(
     ctx: typer.Context,
     symbols: Annotated[str, typer.Option(help="Lake symbols, comma-separated.")] = "BTC-USDT",
+    market: Annotated[
+        str, typer.Option(help="spot, or usdm: USD-M futures shapes under BINANCE_FUTURES (-PERP).")
+    ] = "spot",
     regime: Annotated[str, typer.Option(help="high, low, weekend, stress or illiquid.")] = "high",
     minutes: Annotated[float, typer.Option(help="Minutes of market to simulate.")] = 1.0,
     seed: Annotated[int, at_least(0, "Seed: the same seed gives the same bytes.")] = 0,
@@ -116,7 +128,7 @@ def synth_command(
     if not plant:
         refuse_given(ctx, ["plant_every"], because="without --plant")
     config = SynthConfig(
-        symbols=tuple(split_list(symbols)),
+        symbols=tuple(market_symbols(split_list(symbols), market)),
         regime=regime,
         minutes=minutes,
         seed=seed,

@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from rlx_lib.errors import ConfigError
+from workbench import options
 from workbench.console import track
-from workbench.options import DataRootOption, day_span, lake_symbols, resolve_root
+from workbench.options import DataRootOption, at_least, day_span, resolve_root
 
 if TYPE_CHECKING:
     from rlx_lib.validation.report import ValidationReport
@@ -22,22 +23,47 @@ def run_validation(
     root: Path,
     *,
     paths: list[Path] | None = None,
-    symbols: list[str] | None = None,
+    lake_symbols: list[str] | None = None,
     start: str | dt.date | None = None,
     end: str | dt.date | None = None,
     out: Path,
     golden: bool = True,
     force: bool = False,
     resume: bool = True,
+    workers: int = 1,
+    cluster: str | None = None,
 ) -> ValidationReport:
     """Validate golden data (``paths``, default all under ``root/golden``) and, when
-    ``symbols`` is given, vendor tables; write the report and issue rows."""
-    from rlx_lib.validation.report import ValidationReport, issues_frame
-    from rlx_lib.validation.resume import validate_golden
-    from rlx_lib.validation.vendor import validate_lake
+    ``lake_symbols`` is given, vendor tables; write the report and issue rows.
+
+    ``workers`` processes or a Dask ``cluster`` validate one symbol per unit; the report is
+    the serial one."""
+    from rlx_lib.parallel import open_pool
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    with open_pool(workers=workers, cluster=cluster) as pool:
+        report = _validate(root, paths, lake_symbols, start, end, out, golden, resume, pool)
+    report.write(out)
+    report.write_issues(root, force=force)
+    return report
+
+
+def _validate(
+    root: Path,
+    paths: list[Path] | None,
+    lake_symbols: list[str] | None,
+    start: str | dt.date | None,
+    end: str | dt.date | None,
+    out: Path,
+    golden: bool,
+    resume: bool,
+    pool: Any,
+) -> ValidationReport:
+    from rlx_lib.validation.fanout import validate_lake_parallel
+    from rlx_lib.validation.report import ValidationReport, issues_frame
+    from rlx_lib.validation.resume import validate_golden
+
     if golden:
         targets = paths or [root / "golden"]
         if not paths and not targets[0].exists():
@@ -47,18 +73,19 @@ def run_validation(
             targets,
             checkpoint=out / ".validation.checkpoint" if resume else None,
             progress=lambda files: track(files, description="validating golden files"),
+            cluster=pool,
         )
     else:
         report = ValidationReport()
-    if symbols:
+    if lake_symbols:
         if start is None or end is None:
             msg = "--lake needs --start and --end (UTC days, end exclusive)"
             raise ConfigError(msg)
-        summaries, rows = validate_lake(root, symbols, *day_span(start, end))
+        summaries, rows = validate_lake_parallel(
+            root, lake_symbols, *day_span(start, end), cluster=pool
+        )
         report.lake = summaries
         report.issues = issues_frame([*report.issues.to_dicts(), *rows])
-    report.write(out)
-    report.write_issues(root, force=force)
     return report
 
 
@@ -82,23 +109,33 @@ def validate_command(
     force: Annotated[
         bool, typer.Option("--force", help="Replace issue partitions that would change.")
     ] = False,
+    workers: Annotated[int, at_least(1, "Symbols in parallel, one process each.")] = 1,
+    cluster: Annotated[
+        str | None, typer.Option(help="Dask scheduler address (tcp://host:8786).")
+    ] = None,
     data_root: DataRootOption = None,
 ) -> None:
     """Check golden samples (or, with --lake, vendor tables) and write validation.json/.md."""
+    from rlx_lib.parallel import check_address
+
+    if cluster is not None:
+        check_address(cluster)  # a bad address fails first, in one line
     root = resolve_root(data_root)
     if lake and not symbols.strip():
         msg = "--lake needs --symbols"
         raise ConfigError(msg)
-    vendor_symbols = lake_symbols(symbols) if lake else None
+    vendor_symbols = options.lake_symbols(symbols) if lake else None
     report = run_validation(
         root,
         paths=paths or None,
-        symbols=vendor_symbols,
+        lake_symbols=vendor_symbols,
         start=start,
         end=end,
         out=out or root / "validation",
         golden=not lake or bool(paths),
         force=force,
+        workers=workers,
+        cluster=cluster,
     )
     for line in summary_lines(report):
         typer.echo(line)
@@ -137,7 +174,7 @@ def demo_step(context: Any) -> None:
     day = context.day
     report = run_validation(
         context.root,
-        symbols=list(context.symbols),
+        lake_symbols=list(context.symbols),
         start=day,
         end=day + dt.timedelta(days=1),
         out=out,

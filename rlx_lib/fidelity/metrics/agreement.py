@@ -53,7 +53,7 @@ def _compared(aligned: Aligned) -> BookPair:
 def _equal_rows(books: BookPair, depth: int) -> np.ndarray:
     reference = books.reference[:, :, :depth, :]
     candidate = books.candidate[:, :, :depth, :]
-    return (reference == candidate).reshape(len(books.update_id), -1).all(axis=1)
+    return (reference == candidate).all(axis=(1, 2, 3))  # zero states give zero rows
 
 
 def depth_distance(books: BookPair, depth: int) -> np.ndarray:
