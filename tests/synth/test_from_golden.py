@@ -168,10 +168,8 @@ def test_futures_golden_gives_a_futures_vendor_view(tmp_path: Path) -> None:
     )
     out = tmp_path / "vendor"
     vendor_from_golden([live / "golden"], out)
-    deltas = pl.read_parquet(
-        out
-        / "lake/book_delta_v2/exchange=BINANCE_FUTURES/symbol=BTC-USDT-PERP/dt=2024-08-08/part-0.parquet"
-    )
+    folder = "lake/book_delta_v2/exchange=BINANCE_FUTURES/symbol=BTC-USDT-PERP/dt=2024-08-08"
+    deltas = pl.read_parquet(out / folder / "part-0.parquet")
     assert not (out / "lake/book_delta_v2/exchange=BINANCE").exists()
     diffs = set()
     for path in golden_files([live / "golden"]):
