@@ -19,6 +19,7 @@ __all__ = [
     "market_of_message",
     "market_of_symbol",
     "raw_stream",
+    "stream_kind",
 ]
 
 MARKETS: dict[str, Market] = {SPOT.name: SPOT, USDM.name: USDM}
@@ -73,3 +74,9 @@ def raw_stream(data: dict) -> str | None:
     ``e`` and ``s`` (None when it has no ``e``)."""
     chosen = USDM if "pu" in data or "X" in data else SPOT
     return chosen.raw_stream(data)
+
+
+def stream_kind(stream: str) -> str:
+    """The kind of a stream in whichever market names it (``@depth@0ms`` is futures only)."""
+    kind = SPOT.classify(stream)
+    return USDM.classify(stream) if kind == "other" else kind

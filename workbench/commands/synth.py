@@ -46,8 +46,20 @@ def _folder(view: str) -> str:
     return "golden" if view == "golden" else "lake"
 
 
+def market_symbols(symbols: list[str], market: str) -> list[str]:
+    """Lake symbols of ``market``: ``BTC-USDT`` becomes ``BTC-USDT-PERP`` for ``usdm``."""
+    from rlx_lib.catalog import lake_symbol
+    from rlx_lib.venues import market as find_market
+
+    name = find_market(market).name
+    return [lake_symbol(symbol, market=name) for symbol in symbols]
+
+
 def synth_command(
     symbols: Annotated[str, typer.Option(help="Lake symbols, comma-separated.")] = "BTC-USDT",
+    market: Annotated[
+        str, typer.Option(help="spot, or usdm: USD-M futures shapes under BINANCE_FUTURES (-PERP).")
+    ] = "spot",
     regime: Annotated[str, typer.Option(help="high, low, weekend, stress or illiquid.")] = "high",
     minutes: Annotated[float, typer.Option(help="Minutes of market to simulate.")] = 1.0,
     seed: Annotated[int, typer.Option(help="Seed: the same seed gives the same bytes.")] = 0,
@@ -96,7 +108,7 @@ def synth_command(
         _echo(summary)
         return
     config = SynthConfig(
-        symbols=tuple(split_list(symbols)),
+        symbols=tuple(market_symbols(split_list(symbols), market)),
         regime=regime,
         minutes=minutes,
         seed=seed,
