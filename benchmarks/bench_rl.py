@@ -99,7 +99,7 @@ def _synthetic_figures(minutes: int) -> list[dict]:
         feed = np.load(result.rows[0]["path"])["data"]
         grid = Grid(tick=int(result.rows[0]["tick_size"] * 1e8), lot=1)
         for policy in REFERENCE_POLICIES.values():  # warm-up: numba compiles hftbacktest's calls
-            simulate(feed[:2000], policy, grid, qty=1e-5, limit=5e-5)
+            simulate(feed[: feed.size // 10], policy, grid, qty=1e-5, limit=5e-5)
         for name, policy in REFERENCE_POLICIES.items():
             began = time.perf_counter()
             simulate(feed, policy, grid, qty=1e-8 * 1000, limit=5e-8 * 1000)

@@ -20,6 +20,7 @@ import orjson
 import polars as pl
 
 from rlx_lib.golden import GoldenRecord, ReadReport, golden_files, iter_records
+from rlx_lib.venues import stream_kind
 from rlx_lib.venues.binance import SESSION_STREAM
 
 __all__ = [
@@ -130,15 +131,23 @@ def load_capture(paths: Iterable[Path | str]) -> pl.DataFrame:
     ).sort("capture_ns", maintain_order=True)
 
 
+_LAST_ID = {
+    "depth": "u",
+    "book_ticker": "u",
+    "trade": "t",
+    "agg_trade": "a",
+    "snapshot": "lastUpdateId",
+}
+"""The key of each kind's last id (a pre-2024 trade's ``a`` is an order id, not this)."""
+
+
 def _row(rows: dict[str, list[Any]], record: GoldenRecord) -> None:
     data = orjson.loads(record.data)
     if record.stream == SESSION_STREAM:
         symbol, kind = str(data.get("symbol", "")).lower(), SESSION_STREAM
     else:
         symbol, _, kind = record.stream.partition("@")
-    last = data.get("u", data.get("t", data.get("a", data.get("lastUpdateId"))))
-    if kind == "aggTrade":
-        last = data.get("a")
+    last = data.get(_LAST_ID.get(stream_kind(record.stream), ""))
     event_time = data.get("E")
     rows["capture_ns"].append(record.capture_ns)
     rows["stream"].append(record.stream)

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import orjson
 import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -48,6 +49,8 @@ from rlx_lib.synth.faults import (
 )
 from rlx_lib.synth.live import Exchange, LiveConnection
 from rlx_lib.synth.vendor import LakeRecorder, VendorConnection
+from rlx_lib.venues import market_of_symbol
+from rlx_lib.venues.binance_futures import USDM, futures_payload
 from rlx_lib.venues.lake import normalize_loaded
 
 __all__ = [
@@ -269,6 +272,15 @@ def synthesize(
     return summary
 
 
+def _futures_record(record: GoldenRecord) -> GoldenRecord:
+    """A spot-shaped synthetic record in USD-M futures' shape (market records only)."""
+    kind = USDM.classify(record.stream)
+    if kind in ("session", "control", "other"):
+        return record
+    data = futures_payload(kind, orjson.loads(record.data), record.capture_ns // 1_000_000)
+    return GoldenRecord(record.capture_ns, record.stream, orjson.dumps(data))
+
+
 def write_planted(root: Path, planted: list[dict[str, Any]]) -> Path:
     """Write ``<root>/_planted.json`` (``{"patterns": [...]}``, atomic)."""
     root.mkdir(parents=True, exist_ok=True)
@@ -295,6 +307,7 @@ class GoldenWriter:
 
     def __init__(self, root: Path, symbol: str, *, force: bool = False) -> None:
         self._root, self._symbol, self._force = Path(root), symbol, force
+        self._market = market_of_symbol(symbol)
         self._hour: int | None = None
         self._open: tuple[Any, Any, Path, Path] | None = None  # raw file, zstd writer, temp, path
         self._frame_bytes = 0
@@ -304,6 +317,8 @@ class GoldenWriter:
     def add(self, records: Iterable[GoldenRecord]) -> None:
         """Write more records (capture order)."""
         for record in records:
+            if self._market.chained:
+                record = _futures_record(record)
             hour = record.capture_ns // _HOUR_NS
             if hour != self._hour or self._open is None:
                 self._finish()

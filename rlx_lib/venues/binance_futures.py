@@ -31,6 +31,7 @@ __all__ = [
     "USDM",
     "FuturesDepthSync",
     "MarkPrice",
+    "futures_payload",
     "parse_mark_price",
 ]
 
@@ -110,6 +111,28 @@ def parse_mark_price(raw: str | bytes | dict[str, Any]) -> MarkPrice:
         funding_rate=_field(p, "r", str, what),
         next_funding_time=_field(p, "T", int, what),
     )
+
+
+def futures_payload(kind: str, data: dict[str, Any], event_ms: int) -> dict[str, Any]:
+    """A spot payload of ``kind`` in USD-M futures' shape (the synthetic market's futures view).
+
+    A diff gains ``T`` and ``pu`` (its ``U - 1``: the synthetic ids are contiguous), a trade
+    ``X`` instead of ``M``, an aggTrade loses ``M``, a bookTicker gains ``e``, ``E`` and ``T``
+    (``event_ms``), a snapshot ``E`` and ``T``. Other kinds pass unchanged.
+    """
+    if kind == "depth":
+        head = {"e": "depthUpdate", "E": data["E"], "T": data["E"], "s": data["s"]}
+        ids = {"U": data["U"], "u": data["u"], "pu": data["U"] - 1}
+        return {**head, **ids, "b": data["b"], "a": data["a"]}
+    if kind == "trade":
+        return {**{k: v for k, v in data.items() if k != "M"}, "X": "MARKET"}
+    if kind == "agg_trade":
+        return {k: v for k, v in data.items() if k != "M"}
+    if kind == "book_ticker":
+        return {"e": "bookTicker", **data, "T": event_ms, "E": event_ms}
+    if kind == "snapshot":
+        return {"lastUpdateId": data["lastUpdateId"], "E": event_ms, "T": event_ms, **data}
+    return data
 
 
 USDM = Market(

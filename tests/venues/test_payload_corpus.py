@@ -12,8 +12,10 @@ from pathlib import Path
 
 import msgspec
 import numpy as np
+import orjson
 import pytest
 
+from rlx_lib.capture.health import load_capture
 from rlx_lib.capture.importers import import_files
 from rlx_lib.catalog import lake_symbol
 from rlx_lib.errors import ParseError
@@ -29,7 +31,7 @@ from rlx_lib.validation import batch
 from rlx_lib.validation.checks import GoldenValidator, _payload_ids
 from rlx_lib.validation.loader import GoldenMessage
 from rlx_lib.validation.scan import FIELDS, scan_block
-from rlx_lib.venues import MARKETS
+from rlx_lib.venues import MARKETS, stream_kind
 from rlx_lib.venues.binance import KINDS
 from tests.venues.payloads import CORPUS, Payload
 
@@ -178,3 +180,19 @@ def test_importer_files_each_payload_under_its_market(entry: Payload, tmp_path: 
     assert f"exchange={exchange}/symbol={_symbol(entry)}/" in path.as_posix()
     (record,) = iter_records(path)
     assert (record.stream, record.data) == (entry.stream, entry.raw)
+
+
+@by_name
+def test_capture_health_reads_each_kind_s_last_id(entry: Payload, tmp_path: Path) -> None:
+    file = tmp_path / "23.jsonl.zst"
+    write_golden_file(file, [GoldenRecord(CAPTURE_NS, entry.stream, entry.raw)])
+    (row,) = load_capture([file]).to_dicts()
+    expected = entry.ids.get("id", entry.ids.get("u"))
+    if entry.kind == "snapshot":
+        expected = orjson.loads(entry.raw)["lastUpdateId"]
+    if entry.kind in ("other", "mark_price") and stream_kind(entry.stream) in (
+        "other",
+        "mark_price",
+    ):
+        expected = None
+    assert row["last_id"] == expected

@@ -51,21 +51,23 @@ def _fraction(time_ns: np.ndarray, price: np.ndarray, seed: int) -> np.ndarray:
 def event_times(
     events: pl.DataFrame, *, seconds: float, seed: int = 0, start_ns: int | None = None
 ) -> list[np.ndarray]:
-    """Times (s from ``start_ns``, default the first event) of the four types over ``seconds``."""
+    """Times (s from ``start_ns``, default the first depth row) of the four types over
+    ``seconds``."""
     orders = taker_orders(events)
+    ms = (pl.col("origin_time").dt.epoch("ns").fill_null(0) + 500_000) // 1_000_000 * 1_000_000
+    deltas = events.filter(pl.col("kind").cast(pl.String) == "delta").sort("sequence")
+    first = int(deltas["origin_time"].dt.epoch("ns").min()) if deltas.height else 0
+    start_ns = first if start_ns is None else start_ns
+    # sizes are compared with the level's previous row after the start (none: 0), so both
+    # sides classify the same rows alike whatever their snapshots held
     levels = (
-        events.filter(pl.col("kind").cast(pl.String) == "delta")
-        .sort("sequence")
-        .select(
-            (
-                (pl.col("origin_time").dt.epoch("ns").fill_null(0) + 500_000)
-                // 1_000_000
-                * 1_000_000
-            ).alias("time_ns"),
+        deltas.select(
+            ms.alias("time_ns"),
             "side_is_bid",
             units("price").alias("price"),
             units("size").alias("size"),
         )
+        .filter(pl.col("time_ns") >= start_ns)
         .with_columns(
             (
                 pl.col("size") - pl.col("size").shift(1).over("side_is_bid", "price").fill_null(0)
@@ -79,9 +81,7 @@ def event_times(
     order_ns = order_ns + 1e6 * _fraction(order_ns, orders["first_price"].to_numpy(), seed)
     buys = orders["is_buy"].to_numpy()
     raw = [order_ns[buys], order_ns[~buys], level_ns[change > 0], level_ns[change < 0]]
-    start = min((times.min() for times in raw if times.size), default=0.0)
-    start = start if start_ns is None else start_ns
-    shifted = [t - start for t in raw]
+    shifted = [t - start_ns for t in raw]
     return [np.sort(t[(t >= 0) & (t < seconds * 1e9)]) / 1e9 for t in shifted]
 
 

@@ -28,11 +28,11 @@ MIN_WINDOWS = 5
 
 
 def window_paths(grid: pl.DataFrame, *, points: int = 600, flow_scale: float | None = None):
-    """``(windows, points, 4)`` paths from a 100 ms grid, and the flow scale used."""
+    """``(windows, points, 5)`` paths from a 100 ms grid, and the flow scale used."""
     clean = grid.drop_nulls(["bid", "ask"])
     count = clean.height // points
     if count == 0:
-        return np.zeros((0, points, 4)), flow_scale or 1.0
+        return np.zeros((0, points, 5)), flow_scale or 1.0
     bid = clean["bid"].to_numpy()[: count * points].astype(np.float64).reshape(count, points)
     ask = clean["ask"].to_numpy()[: count * points].astype(np.float64).reshape(count, points)
     flow = clean["ofi"].to_numpy()[: count * points].astype(np.float64).reshape(count, points)
@@ -47,6 +47,7 @@ def window_paths(grid: pl.DataFrame, *, points: int = 600, flow_scale: float | N
             (mid - mid[:, :1]) / mid[:, :1] * 1e4,
             (ask - bid) / mid * 1e4,
             cumulative / flow_scale,
+            np.cumsum(flow != 0, axis=1) / points,
         ],
         axis=2,
     )
