@@ -98,7 +98,7 @@ def measure(template: Path, workers: int, work: Path, sizes: dict[str, Any]) -> 
 
 def run(*, quick: bool = False) -> list[dict[str, Any]]:
     """Figures: per stage, the seconds on 2 workers and the speed-up over 1 worker."""
-    count, days, minutes = (2, 2, 0.5) if quick else (4, 4, 1.0)
+    count, days, minutes = (2, 2, 0.5) if quick else (4, 3, 0.5)
     symbols = SYMBOLS[:count]
     day_list = [FIRST + dt.timedelta(days=i) for i in range(days)]
     with tempfile.TemporaryDirectory(prefix="rlx-bench-scale-") as folder:

@@ -196,6 +196,14 @@ def test_fidelity_on_cluster_equals_serial(
     assert _fidelity(root, days, "--cluster", cluster) == expected
 
 
+def _half_done(work: Path) -> bool:
+    """Whether a symbol-day's work folder holds a file (its folders come and go meanwhile)."""
+    try:
+        return any(path.is_file() for path in work.rglob("*"))
+    except OSError:
+        return False
+
+
 def _kill_a_busy_worker(address: str, work: Path, done: threading.Event) -> list[int]:
     """Once a symbol-day is half done (its checkpoint folder exists), SIGKILL every worker
     process that is running a task; the pids killed."""
@@ -204,7 +212,7 @@ def _kill_a_busy_worker(address: str, work: Path, done: threading.Event) -> list
     with Client(address, set_as_default=False) as control:
         pids = control.run(os.getpid)
         while not done.is_set():
-            if any(path.is_file() for path in work.rglob("*")):
+            if _half_done(work):
                 busy = [worker for worker, keys in control.processing().items() if keys]
                 for worker in busy:
                     os.kill(pids[worker], signal.SIGKILL)

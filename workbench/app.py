@@ -65,6 +65,21 @@ def _page_factory(route: str, *, root: Path, reports_dir: Path) -> Callable[[], 
     return make
 
 
+def _reports_handler() -> type:
+    """Panel's static file handler, answering 400 to a path with a NUL byte (``%00``) that
+    would otherwise fail inside the file system call with a 500 and a logged traceback."""
+    from panel.io.server import AuthenticatedStaticFileHandler
+    from tornado.web import HTTPError
+
+    class ReportsHandler(AuthenticatedStaticFileHandler):  # type: ignore[misc]
+        def validate_absolute_path(self, root: str, absolute_path: str) -> str | None:
+            if "\x00" in absolute_path:
+                raise HTTPError(400, "bad path")
+            return super().validate_absolute_path(root, absolute_path)
+
+    return ReportsHandler
+
+
 def serve(
     *,
     root: Path,
@@ -76,7 +91,17 @@ def serve(
 ) -> Any:
     """Serve every page; binds ``address`` (loopback by default). Blocks unless ``threaded``."""
     routes = {route: _page_factory(route, root=root, reports_dir=reports_dir) for route in PAGES}
-    static = {fidelity.REPORTS_ROUTE: str(reports_dir)} if Path(reports_dir).is_dir() else {}
+    static = (
+        [
+            (
+                rf"/{fidelity.REPORTS_ROUTE}/(.*)",
+                _reports_handler(),
+                {"path": str(Path(reports_dir).resolve()), "default_filename": "index.html"},
+            )
+        ]
+        if Path(reports_dir).is_dir()
+        else []
+    )
     origins = sorted({f"{address}:{port}", f"{LOOPBACK}:{port}", f"localhost:{port}"})
     log.info("serving %s on http://%s:%d", root, address, port)
     return pn.serve(
@@ -85,7 +110,7 @@ def serve(
         port=port,
         show=show,
         threaded=threaded,
-        static_dirs=static,
+        extra_patterns=static,
         websocket_origin=origins,
         title={route: f"rlx · {title}" for route, (title, _) in PAGES.items()},
     )

@@ -26,9 +26,11 @@ __all__ = [
     "items",
     "lake_symbols",
     "port",
+    "refuse_given",
     "resolve_root",
     "share",
     "split_list",
+    "url",
 ]
 
 MAX_DAYS = 5 * 366
@@ -54,24 +56,32 @@ LimitOption = Annotated[
 ]
 
 
-def at_least(minimum: float, help: str) -> Any:
-    """An option whose value must be ``>= minimum``."""
-    return typer.Option(help=help, min=minimum)
+def at_least(minimum: float, help: str, *names: str) -> Any:
+    """An option whose value must be ``>= minimum`` (``names``: its flags, if not derived)."""
+    return typer.Option(*names, help=help, min=minimum)
 
 
-def above(minimum: float, help: str, *, maximum: float | None = None) -> Any:
+def above(minimum: float, help: str, *names: str, maximum: float | None = None) -> Any:
     """An option whose value must be ``> minimum`` (and ``<= maximum`` when given)."""
-    return typer.Option(help=help, min=minimum, min_open=True, max=maximum)
+    bounds = f"x>{minimum}" + (f", x<={maximum}" if maximum is not None else "")
+
+    def check(value: float | None) -> float | None:
+        if value is not None and not (minimum < value <= (maximum or float("inf"))):
+            msg = f"{value} is not in the range {bounds}."
+            raise typer.BadParameter(msg)
+        return value
+
+    return typer.Option(*names, help=f"{help} [{bounds}]", callback=check)
 
 
-def share(help: str) -> Any:
+def share(help: str, *names: str) -> Any:
     """An option holding a share, from 0 to 1."""
-    return typer.Option(help=help, min=0.0, max=1.0)
+    return typer.Option(*names, help=help, min=0.0, max=1.0)
 
 
-def port(help: str, *, any_free: bool = False) -> Any:
+def port(help: str, *names: str, any_free: bool = False) -> Any:
     """A TCP port option: 1 to 65535 (0 too, meaning any free port, when ``any_free``)."""
-    return typer.Option(help=help, min=0 if any_free else 1, max=65535)
+    return typer.Option(*names, help=help, min=0 if any_free else 1, max=65535)
 
 
 def resolve_root(value: Path | None) -> Path:
@@ -122,3 +132,33 @@ def day_span(start: str | dt.date, end: str | dt.date) -> tuple[dt.date, dt.date
         )
         raise ConfigError(msg)
     return first, stop
+
+
+def url(value: str, *, option: str, schemes: tuple[str, ...]) -> str:
+    """A URL with one of ``schemes`` and a host (``wss://stream.binance.com:9443``), checked."""
+    from urllib.parse import urlsplit
+
+    shown = repr(value) if "@" not in value else "(a URL with credentials, not shown)"
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError on a port out of range
+    except ValueError as error:
+        msg = f"{option} {shown} is not a valid URL: {error}"
+        raise ConfigError(msg) from None
+    if parts.scheme not in schemes or not parts.hostname:
+        msg = f"{option} must be a {'/'.join(schemes)}://host[:port] URL, received {shown}"
+        raise ConfigError(msg)
+    return value
+
+
+def refuse_given(ctx: typer.Context, names: list[str], *, because: str) -> None:
+    """Refuse options the user gave that have no effect in this mode (never accept and
+    ignore one): ``names`` are parameter names, ``because`` says which mode."""
+    given = [
+        "--" + name.replace("_", "-")
+        for name in names
+        if getattr(ctx.get_parameter_source(name), "name", None) == "COMMANDLINE"
+    ]
+    if given:
+        msg = f"{', '.join(given)} {'has' if len(given) == 1 else 'have'} no effect {because}"
+        raise ConfigError(msg)

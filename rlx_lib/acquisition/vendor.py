@@ -15,6 +15,7 @@ import datetime as dt
 import io
 import logging
 import os
+import re
 import sys
 import threading
 from dataclasses import dataclass, field
@@ -33,7 +34,14 @@ from rlx_lib.errors import (
     NoDataError,
 )
 
-__all__ = ["PAID_BUCKET", "SAMPLE_BUCKET", "LakeSource", "TransientError", "load_day"]
+__all__ = [
+    "PAID_BUCKET",
+    "SAMPLE_BUCKET",
+    "LakeSource",
+    "TransientError",
+    "load_day",
+    "redact_url",
+]
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +50,44 @@ SAMPLE_BUCKET = "sample.crypto.lake"
 _REGION = "eu-west-1"
 _IMPORT_LOCK = threading.Lock()
 _CALL_LOCK = threading.Lock()
+
+
+_USERINFO = re.compile(r"(?<=://)[^/\s@\"']+@")
+_CHATTY = ("lakeapi", "botocache", "botocore", "boto3", "s3fs", "awswrangler")
+"""Loggers of the libraries lakeapi reads through; they log failing URLs as they are."""
+
+
+def redact_url(text: str) -> str:
+    """``text`` with the user and password of every URL in it replaced by ``***``."""
+    return _USERINFO.sub("***@", text)
+
+
+class _Redacting(logging.Filter):
+    """Rewrites a record whose message holds a URL with credentials (``user:secret@``)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "@" in message:
+            record.msg, record.args = redact_url(message), None
+        if record.exc_info and not record.exc_text:  # a traceback names the URL too
+            record.exc_text = redact_url(logging.Formatter().formatException(record.exc_info))
+        return True
+
+
+_REDACTING = _Redacting()
+
+
+def _redact_library_logs() -> None:
+    """Put the redacting filter on every logger of lakeapi and the libraries under it.
+
+    A filter acts only on the logger it is attached to, not on its children, so each one gets
+    it (lakeapi's retry line and botocache's "Error encountered" line print the endpoint URL).
+    """
+    for name in list(logging.root.manager.loggerDict):
+        if name.split(".")[0] in _CHATTY:
+            logger = logging.getLogger(name)
+            if _REDACTING not in logger.filters:
+                logger.addFilter(_REDACTING)
 
 
 class TransientError(AcquisitionError):
@@ -134,6 +180,8 @@ def _configured(source: LakeSource, cache_dir: Path) -> Any:
     import lakeapi._cache
     import lakeapi._config
 
+    _redact_library_logs()
+
     with _CALL_LOCK:
         saved = (
             main.cache,
@@ -205,7 +253,7 @@ def load_day(
             raise _translate(error, where=where, table=table, source=source) from None
         finally:
             if chatter.getvalue():
-                log.debug("lakeapi: %s", chatter.getvalue().strip())
+                log.debug("lakeapi: %s", redact_url(chatter.getvalue().strip()))
     if frame.shape[1] == 0:
         # lakeapi logs "No data available" and returns no columns for a file that is empty
         # or lacks Parquet's magic bytes; that is a damaged object, not an empty day.

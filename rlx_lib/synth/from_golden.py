@@ -5,8 +5,8 @@ Golden records go through the same collector as the synthetic market
 the sync rules, REST snapshots become snapshot rows, ``aggTrade`` (or, when a capture has
 none, ``trade`` runs grouped by (``T``, price, taker side), the group's first trade id as its
 id) become ``trades``, and ``book`` rows come from the collector's exact book. The vendor's
-receipt time is ``E`` plus its own latency. Messages can be dropped at ``drop_rate``; the
-dropped ``u`` are listed in ``lake/_injected.json``.
+receipt time is ``E`` plus its own latency. Vendor faults (dropped messages, duplicated rows,
+off-grid values) are injected at their rates and listed in ``lake/_injected.json``.
 """
 
 from __future__ import annotations
@@ -24,9 +24,11 @@ from rlx_lib.synth.faults import VendorFaults, empty_vendor_injected
 from rlx_lib.synth.live import MS
 from rlx_lib.synth.session import LakeWriter, SynthSummary, write_injected
 from rlx_lib.synth.vendor import LakeRecorder, float_clock
+from rlx_lib.venues import market_of_path
 from rlx_lib.venues.binance import (
-    SNAPSHOT_SUFFIX,
+    SPOT,
     AggTrade,
+    Market,
     Trade,
     parse_agg_trade,
     parse_depth_snapshot,
@@ -99,27 +101,31 @@ class GoldenCollector:
         self.recorders: dict[str, LakeRecorder] = {}
         self._trades: dict[str, list[tuple[int, Trade]]] = {}
         self._has_agg: set[str] = set()
-        self._names: dict[str, tuple[str, str]] = {}
+        self._names: dict[tuple[str, str], tuple[str, str]] = {}
 
-    def add(self, record: GoldenRecord) -> None:
-        """Take one golden record (capture order)."""
+    def add(self, record: GoldenRecord, market: Market = SPOT) -> None:
+        """Take one golden record of ``market`` (capture order)."""
         if record.stream.startswith("_"):
             return
-        if record.stream not in self._names:
-            base, kind = split_stream(record.stream)
-            self._names[record.stream] = (lake_symbol(base), kind)
-        symbol, kind = self._names[record.stream]
+        key = (market.name, record.stream)
+        if key not in self._names:
+            base = split_stream(record.stream)[0]
+            self._names[key] = (
+                lake_symbol(base, market=market.name),
+                market.classify(record.stream),
+            )
+        symbol, kind = self._names[key]
         if symbol not in self.recorders:
-            self.recorders[symbol] = LakeRecorder()
+            self.recorders[symbol] = LakeRecorder(market=market)
         recorder, clock = self.recorders[symbol], self._clock
-        if kind in ("depth@100ms", "depth"):
+        if kind == "depth":
             update = parse_depth_update(record.data)
             recorder.depth(clock.received(record.stream, update.event_time), update)
-        elif kind == SNAPSHOT_SUFFIX:
+        elif kind == "snapshot":
             received = clock.latest + 1000 if clock.latest else record.capture_ns
             body = parse_depth_snapshot(record.data)
             recorder.snapshot(int(float_clock(np.asarray([received]))[0]), body)
-        elif kind == "aggTrade":
+        elif kind == "agg_trade":
             self._has_agg.add(symbol)
             self._trades.pop(symbol, None)
             trade = parse_agg_trade(record.data)
@@ -147,16 +153,23 @@ def vendor_from_golden(
     root: Path,
     *,
     drop_rate: float = 0.0,
+    duplicate_rate: float = 0.0,
+    off_grid_rate: float = 0.0,
     seed: int = 0,
     force: bool = False,
 ) -> SynthSummary:
     """Write under ``root`` the ``lake/`` tables Crypto Lake would have stored for the golden
-    files or folders ``paths`` (messages dropped at ``drop_rate``, listed in ``_injected.json``).
+    files or folders ``paths``, with vendor faults injected at their rates (depth messages
+    dropped, ``book_delta_v2`` rows duplicated, values moved off the grid in Lake's raw float
+    form), each listed in ``_injected.json``.
 
-    Files are read one after the other and their rows written as they come, so memory stays
-    bounded by one golden file.
+    Each file is read as its market's (``exchange=BINANCE_FUTURES`` in its path: USD-M
+    futures, under the ``pu`` rule and ``-PERP`` symbols). Files are read one after the other
+    and their rows written as they come, so memory stays bounded by one golden file.
     """
-    faults = VendorFaults(drop_rate=drop_rate)
+    faults = VendorFaults(
+        drop_rate=drop_rate, duplicate_rate=duplicate_rate, off_grid_rate=off_grid_rate
+    )
     root = Path(root)
     summary = SynthSummary(root=root)
     collector = GoldenCollector(seed=seed)
@@ -164,8 +177,9 @@ def vendor_from_golden(
     files = golden_files(paths)
     for number, path in enumerate(files):
         report = ReadReport(str(path))
+        market = market_of_path(path)
         for record in iter_records(path, report):
-            collector.add(record)
+            collector.add(record, market)
         if not report.clean:
             log.warning("%s: %s %s", path, report.truncated or "", report.bad_lines[:3])
         for symbol, frames in collector.flush(final=number == len(files) - 1).items():

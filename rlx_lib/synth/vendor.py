@@ -25,10 +25,12 @@ from sortedcontainers import SortedDict
 from rlx_lib import schemas
 from rlx_lib.synth.live import MS, Feed, update_id_at
 from rlx_lib.venues.binance import (
+    SPOT,
     AggTrade,
     DepthSnapshot,
     DepthSync,
     DepthUpdate,
+    Market,
     SyncVerdict,
     parse_agg_trade,
     parse_depth_snapshot,
@@ -63,8 +65,8 @@ class LakeRecorder:
     are dropped, as the collector does. :meth:`frames` returns the loaded-style tables.
     """
 
-    def __init__(self, *, book_interval_ns: int = BOOK_INTERVAL_NS) -> None:
-        self._sync: DepthSync[tuple[int, DepthUpdate]] = DepthSync()
+    def __init__(self, *, book_interval_ns: int = BOOK_INTERVAL_NS, market: Market = SPOT) -> None:
+        self._sync: DepthSync[tuple[int, DepthUpdate]] = market.depth_sync()
         self._bids: SortedDict = SortedDict()
         self._asks: SortedDict = SortedDict()
         self._book_interval = book_interval_ns
@@ -87,7 +89,10 @@ class LakeRecorder:
     def depth(self, received_ns: int, update: DepthUpdate) -> None:
         """Take one diff through the sync rules; apply and write it when it is next in line."""
         for step in self._sync.diff(
-            update.first_update_id, update.final_update_id, (received_ns, update)
+            update.first_update_id,
+            update.final_update_id,
+            (received_ns, update),
+            update.previous_final_update_id,
         ):
             self._judge(step)
 

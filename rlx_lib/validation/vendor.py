@@ -22,6 +22,7 @@ import polars as pl
 from rlx_lib import schemas
 from rlx_lib.catalog import binance_symbol, day_range, partition_dir, validate_symbol
 from rlx_lib.decimals import decimal_to_units, format_units
+from rlx_lib.schemas import LAKE_TABLES
 from rlx_lib.validation.checks import issue_row
 from rlx_lib.venues.lake import level_fault
 
@@ -34,6 +35,31 @@ _MS = 1_000_000
 def _files(root: Path, table: str, symbol: str, day: dt.date) -> list[Path]:
     folder = partition_dir(root, f"lake/{table}", exchange="BINANCE", symbol=symbol, day=day)
     return sorted(folder.glob("*.parquet")) if folder.is_dir() else []
+
+
+def _required(table: str) -> list[str]:
+    """Columns the checks read: the table's schema, of the book's levels only the best."""
+    return [
+        name
+        for name in LAKE_TABLES[table]
+        if not name.startswith(("bid_", "ask_")) or name.split("_")[1] == "0"
+    ]
+
+
+def _read(path: Path, table: str, out: _Collector) -> pl.DataFrame:
+    """A lake file; one that is not readable Parquet or lacks a column the checks read is an
+    ``unreadable_file`` issue row (and an empty frame), not a traceback."""
+    try:
+        frame = pl.read_parquet(path)
+    except (pl.exceptions.PolarsError, OSError) as error:  # empty, garbage, truncated
+        reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        out.add("unreadable_file", "error", f"{path} is not readable Parquet: {reason}")
+        return pl.DataFrame()
+    missing = [name for name in _required(table) if name not in frame.columns]
+    if missing:
+        out.add("unreadable_file", "error", f"{path} lacks columns: {', '.join(missing)}")
+        return pl.DataFrame()
+    return frame
 
 
 def decimals_used(units: np.ndarray) -> np.ndarray:
@@ -291,7 +317,7 @@ def validate_lake(
         for day in day_range(start, end):
             for table in TABLES:
                 files = _files(root, table, symbol, day)
-                frames = [(str(path), pl.read_parquet(path)) for path in files]
+                frames = [(str(path), _read(path, table, out)) for path in files]
                 day_rows = sum(frame.height for _, frame in frames)
                 if not day_rows:
                     empty_days.append(f"{day} {table}")
@@ -334,6 +360,7 @@ def validate_lake(
             "trade_id_gaps": counts.get("trade_id_gap", 0),
             "trade_duplicates": counts.get("duplicate", 0),
             "trade_out_of_order": counts.get("out_of_order", 0),
+            "unreadable_files": counts.get("unreadable_file", 0),
             "days_without_data": empty_days,
         }
         issues.extend(out.rows)

@@ -7,6 +7,8 @@ module and one more entry in :data:`MARKETS`.
 
 from __future__ import annotations
 
+import re
+
 from rlx_lib.errors import ConfigError
 from rlx_lib.venues.binance import SPOT, Market
 from rlx_lib.venues.binance_futures import FUTURES_KEYS, PERP_SUFFIX, USDM
@@ -17,6 +19,7 @@ __all__ = [
     "market",
     "market_of_exchange",
     "market_of_message",
+    "market_of_path",
     "market_of_symbol",
     "raw_stream",
     "stream_kind",
@@ -42,6 +45,12 @@ def market_of_exchange(exchange: str) -> Market:
     msg = f"exchange must be one of {', '.join(m.exchange for m in MARKETS.values())}, "
     msg += f"received {exchange!r}"
     raise ConfigError(msg)
+
+
+def market_of_path(path: object) -> Market:
+    """The market of a file from the ``exchange=`` part of its path (spot when it has none)."""
+    found = re.search(r"exchange=([A-Z0-9_]+)", str(path))
+    return market_of_exchange(found.group(1)) if found else SPOT
 
 
 def market_of_symbol(symbol: str) -> Market:

@@ -136,6 +136,25 @@ def test_demo_step_acquires_the_synthetic_vendor_view(aws_env, tmp_path):
         assert read_manifest(context.root, f"lake/{table}")[0]["rows"] == expected.height
 
 
+def test_secret_in_the_endpoint_url_is_never_printed_or_logged(
+    data_root, aws_env, rlx, caplog
+) -> None:
+    """Issue 14: lakeapi's own log line (botocache's retry) printed ``user:secret@host``."""
+    secret = "s3cr3tINendpointURL"
+    caplog.set_level("DEBUG")
+    code, out, err = rlx(
+        "acquire", "--symbols", "BTC-USDT", "--tables", "trades", "--start", "2024-08-08",
+        "--end", "2024-08-09", "--retries", "0", "--endpoint-url",
+        f"http://keyid:{secret}@127.0.0.1:1", "--data-root", str(data_root),
+    )  # fmt: skip
+    assert code == 1
+    assert "cannot reach the storage endpoint" in err
+    assert "127.0.0.1:1" in caplog.text  # the failing line is still logged, redacted
+    for text in (out, err, caplog.text):
+        assert secret not in text
+    assert secret.encode() not in written_text(data_root)
+
+
 def test_cli_acquires_futures_under_binance_futures(data_root, lake, make_vendor, rlx):
     lake.put_frame(
         "trades",

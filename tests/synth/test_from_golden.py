@@ -157,3 +157,27 @@ def test_drops_are_listed_exactly(golden: Path, vendor: Path, tmp_path: Path) ->
     full = set(_table(vendor, "book_delta_v2")["sequence_number"].to_list())
     kept = set(_table(tmp_path, "book_delta_v2")["sequence_number"].to_list())
     assert sorted(full - kept) == sorted(dropped)
+
+
+def test_futures_golden_gives_a_futures_vendor_view(tmp_path: Path) -> None:
+    from rlx_lib.synth import SynthConfig, synthesize
+
+    live = tmp_path / "live"
+    synthesize(
+        SynthConfig(symbols=("BTC-USDT-PERP",), minutes=0.2, seed=2), live, views=("golden",)
+    )
+    out = tmp_path / "vendor"
+    vendor_from_golden([live / "golden"], out)
+    folder = "lake/book_delta_v2/exchange=BINANCE_FUTURES/symbol=BTC-USDT-PERP/dt=2024-08-08"
+    deltas = pl.read_parquet(out / folder / "part-0.parquet")
+    assert not (out / "lake/book_delta_v2/exchange=BINANCE").exists()
+    diffs = set()
+    for path in golden_files([live / "golden"]):
+        for record in iter_records(path):
+            if record.stream.endswith("@depth@100ms"):
+                data = orjson.loads(record.data)
+                assert data["pu"] == data["U"] - 1
+                diffs.add(data["u"])
+    sequences = set(deltas["sequence_number"].to_list())
+    assert len(sequences & diffs) > 100
+    assert sequences - diffs <= {min(sequences)}  # the snapshot rows carry lastUpdateId

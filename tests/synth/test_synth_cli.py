@@ -119,3 +119,55 @@ def test_demo_step_writes_golden_and_a_separate_vendor_root(tmp_path: Path) -> N
     assert not (tmp_path / "data" / "lake").exists()
     assert len(list((tmp_path / "out" / "vendor" / "lake").rglob("part-0.parquet"))) == 3
     assert context.summary[-1].startswith("synth:")
+
+
+def test_from_golden_injects_every_vendor_fault_at_its_rate(
+    first_run: tuple[Path, str], tmp_path: Path
+) -> None:
+    """Issue 14: --duplicate-rate and --off-grid-rate were accepted and ignored here."""
+    import polars as pl
+
+    root, _ = first_run
+    _run(
+        "synth", "--from-golden", str(root / "golden"), "--drop-rate", "0.02",
+        "--duplicate-rate", "0.01", "--off-grid-rate", "0.01", "--seed", "3",
+        "--data-root", str(tmp_path),
+    )  # fmt: skip
+    injected = json.loads((tmp_path / "lake" / "_injected.json").read_text())
+
+    def table(name: str, symbol: str = "*") -> pl.DataFrame:
+        files = (
+            tmp_path / "lake" / name / "exchange=BINANCE" / f"symbol={symbol}" / "*" / "*.parquet"
+        )
+        return pl.read_parquet(files, hive_partitioning=False)
+
+    deltas, trades = table("book_delta_v2"), table("trades")
+    duplicated = len(injected["duplicated_rows"])
+    assert 0.005 < duplicated / (deltas.height - duplicated) < 0.02
+    values = deltas.height * 2 + trades.height * 2  # price and size/quantity
+    assert 0.005 < len(injected["off_grid_values"]) / values < 0.02
+    assert injected["dropped_messages"]
+    rows = {s: table("book_delta_v2", s).rows() for s in ("BTC-USDT", "ETH-USDT")}
+    for item in injected["duplicated_rows"]:  # each copy sits right after its original
+        assert rows[item["symbol"]][item["row"]] == rows[item["symbol"]][item["row"] - 1]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--from-golden", "{golden}", "--regime", "low"], "--regime has no effect"),
+        (["--from-golden", "{golden}", "--disconnects", "2"], "--disconnects has no effect"),
+        (["--views", "golden", "--off-grid-rate", "0.1"], "--off-grid-rate has no effect"),
+        (["--views", "lake", "--reorder-rate", "0.1"], "--reorder-rate has no effect"),
+        (["--plant-every", "30"], "--plant-every has no effect"),
+    ],
+)
+def test_options_that_would_be_ignored_are_refused(
+    args: list[str], message: str, first_run: tuple[Path, str], tmp_path: Path
+) -> None:
+    golden = str(first_run[0] / "golden")
+    args = [arg.format(golden=golden) for arg in args]
+    result = CliRunner().invoke(app, ["synth", *args, "--data-root", str(tmp_path)])
+    assert result.exit_code == 1
+    assert message in str(result.exception)
+    assert not list(tmp_path.rglob("*.parquet"))

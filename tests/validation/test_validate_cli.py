@@ -214,6 +214,54 @@ def test_cli_lake_needs_its_window(tmp_path: Path) -> None:
     assert "--start and --end" in str(result.exception)
 
 
+@pytest.fixture(name="small_lake", scope="module")
+def fixture_small_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("lake") / "data"
+    synthesize(SynthConfig(symbols=("BTC-USDT",), minutes=0.1, seed=4), root, views=("lake",))
+    return root
+
+
+def _damage(path: Path, kind: str) -> None:
+    data = path.read_bytes()
+    if kind == "zero bytes":
+        path.write_bytes(b"")
+    elif kind == "garbage":
+        path.write_bytes(b"\x00garbage, not Parquet" * 50)
+    elif kind == "half truncated":
+        path.write_bytes(data[: len(data) // 2])
+    else:  # a column missing
+        pl.read_parquet(path, hive_partitioning=False).drop("trade_id").write_parquet(path)
+
+
+@pytest.mark.parametrize("kind", ["zero bytes", "garbage", "half truncated", "missing column"])
+def test_lake_file_that_cannot_be_read_is_an_issue_row_not_a_traceback(
+    kind: str, small_lake: Path, tmp_path: Path
+) -> None:
+    """Issue 14: each of these gave a polars traceback from ``rlx validate --lake``."""
+    import shutil
+
+    root = tmp_path / "data"
+    shutil.copytree(small_lake, root)
+    target = next((root / "lake" / "trades").rglob("part-0.parquet"))
+    _damage(target, kind)
+    out = tmp_path / "report"
+    result = CliRunner().invoke(
+        app,
+        ["validate", "--lake", "--symbols", "BTC-USDT", "--start", "2024-08-08", "--end",
+         "2024-08-09", "--data-root", str(root), "--out", str(out)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert result.exception is None
+    assert "1 unreadable files" in result.output
+    report = json.loads((out / "validation.json").read_text())
+    assert report["lake"]["BTCUSDT"]["unreadable_files"] == 1
+    found = pl.read_parquet(root / "issues", hive_partitioning=False)
+    unreadable = found.filter(check="unreadable_file")
+    assert unreadable.height == 1
+    assert str(target) in unreadable["detail"].item()
+    assert unreadable["severity"].item() == "error"
+
+
 @pytest.fixture(name="small_golden", scope="module")
 def fixture_small_golden(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A data root with one clean golden file of several zstd frames."""

@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -95,6 +96,10 @@ def test_app_on_loopback_pages_load_and_regime_widget_redraws(served: dict[str, 
     base = f"http://127.0.0.1:{served['port']}"
     with urllib.request.urlopen(f"{base}/reports/demo/index.html") as response:
         assert response.read() == b"<html><body>demo</body></html>"  # published reports open
+    for bad in ("/reports/%00", "/reports/demo/index.html%00", "/reports/demo%00/index.html"):
+        with pytest.raises(urllib.error.HTTPError) as refused:  # issue 14: was a 500 + traceback
+            urllib.request.urlopen(base + bad)
+        assert refused.value.code == 400
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)

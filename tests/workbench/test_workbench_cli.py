@@ -23,8 +23,9 @@ def _command_paths(group: Any, prefix: tuple[str, ...] = ()) -> list[tuple[str, 
 
 
 COMMANDS = _command_paths(typer.main.get_command(cli.app))
-NO_DATA_ROOT = {("bench",), ("capture-server",)}
-"""Commands that read no data root: benchmarks, and a local test server fed from files."""
+NO_DATA_ROOT = {("bench",), ("capture-server",), ("rl", "policies")}
+"""Commands that read no data root: benchmarks, a local test server fed from files, and the
+list of installed RL policies."""
 
 
 def _run(monkeypatch: pytest.MonkeyPatch, *args: str) -> int:

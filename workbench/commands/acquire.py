@@ -15,7 +15,15 @@ from typing import Annotated, Any
 import typer
 
 from workbench.console import track
-from workbench.options import DataRootOption, resolve_root, split_list
+from workbench.options import (
+    DataRootOption,
+    at_least,
+    day_span,
+    items,
+    lake_symbols,
+    resolve_root,
+    url,
+)
 
 __all__ = ["acquire_command", "demo_step", "register"]
 
@@ -46,7 +54,7 @@ def acquire_command(
         str | None, typer.Option(help="bucket/prefix to read (default: Crypto Lake's).")
     ] = None,
     profile: Annotated[str | None, typer.Option(help="AWS profile with your keys.")] = None,
-    retries: Annotated[int, typer.Option(help="Retries of a transient failure.")] = 3,
+    retries: Annotated[int, at_least(0, "Retries of a transient failure.")] = 3,
     force: Annotated[
         bool, typer.Option("--force", help="Download finished units again and replace them.")
     ] = False,
@@ -56,13 +64,16 @@ def acquire_command(
     from rlx_lib.acquisition import LakeSource, acquire_unit, plan_units, raise_for_failures
 
     root = resolve_root(data_root)
+    first, stop = day_span(start, end)
     units = plan_units(
-        tables=split_list(tables),
-        symbols=split_list(symbols),
-        start=start,
-        end=end,
+        tables=items(tables, option="--tables"),
+        symbols=lake_symbols(symbols),
+        start=first,
+        end=stop,
         exchange=exchange,
     )
+    if endpoint_url is not None:
+        url(endpoint_url, option="--endpoint-url", schemes=("http", "https"))
     source = LakeSource(bucket=bucket, endpoint_url=endpoint_url, sample=sample, profile=profile)
     results = [
         acquire_unit(root, unit, source=source, retries=retries, force=force)

@@ -16,7 +16,17 @@ import typer
 
 from rlx_lib.errors import ConfigError
 from workbench.console import is_terminal
-from workbench.options import DataRootOption, resolve_root, split_list
+from workbench.options import (
+    DataRootOption,
+    above,
+    at_least,
+    items,
+    port,
+    refuse_given,
+    resolve_root,
+    split_list,
+    url,
+)
 
 __all__ = ["demo_step", "parse_duration", "register"]
 
@@ -26,6 +36,9 @@ WS_URL = "wss://stream.binance.com:9443"
 REST_URL = "https://api.binance.com"
 FUTURES_WS_URL = "wss://fstream.binance.com"
 FORMATS = ("hftbacktest", "cryptofeed")
+FAULT_KINDS = ("abort", "close", "stall", "expire", "shutdown", "malformed")
+FAULT_EVERY = 1000
+"""Feed messages between two injections of a ``--fault KIND`` given without ``:EVERY``."""
 
 log = logging.getLogger(__name__)
 
@@ -48,13 +61,63 @@ def _binance_symbols(text: str) -> tuple[str, ...]:
     from rlx_lib.catalog import binance_symbol
 
     symbols = []
-    for item in split_list(text):
+    for item in items(text, option="--symbols"):
         symbol = binance_symbol(item.upper()) if "-" in item else item.lower()
         if not symbol.isalnum():
             msg = f"symbol must look like btcusdt or BTC-USDT, received {item!r}"
             raise ConfigError(msg)
         symbols.append(symbol)
     return tuple(symbols)
+
+
+def _stream_kinds(text: str | None, *, market: str) -> tuple[str, ...]:
+    """``--streams``: stream kinds the market has (``depth@100ms``, ``trade``, ...); none given:
+    the market's defaults (an empty tuple)."""
+    from rlx_lib import venues
+
+    if text is None:
+        return ()
+    known = [kind for kind in venues.market(market).kinds if not kind.endswith("Snapshot")]
+    kinds = tuple(items(text, option="--streams"))
+    unknown = [kind for kind in kinds if kind not in known]
+    if unknown:
+        msg = f"--streams has unknown kinds {', '.join(unknown)}; known: {', '.join(known)}"
+        raise ConfigError(msg)
+    return kinds
+
+
+def parse_faults(specs: list[str], *, total: int) -> list[tuple[str, int]]:
+    """``KIND[:EVERY]`` specs as the server's ``(kind, position)`` list, up to ``total``.
+
+    A fault is injected every EVERY feed messages (default :data:`FAULT_EVERY`); one that
+    would never fire in a feed of ``total`` messages is refused rather than ignored.
+    """
+    faults = []
+    for spec in specs:
+        kind, _, every_text = spec.partition(":")
+        if kind not in FAULT_KINDS:
+            msg = f"--fault kind must be one of {', '.join(FAULT_KINDS)}, received {kind!r}"
+            raise ConfigError(msg)
+        every = FAULT_EVERY if not every_text else int(every_text) if every_text.isdigit() else 0
+        if every < 1:
+            msg = f"--fault {spec!r}: EVERY must be a whole number of messages >= 1"
+            raise ConfigError(msg)
+        if every > total:
+            msg = f"--fault {spec!r} would never fire: the feed has {total:,} messages"
+            raise ConfigError(msg)
+        faults += [(kind, position) for position in range(every, total + 1, every)]
+    return faults
+
+
+def _rest_failures(text: str) -> list[int]:
+    """``--rest-failures 429,500``: HTTP error statuses for the next snapshot requests."""
+    statuses = []
+    for item in split_list(text):
+        if not item.isdigit() or not 400 <= int(item) <= 599:
+            msg = f"--rest-failures takes HTTP error statuses 400-599, received {item!r}"
+            raise ConfigError(msg)
+        statuses.append(int(item))
+    return statuses
 
 
 def _status(line: str) -> None:
@@ -85,7 +148,15 @@ async def _run(session: Any) -> dict[str, Any]:
     return await session.run()
 
 
+_SESSION_OPTIONS = [
+    *("symbols", "market", "streams", "duration", "ws_url", "rest_url", "snapshot_limit"),
+    "flush_interval",
+]
+"""Options of a capture session, which ``--recover`` does not start."""
+
+
 def capture_command(
+    ctx: typer.Context,
     symbols: Annotated[str, typer.Option(help="Binance symbols: btcusdt,ethusdt.")] = "btcusdt",
     market: Annotated[
         str, typer.Option(help="spot, or usdm (USD-M futures: fstream, /fapi/v1/depth, pu rule).")
@@ -108,8 +179,10 @@ def capture_command(
         str | None,
         typer.Option(help=f"REST base URL for snapshots (spot default {REST_URL}; usdm fapi)."),
     ] = None,
-    snapshot_limit: Annotated[int, typer.Option(help="Levels per REST snapshot.")] = 1000,
-    flush_interval: Annotated[float, typer.Option(help="Seconds between flushes.")] = 1.0,
+    snapshot_limit: Annotated[
+        int, above(0, "Levels per REST snapshot (Binance: at most 5000).", maximum=5000)
+    ] = 1000,
+    flush_interval: Annotated[float, above(0, "Seconds between flushes.")] = 1.0,
     recover: Annotated[
         bool,
         typer.Option(
@@ -123,6 +196,7 @@ def capture_command(
     if recover:
         from rlx_lib.capture.recover import recover_parts
 
+        refuse_given(ctx, _SESSION_OPTIONS, because="with --recover (it only closes .part files)")
         recovered = recover_parts(resolve_root(data_root))
         for part, closed in recovered:
             typer.echo(f"recovered {part} -> {closed}")
@@ -133,10 +207,10 @@ def capture_command(
     config = CaptureConfig(
         symbols=_binance_symbols(symbols),
         market=market,
-        streams=tuple(split_list(streams or "")),
+        streams=_stream_kinds(streams, market=market),
         duration=parse_duration(duration),
-        ws_url=ws_url or "",
-        rest_url=rest_url or "",
+        ws_url=url(ws_url, option="--ws-url", schemes=("ws", "wss")) if ws_url else "",
+        rest_url=url(rest_url, option="--rest-url", schemes=("http", "https")) if rest_url else "",
         snapshot_limit=snapshot_limit,
         flush_interval=flush_interval,
     )
@@ -174,27 +248,54 @@ def server_command(
     from_golden: Annotated[
         list[Path] | None, typer.Option(help="Golden files or folders to replay.")
     ] = None,
-    synthetic: Annotated[int, typer.Option(help="Messages of a synthetic feed instead.")] = 0,
+    synthetic: Annotated[int, at_least(0, "Messages of a synthetic feed instead.")] = 0,
     symbols: Annotated[str, typer.Option(help="Symbols of the synthetic feed.")] = "btcusdt",
     market: Annotated[str, typer.Option(help="Synthetic feed shapes: spot or usdm.")] = "spot",
-    rate: Annotated[float, typer.Option(help="Messages per second (0: flat out).")] = 1000.0,
-    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0: any free port).")] = 9443,
+    rate: Annotated[float, at_least(0, "Messages per second (0: flat out).")] = 1000.0,
+    listen_port: Annotated[
+        int, port("Port on 127.0.0.1 (0: any free port).", "--port", any_free=True)
+    ] = 9443,
+    fault: Annotated[
+        list[str] | None,
+        typer.Option(
+            help=f"Inject KIND[:EVERY] on every connection every EVERY feed messages (default "
+            f"{FAULT_EVERY}); kinds: {', '.join(FAULT_KINDS)}. Repeat for more."
+        ),
+    ] = None,
+    rest_failures: Annotated[
+        str, typer.Option(help="Answer the next snapshot requests with these statuses: 429,500.")
+    ] = "",
 ) -> None:
     """Serve a local Binance-protocol stream and REST snapshots from golden files."""
     from rlx_lib.capture.feed import synthetic_feed
     from rlx_lib.capture.server import BinanceServer
 
+    if from_golden and synthetic:
+        msg = "give --from-golden DIR or --synthetic N, not both"
+        raise ConfigError(msg)
     if from_golden:
         records: Any = _golden_feed(from_golden)
+        total = sum(1 for _ in _golden_feed(from_golden)) if fault else 0
     elif synthetic:
         records = synthetic_feed(list(_binance_symbols(symbols)), messages=synthetic, market=market)
+        total = synthetic
     else:
         msg = "give --from-golden DIR or --synthetic N"
         raise ConfigError(msg)
-    server = BinanceServer(records, rate=rate or None, port=port)
+    server = BinanceServer(
+        records,
+        rate=rate or None,
+        port=listen_port,
+        faults=parse_faults(fault or [], total=total),
+        rest_failures=_rest_failures(rest_failures),
+    )
 
     async def serve_forever() -> None:
-        await server.start()
+        try:
+            await server.start()
+        except OSError as error:
+            msg = f"cannot listen on 127.0.0.1:{listen_port}: {error.strerror or error}"
+            raise ConfigError(msg) from None
         typer.echo(f"serving --ws-url {server.ws_url} --rest-url {server.rest_url} (Ctrl-C stops)")
         try:
             await asyncio.Event().wait()

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from workbench.demo import DemoContext, run_demo
-from workbench.options import DataRootOption, resolve_root
+from workbench.options import DataRootOption, at_least, resolve_root
 
 __all__ = ["demo_command", "register"]
 
@@ -18,7 +18,7 @@ def demo_command(
         "reports/demo"
     ),
     minutes: Annotated[int, typer.Option(help="Minutes of synthetic market.", min=1)] = 3,
-    seed: Annotated[int, typer.Option(help="Seed of the synthetic market.")] = 7,
+    seed: Annotated[int, at_least(0, "Seed of the synthetic market.")] = 7,
     data_root: DataRootOption = None,
 ) -> None:
     """Synthesize a short session (BTC-USDT, ETH-USDT, regime high) and run every stage on it.

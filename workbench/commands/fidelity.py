@@ -10,7 +10,15 @@ from typing import Annotated, Any
 import typer
 
 from workbench.console import progress
-from workbench.options import DataRootOption, at_least, resolve_root, split_list
+from workbench.options import (
+    DataRootOption,
+    at_least,
+    day_span,
+    lake_symbols,
+    resolve_root,
+    share,
+    split_list,
+)
 
 __all__ = ["demo_step", "register"]
 
@@ -71,7 +79,7 @@ def fidelity_command(
         str, typer.Option(help="Metric names, comma-separated (default: every registered one).")
     ] = "",
     threshold: Annotated[
-        float, typer.Option(help="Share the headline and every exact-match metric must reach.")
+        float, share("Share the headline and every exact-match metric must reach.")
     ] = DEFAULT_THRESHOLD,
     out: Annotated[
         Path | None,
@@ -93,7 +101,9 @@ def fidelity_command(
 
     A side not reconstructed yet is reconstructed first from its input (lake/ or golden/).
     """
-    from rlx_lib.catalog import parse_day
+    names = lake_symbols(symbols)
+    first, stop = day_span(start, end)
+    root = resolve_root(data_root)
     from rlx_lib.fidelity import evaluate
     from rlx_lib.parallel import check_address
     from workbench.fidelity_report import publish_report  # panel: a slow import
@@ -101,17 +111,14 @@ def fidelity_command(
 
     if cluster is not None:
         check_address(cluster)  # a bad address fails first, in one line
-
-    names = split_list(symbols)
-    folder = out or Path("reports") / f"fidelity-{'_'.join(names)}-{parse_day(start)}"
-    root = resolve_root(data_root)
-    reconstruct_missing(root, names, start, end, workers=workers, cluster=cluster)
+    folder = out or Path("reports") / f"fidelity-{'_'.join(names)}-{first}"
+    reconstruct_missing(root, names, first, stop, workers=workers, cluster=cluster)
     with progress("fidelity: aligning and measuring symbols", total=len(names)) as done:
         report = evaluate(
             root,
             names,
-            start,
-            end,
+            first,
+            stop,
             metrics=split_list(metrics) or None,
             threshold=threshold,
             out=folder,

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from rlx_lib.errors import ConfigError, StageError
-from workbench.options import DataRootOption, split_list
+from workbench.options import DataRootOption, above, refuse_given, split_list
 
 __all__ = ["NOTEBOOK_DIR", "export", "register"]
 
@@ -69,6 +69,7 @@ def _errors(stderr: str) -> list[str]:
 
 @notebooks_app.command("export")
 def export_command(
+    ctx: typer.Context,
     out: Annotated[Path, typer.Option("--out", help="Folder of the HTML files.")] = Path(
         "reports/notebooks"
     ),
@@ -76,15 +77,16 @@ def export_command(
         str, typer.Option("--only", help="Notebook names, comma-separated (default: all).")
     ] = "",
     minutes: Annotated[
-        float | None, typer.Option(help="Minutes of synthetic market for notebooks that make one.")
+        float | None, above(0, "Minutes of synthetic market for notebooks that make one.")
     ] = None,
     data_root: DataRootOption = None,
 ) -> None:
     """Run every marimo notebook headless and write its static HTML (one file each).
 
     Each notebook runs on a scratch data root of its own, made and removed here, so your data
-    root (--data-root) is never read or written. Failing cells are printed on stderr.
+    root is never read or written (--data-root is refused). Failing cells go to stderr.
     """
+    refuse_given(ctx, ["data_root"], because="here: each notebook runs on a scratch data root")
     notebooks = sorted(NOTEBOOK_DIR.glob("*.py"))
     if only:
         wanted = {Path(name).stem for name in split_list(only)}

@@ -9,7 +9,7 @@ import typer
 
 from rlx_lib.errors import StageError
 from workbench.console import progress
-from workbench.options import DataRootOption, at_least, resolve_root, split_list
+from workbench.options import DataRootOption, at_least, day_span, lake_symbols, resolve_root
 
 __all__ = ["demo_step", "reconstruct_command", "register", "summary_line"]
 
@@ -42,7 +42,7 @@ def reconstruct_command(
     symbols: Annotated[str, typer.Option(help="Lake-style symbols, comma separated: BTC-USDT,..")],
     start: Annotated[str, typer.Option(help="First UTC day, YYYY-MM-DD.")],
     end: Annotated[str, typer.Option(help="Day after the last one (exclusive), YYYY-MM-DD.")],
-    depth: Annotated[int, typer.Option(help="Levels per side in book/.")] = 20,
+    depth: Annotated[int, at_least(1, "Levels per side in book/.")] = 20,
     book_every: Annotated[
         str, typer.Option(help=f"Book row per: {', '.join(BOOK_EVERY)} (last state per bucket).")
     ] = "message",
@@ -53,7 +53,7 @@ def reconstruct_command(
     resume: Annotated[bool, typer.Option(help="Continue from the last checkpoint.")] = False,
     force: Annotated[bool, typer.Option(help="Replace finished partitions.")] = False,
     checkpoint_messages: Annotated[
-        int, typer.Option(help="Checkpoint every this many messages.")
+        int, at_least(1, "Checkpoint every this many messages.")
     ] = 20_000,
     json_out: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     data_root: DataRootOption = None,
@@ -75,8 +75,8 @@ def reconstruct_command(
         resume=resume,
         force=force,
     )
-    names = [catalog.validate_symbol(s) for s in split_list(symbols)]
-    days = catalog.day_range(start, end)
+    names = lake_symbols(symbols)
+    days = catalog.day_range(*day_span(start, end))
     if not json_out:
         for name in names:
             if earlier := days_to_carry_in(config, name, days[0]):

@@ -8,7 +8,14 @@ from typing import Annotated, Any
 import typer
 
 from rlx_lib.errors import ConfigError
-from workbench.options import DataRootOption, resolve_root, split_list
+from workbench.options import (
+    DataRootOption,
+    above,
+    day_span,
+    lake_symbols,
+    resolve_root,
+    split_list,
+)
 
 __all__ = ["export_command", "register"]
 
@@ -35,8 +42,7 @@ def export_command(
     ] = "hftbacktest",
     source: Annotated[str, typer.Option(help="Which reconstruction: lake or golden.")] = "golden",
     tick_size: Annotated[
-        float | None,
-        typer.Option(help="Tick size to check the prices against (default: inferred)."),
+        float | None, above(0, "Tick size to check the prices against (default: inferred).")
     ] = None,
     force: Annotated[bool, typer.Option(help="Replace finished files.")] = False,
     data_root: DataRootOption = None,
@@ -47,11 +53,12 @@ def export_command(
     if fmt != "hftbacktest":
         msg = f"unknown export format {fmt!r}; rlx exports hftbacktest"
         raise ConfigError(msg)
+    first, stop = day_span(start, end)
     export(
         resolve_root(data_root),
-        symbols=split_list(symbols),
-        start=start,
-        end=end,
+        symbols=lake_symbols(symbols),
+        start=first,
+        end=stop,
         source=source,
         out=out,
         tick_size=tick_size,
@@ -79,11 +86,12 @@ def sweep_command(
     except ValueError as error:
         msg = f"--drop-rates takes numbers and --seeds integers: {error}"
         raise ConfigError(msg) from None
+    first, stop = day_span(start, end)
     result = sweep(
         resolve_root(data_root),
-        symbols=split_list(symbols),
-        start=start,
-        end=end,
+        symbols=lake_symbols(symbols),
+        start=first,
+        end=stop,
         drop_rates=rates,
         seeds=seed_list,
         progress=lambda row: typer.echo(

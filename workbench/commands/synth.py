@@ -11,7 +11,7 @@ import typer
 
 from rlx_lib.errors import ConfigError
 from workbench.console import progress
-from workbench.options import DataRootOption, resolve_root, split_list
+from workbench.options import DataRootOption, at_least, refuse_given, resolve_root, split_list
 
 if TYPE_CHECKING:
     from rlx_lib.synth import SynthSummary
@@ -46,6 +46,11 @@ def _folder(view: str) -> str:
     return "golden" if view == "golden" else "lake"
 
 
+_LIVE = ["disconnects", "reorder_rate", "clock_skew_ms"]
+_VENDOR = ["drop_rate", "duplicate_rate", "off_grid_rate"]
+_SESSION = ["symbols", "market", "regime", "minutes", "start", "views", "plant", "plant_every"]
+
+
 def market_symbols(symbols: list[str], market: str) -> list[str]:
     """Lake symbols of ``market``: ``BTC-USDT`` becomes ``BTC-USDT-PERP`` for ``usdm``."""
     from rlx_lib.catalog import lake_symbol
@@ -56,13 +61,14 @@ def market_symbols(symbols: list[str], market: str) -> list[str]:
 
 
 def synth_command(
+    ctx: typer.Context,
     symbols: Annotated[str, typer.Option(help="Lake symbols, comma-separated.")] = "BTC-USDT",
     market: Annotated[
         str, typer.Option(help="spot, or usdm: USD-M futures shapes under BINANCE_FUTURES (-PERP).")
     ] = "spot",
     regime: Annotated[str, typer.Option(help="high, low, weekend, stress or illiquid.")] = "high",
     minutes: Annotated[float, typer.Option(help="Minutes of market to simulate.")] = 1.0,
-    seed: Annotated[int, typer.Option(help="Seed: the same seed gives the same bytes.")] = 0,
+    seed: Annotated[int, at_least(0, "Seed: the same seed gives the same bytes.")] = 0,
     start: Annotated[str, typer.Option(help="Session start, UTC (ISO).")] = "2024-08-08T00:00Z",
     views: Annotated[str, typer.Option(help="Views to write: golden,lake.")] = "golden,lake",
     drop_rate: Annotated[
@@ -102,11 +108,25 @@ def synth_command(
 
     root = resolve_root(data_root)
     if from_golden is not None:
+        refuse_given(ctx, _SESSION + _LIVE, because="with --from-golden (only lake/ is written)")
         summary = vendor_from_golden(
-            [from_golden], root, drop_rate=drop_rate, seed=seed, force=force
+            [from_golden],
+            root,
+            drop_rate=drop_rate,
+            duplicate_rate=duplicate_rate,
+            off_grid_rate=off_grid_rate,
+            seed=seed,
+            force=force,
         )
         _echo(summary)
         return
+    written = split_list(views)
+    if "golden" not in written:
+        refuse_given(ctx, _LIVE, because="without the golden view (--views)")
+    if "lake" not in written:
+        refuse_given(ctx, _VENDOR, because="without the lake view (--views)")
+    if not plant:
+        refuse_given(ctx, ["plant_every"], because="without --plant")
     config = SynthConfig(
         symbols=tuple(market_symbols(split_list(symbols), market)),
         regime=regime,
@@ -128,7 +148,7 @@ def synth_command(
         summary = synthesize(
             config,
             root,
-            views=split_list(views),
+            views=written,
             force=force,
             progress=lambda symbol, minutes: done(
                 f"{symbol}: {minutes:g} minutes simulated", minutes

@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from rlx_lib.errors import ConfigError
+from workbench import options
 from workbench.console import track
-from workbench.options import DataRootOption, at_least, resolve_root, split_list
+from workbench.options import DataRootOption, at_least, day_span, resolve_root
 
 if TYPE_CHECKING:
     from rlx_lib.validation.report import ValidationReport
@@ -59,7 +60,6 @@ def _validate(
     resume: bool,
     pool: Any,
 ) -> ValidationReport:
-    from rlx_lib.catalog import parse_day
     from rlx_lib.validation.fanout import validate_lake_parallel
     from rlx_lib.validation.report import ValidationReport, issues_frame
     from rlx_lib.validation.resume import validate_golden
@@ -82,7 +82,7 @@ def _validate(
             msg = "--lake needs --start and --end (UTC days, end exclusive)"
             raise ConfigError(msg)
         summaries, rows = validate_lake_parallel(
-            root, lake_symbols, parse_day(start), parse_day(end), cluster=pool
+            root, lake_symbols, *day_span(start, end), cluster=pool
         )
         report.lake = summaries
         report.issues = issues_frame([*report.issues.to_dicts(), *rows])
@@ -121,14 +121,14 @@ def validate_command(
     if cluster is not None:
         check_address(cluster)  # a bad address fails first, in one line
     root = resolve_root(data_root)
-    lake_symbols = split_list(symbols) if lake else None
-    if lake and not lake_symbols:
+    if lake and not symbols.strip():
         msg = "--lake needs --symbols"
         raise ConfigError(msg)
+    vendor_symbols = options.lake_symbols(symbols) if lake else None
     report = run_validation(
         root,
         paths=paths or None,
-        lake_symbols=lake_symbols,
+        lake_symbols=vendor_symbols,
         start=start,
         end=end,
         out=out or root / "validation",
@@ -162,7 +162,8 @@ def summary_lines(report: ValidationReport) -> list[str]:
         lines.append(
             f"{name} (lake): {s['delta_messages']} delta msgs, {s['sequence_regressions']} "
             f"sequence regressions, {s['trade_id_gaps']} trade-id gaps, {s['off_grid_values']} "
-            f"off-grid, {s['crossed_books']} crossed, {len(s['days_without_data'])} empty days"
+            f"off-grid, {s['crossed_books']} crossed, {len(s['days_without_data'])} empty days, "
+            f"{s['unreadable_files']} unreadable files"
         )
     return lines
 
