@@ -3,7 +3,10 @@ beside plain ``lakeapi.load_data`` + ``DataFrame.to_parquet`` on the same object
 
 The data is a synthetic ``book_delta_v2`` day (messages of 1-8 rows, prices and sizes on the
 1e-8 grid, float-artefact origin times) and a ``book`` day (20 levels a side), uploaded in
-Crypto Lake's raw layout to a loopback moto server. Each figure is the median of a few repeats.
+Crypto Lake's raw layout to a loopback moto server (a thread of this process). Each figure is
+the median of a few repeats, the two paths alternating. The time ratio is taken in CPU seconds
+of this process (both paths, and the server feeding them, on the same objects), which a loaded
+machine disturbs far less than the wall clock; the wall-clock ratio is printed beside it.
 """
 
 from __future__ import annotations
@@ -75,13 +78,18 @@ def book_day(rows: int, seed: int = 4) -> pl.DataFrame:
     return pl.DataFrame(columns)
 
 
-def _median_seconds(action, repeats: int) -> float:
-    times = []
+def _median_seconds(actions: list, repeats: int) -> list[tuple[float, float]]:
+    """``(wall, cpu)`` median seconds of each action, the actions taking turns."""
+    times: list[list[tuple[float, float]]] = [[] for _ in actions]
     for _ in range(repeats):
-        started = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
+        for index, action in enumerate(actions):
+            wall, cpu = time.perf_counter(), time.process_time()
+            action()
+            times[index].append((time.perf_counter() - wall, time.process_time() - cpu))
+    return [
+        (statistics.median(t[0] for t in runs), statistics.median(t[1] for t in runs))
+        for runs in times
+    ]
 
 
 def run(*, quick: bool) -> list[dict]:
@@ -121,19 +129,28 @@ def run(*, quick: bool) -> list[dict]:
                 result = acquire_unit(root / "data", unit, source=source, force=True)
                 assert result.status == "written", result.error
 
-            baseline = _median_seconds(plain, repeats)
-            ours = _median_seconds(checked, repeats)
+            plain()  # the first load pays for imports and connections
+            baseline, ours = _median_seconds([plain, checked], repeats)
             rows = frame.height
             name = f"{table}: plain lakeapi.load_data + to_parquet"
-            figures.append({"figure": name, "value": rows / baseline, "unit": "rows/s"})
+            figures.append({"figure": name, "value": rows / baseline[0], "unit": "rows/s"})
             figures.append(
                 {
                     "figure": f"{table}: rlx acquire unit (all checks, staged, manifest)",
-                    "value": rows / ours,
+                    "value": rows / ours[0],
                     "unit": "rows/s",
                     "baseline": name,
-                    "ratio": ours / baseline,
-                    "target": "time ratio < 1.2",
+                    "ratio": ours[1] / baseline[1],
+                    "target": "CPU-time ratio < 1.2",
+                }
+            )
+            figures.append(
+                {
+                    "figure": f"{table}: the same, wall-clock time ratio",
+                    "value": ours[0] / baseline[0],
+                    "unit": "ratio",
+                    "baseline": name,
+                    "ratio": ours[0] / baseline[0],
                 }
             )
     return figures

@@ -1,31 +1,33 @@
-"""Benchmark of reconstruction: kernel, end to end, peak RSS, and two baselines on the same data.
-
-Rates are per CPU-second of the one process doing the work (``time.process_time`` or the
-child's rusage), so a shared machine's load does not skew the ratios; the end-to-end wall
-clock rate is printed beside it. The kernel and end-to-end figures are medians of 3 runs.
+"""Benchmark of reconstruction: kernel, end to end on one and two cores, peak RSS, and three
+anchors on the same data, all in one invocation.
 
 - **Kernel**: the book applies every row and writes the top 20 per side after every message,
-  in the pipeline's segments of 20,000 messages (as ``rlx reconstruct`` runs it); on the
-  stream below and on an hour of the synthetic market's ``high`` regime, whose book keeps
-  thousands of levels up to several times the price away, as real books do.
+  in the pipeline's segments of 20,000 messages (as ``rlx reconstruct`` runs it), per
+  CPU-second, median of 3; on the stream below and on an hour of the synthetic market's
+  ``high`` regime, whose book keeps thousands of levels far from the touch, as real books do.
 - **End to end**: ``reconstruct_day`` in a fresh process on an empty output folder: read the
-  Parquet, apply, write ``events/`` and ``book/`` (depth 20, every message), manifests.
-- **Baselines**, over the whole stream: the pure-Python ``SortedDict`` book (int prices, top
-  20 after every message, median of 3) and lakeapi's ``OrderBookUpdater`` end to end (its
-  constructor, every message, then its bests and their sizes after each; float prices; one
-  run, about 70 s on 10M rows). lakeapi has no top-N read, so it does less work than ours.
+  Parquet, apply, write ``events/`` and ``book/`` (depth 20, every message), manifests. It
+  runs three times on one thread and three times overlapped (segments encoded and written on
+  two more threads while the next is rebuilt), alternating, so a change of load hits both;
+  wall-clock medians, their ratio, and each as a share of the kernel's rate. Peak RSS is the
+  child's ``VmHWM``. On a loaded machine the wall clock shows the load, not the code: the
+  table's title gives the load average.
+- **Anchors**, over the whole stream, per CPU-second: a minimal numba book (one dense array
+  per side over the stream's tick range, known up front; best index tracked; top 20 after
+  every message; median of 3), the pure-Python ``SortedDict`` book (int prices, top 20 after
+  every message, median of 3) and lakeapi's ``OrderBookUpdater`` end to end (its constructor,
+  every message, then its bests and their sizes after each; float prices; one run, about 70 s
+  on 10M rows). lakeapi has no top-N read, so it does less work than ours. Ratios against
+  anchors measured in the same run travel between machines better than absolute rates.
 
-The ratio targets compare like for like, as ``shared/research/perf-anchors.md`` does: the work
-of applying the stream and reading the book after every message (our kernel against each
-baseline). The end-to-end ratios are printed beside them; they also count our Parquet read and
-writes, which neither baseline does. lakeapi is imported inside a temporary folder so its
-``.lake_cache/`` stays out of the CWD.
+The kernel ratios compare like for like: applying the stream and reading the book after every
+message. The end-to-end ratios also count our Parquet read and writes, which no anchor does.
+lakeapi is imported inside a temporary folder so its ``.lake_cache/`` stays out of the CWD.
 
-The data is a synthetic ``book_delta_v2`` stream made by a numba generator here (as in
-``shared/research/perf-anchors.md``: a seed snapshot, then messages of 1-40 changes, plus the
-deletes of the levels the mid crossed, 21.7 rows a message on average (the real BTCUSDT capture
-in ``shared/data/real`` averages 45.9, median 22); 90% of changes near the touch, 10% up to
-5,000 ticks away, about 30% deletes, the book never crossed).
+The data is a synthetic ``book_delta_v2`` stream made by a numba generator here: a seed
+snapshot, then messages of 1-40 changes, plus the deletes of the levels the mid crossed, 21.7
+rows a message on average (the real BTCUSDT capture averages 45.9, median 22); 90% of changes
+near the touch, 10% up to 5,000 ticks away, about 30% deletes, the book never crossed.
 """
 
 from __future__ import annotations
@@ -153,6 +155,17 @@ def real_shaped(seconds: int) -> dict[str, np.ndarray]:
     }
 
 
+def _head(data: dict[str, np.ndarray], messages: int) -> dict[str, np.ndarray]:
+    """The first ``messages`` messages of a stream (to load a compiled function)."""
+    rows = int(data["start"][messages])
+    return {
+        name: values[: messages + 1]
+        if name == "start"
+        else values[: messages if name == "reset" else rows]
+        for name, values in data.items()
+    }
+
+
 def kernel_seconds(data: dict[str, np.ndarray], segment: int = 20_000) -> float:
     """Apply every row, top 20 into arrays after every message, ``segment`` messages a call."""
     book = L2Book()
@@ -165,6 +178,48 @@ def kernel_seconds(data: dict[str, np.ndarray], segment: int = 20_000) -> float:
         first, last = int(start[lo]), int(start[hi])
         rows = (data[name][first:last] for name in ("is_bid", "price", "size"))
         book.replay(*rows, start[lo : hi + 1] - first, reset[lo:hi], depth=20)
+    return time.process_time() - began
+
+
+@numba.njit  # not cached: this file is loaded under different module names
+def _dense_book(is_bid, ticks, size, start, width, depth, out):  # pragma: no cover - compiled
+    sizes = np.zeros((2, width), dtype=np.int64)  # by tick index, bids and asks
+    best = np.array([-1, width])  # best bid index (highest), best ask index (lowest)
+    for m in range(len(start) - 1):
+        for r in range(start[m], start[m + 1]):
+            side, tick = (0, ticks[r]) if is_bid[r] else (1, ticks[r])
+            sizes[side, tick] = size[r]
+            step = -1 if side == 0 else 1
+            if size[r] != 0:
+                if (side == 0 and tick > best[0]) or (side == 1 and tick < best[1]):
+                    best[side] = tick
+            elif tick == best[side]:
+                while 0 <= best[side] < width and sizes[side, best[side]] == 0:
+                    best[side] += step
+        for side in range(2):
+            step = -1 if side == 0 else 1
+            tick, found = best[side], 0
+            while found < depth and 0 <= tick < width:
+                if sizes[side, tick] != 0:
+                    out[m, 2 * side, found] = tick
+                    out[m, 2 * side + 1, found] = sizes[side, tick]
+                    found += 1
+                tick += step
+            out[m, 2 * side : 2 * side + 2, found:] = 0
+
+
+def dense_seconds(data: dict[str, np.ndarray]) -> float:
+    """The anchor: a minimal numba book, one dense array per side over the stream's tick range
+    (known up front), best index tracked, top 20 per side after every message."""
+    start = data["start"]
+    rows = int(start[-1])
+    began = time.process_time()
+    low = data["price"][:rows].min()
+    ticks = (data["price"][:rows] - low) // TICK
+    out = np.empty((len(start) - 1, 4, 20), dtype=np.int64)
+    _dense_book(
+        data["is_bid"][:rows], ticks, data["size"][:rows], start, int(ticks.max()) + 1, 20, out
+    )
     return time.process_time() - began
 
 
@@ -241,7 +296,7 @@ import json, resource, shutil, sys, time, datetime as dt
 from pathlib import Path
 from rlx_lib.reconstruction.pipeline import ReconstructConfig, reconstruct_day
 root = Path(sys.argv[1])
-config = ReconstructConfig(root=root, force=True)
+config = ReconstructConfig(root=root, force=True, overlap=sys.argv[3] == "overlap")
 def cpu():
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -259,10 +314,12 @@ print(json.dumps({"seconds": seconds, "wall": wall, "rss_mb": rss}))
 """
 
 
-def end_to_end(root: Path, warm: Path) -> dict:
-    """``reconstruct_day`` in a fresh process (after a tiny warm-up day), for CPU time and RSS."""
+def end_to_end(root: Path, warm: Path, *, overlap: bool) -> dict:
+    """``reconstruct_day`` in a fresh process (after a tiny warm-up day), for CPU time, wall
+    time and RSS; ``overlap``: segments written on two more threads, else all on one."""
+    mode = "overlap" if overlap else "one-thread"
     done = subprocess.run(
-        [sys.executable, "-c", _CHILD, str(root), str(warm)],
+        [sys.executable, "-c", _CHILD, str(root), str(warm), mode],
         check=True,
         capture_output=True,
         text=True,
@@ -270,13 +327,36 @@ def end_to_end(root: Path, warm: Path) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def _end_to_end_runs(root: Path, warm: Path, repeats: int) -> dict[bool, list[dict]]:
+    """Alternate one-thread and overlapped runs, so load changes hit both alike."""
+    runs: dict[bool, list[dict]] = {False: [], True: []}
+    for _ in range(repeats):
+        for overlap in (False, True):
+            runs[overlap].append(end_to_end(root, warm, overlap=overlap))
+    return runs
+
+
+def _anchor_rates(data: dict[str, np.ndarray], folder: Path) -> dict[str, float]:
+    """Level updates/s of the three anchors over the whole stream."""
+    rows = int(data["start"][-1])
+    dense_seconds(_head(data, 3))  # JIT
+    rates = {"dense": rows / statistics.median(dense_seconds(data) for _ in range(3))}
+    rates["sorteddict"] = rows / statistics.median(sorteddict_seconds(data) for _ in range(3))
+    with _working_directory(folder):  # keep lakeapi's .lake_cache/ out of the CWD
+        rates["lakeapi"] = rows / lakeapi_seconds(data)
+    return rates
+
+
+def _figure(figure: str, value: float, unit: str, **extra: object) -> dict:
+    return {"figure": figure, "value": value, "unit": unit, **extra}
+
+
 def run(*, quick: bool) -> list[dict]:
-    """Figures: kernel level updates/s, end-to-end rows/s, peak RSS, baselines and ratios."""
+    """Figures: kernel, end to end on one and two cores, peak RSS, anchors and ratios."""
     rows = 1_000_000 if quick else 10_000_000
     data = generate(rows)
-    messages = len(data["start"]) - 1
-    kernel_seconds({k: v[:1000] if k != "start" else v[:3] for k, v in data.items()})  # JIT
-    kernel_rate = rows / statistics.median(kernel_seconds(data) for _ in range(3))
+    kernel_seconds(_head(data, 3))  # JIT
+    kernel = rows / statistics.median(kernel_seconds(data) for _ in range(3))
     shaped = real_shaped(600 if quick else 3600)
     shaped_rows = int(shaped["start"][-1])
     shaped_rate = shaped_rows / statistics.median(kernel_seconds(shaped) for _ in range(3))
@@ -284,66 +364,103 @@ def run(*, quick: bool) -> list[dict]:
         root, warm = Path(folder) / "day", Path(folder) / "warm"
         write_lake(root, data)
         write_lake(warm, generate(20_000))
-        runs = [end_to_end(root, warm) for _ in range(3)]
-        python_rate = rows / statistics.median(sorteddict_seconds(data) for _ in range(3))
-        with _working_directory(Path(folder)):  # keep lakeapi's .lake_cache/ out of the CWD
-            lake_rate = rows / lakeapi_seconds(data)
-    e2e_rate = rows / statistics.median(r["seconds"] for r in runs)
-    e2e_wall_rate = rows / statistics.median(r["wall"] for r in runs)
-
-    def ratio(figure: str, value: float, baseline: str, against: float, target: str) -> dict:
-        unit = "rows/s" if figure.startswith("end") else "level updates/s"
-        return {
-            "figure": figure,
-            "value": value,
-            "unit": unit,
-            "baseline": baseline,
-            "ratio": value / against,
-            "target": target,
-        }
-
-    sorteddict, lakeapi = "pure-Python SortedDict", "lakeapi OrderBookUpdater"
+        runs = _end_to_end_runs(root, warm, 3)
+        anchors = _anchor_rates(data, Path(folder))
+    wall = {o: rows / statistics.median(r["wall"] for r in runs[o]) for o in runs}
+    cpu = rows / statistics.median(r["seconds"] for r in runs[True])
+    rss = {o: statistics.median(r["rss_mb"] for r in runs[o]) for o in runs}
+    updates = "level updates/s"
     return [
-        {"figure": "input rows (book_delta_v2)", "value": rows, "unit": "rows"},
-        {"figure": "messages", "value": messages, "unit": "messages"},
-        {
-            "figure": "kernel, top 20 after every message",
-            "value": kernel_rate,
-            "unit": "level updates/s",
-            "target": ">= 20M",
-        },
-        {
-            "figure": f"kernel on {shaped_rows:,} rows of the synthetic high regime (far levels)",
-            "value": shaped_rate,
-            "unit": "level updates/s",
-            "target": ">= 20M",
-        },
-        {
-            "figure": "end to end (read, apply, write events+book, depth 20)",
-            "value": e2e_rate,
-            "unit": "rows/s",
-            "target": ">= 3M",
-        },
-        {
-            "figure": "end to end, wall clock (shared machine)",
-            "value": e2e_wall_rate,
-            "unit": "rows/s",
-        },
-        {"figure": "end to end peak RSS", "value": max(r["rss_mb"] for r in runs), "unit": "MB"},
-        {
-            "figure": "pure-Python SortedDict, top 20",
-            "value": python_rate,
-            "unit": "level updates/s",
-        },
-        {
-            "figure": "lakeapi updater end to end, bests and sizes only",
-            "value": lake_rate,
-            "unit": "level updates/s",
-        },
-        ratio("kernel vs SortedDict", kernel_rate, sorteddict, python_rate, ">= 30x"),
-        ratio("kernel vs lakeapi updater", kernel_rate, lakeapi, lake_rate, ">= 100x"),
-        ratio("end to end vs SortedDict", e2e_rate, sorteddict, python_rate, "(also writes)"),
-        ratio("end to end vs lakeapi updater", e2e_rate, lakeapi, lake_rate, "(also writes)"),
+        _figure("input rows (book_delta_v2)", rows, "rows"),
+        _figure("messages", len(data["start"]) - 1, "messages"),
+        _figure("kernel, top 20 after every message", kernel, updates, target=">= 20M"),
+        _figure(
+            f"kernel on {shaped_rows:,} rows of the synthetic high regime (far levels)",
+            shaped_rate,
+            updates,
+            target=">= 20M",
+        ),
+        _figure(
+            "end to end, two cores (read, apply, write events+book, depth 20; wall clock)",
+            wall[True],
+            "rows/s",
+            baseline="kernel",
+            ratio=wall[True] / kernel,
+            target="ratio >= 0.5",
+        ),
+        _figure(
+            "end to end, one thread (wall clock)",
+            wall[False],
+            "rows/s",
+            baseline="kernel",
+            ratio=wall[False] / kernel,
+        ),
+        _figure(
+            "two cores vs one thread, end to end",
+            wall[True],
+            "rows/s",
+            baseline="end to end, one thread",
+            ratio=wall[True] / wall[False],
+        ),
+        _figure(
+            "end to end per CPU-second (all threads)",
+            cpu,
+            "rows/s",
+            baseline="kernel",
+            ratio=cpu / kernel,
+        ),
+        _figure("end to end peak RSS, one thread", rss[False], "MB"),
+        _figure(
+            "end to end peak RSS, two cores",
+            rss[True],
+            "MB",
+            baseline="one thread",
+            ratio=rss[True] / rss[False],
+            target="<= 1.1",
+        ),
+        _figure("anchor: minimal dense-tick numba book, top 20", anchors["dense"], updates),
+        _figure("anchor: pure-Python SortedDict, top 20", anchors["sorteddict"], updates),
+        _figure("anchor: lakeapi updater, bests and sizes only", anchors["lakeapi"], updates),
+        _figure(
+            "kernel vs dense-tick numba book",
+            kernel,
+            updates,
+            baseline="dense-tick numba book",
+            ratio=kernel / anchors["dense"],
+            target=">= 0.8",
+        ),
+        _figure(
+            "kernel vs SortedDict",
+            kernel,
+            updates,
+            baseline="pure-Python SortedDict",
+            ratio=kernel / anchors["sorteddict"],
+            target=">= 30x",
+        ),
+        _figure(
+            "kernel vs lakeapi updater",
+            kernel,
+            updates,
+            baseline="lakeapi OrderBookUpdater",
+            ratio=kernel / anchors["lakeapi"],
+            target=">= 100x",
+        ),
+        _figure(
+            "end to end (two cores) vs SortedDict",
+            wall[True],
+            "rows/s",
+            baseline="pure-Python SortedDict",
+            ratio=wall[True] / anchors["sorteddict"],
+            target="(also writes)",
+        ),
+        _figure(
+            "end to end (two cores) vs lakeapi updater",
+            wall[True],
+            "rows/s",
+            baseline="lakeapi OrderBookUpdater",
+            ratio=wall[True] / anchors["lakeapi"],
+            target="(also writes)",
+        ),
     ]
 
 

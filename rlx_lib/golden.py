@@ -15,7 +15,7 @@ import gzip
 import io
 import os
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -163,18 +163,34 @@ def _next_magic(handle: io.BufferedIOBase, start: int) -> int | None:
     return None
 
 
-def _zstd_frame(handle: io.BufferedIOBase, start: int) -> tuple[bytes, int | None]:
-    """Decode the frame at ``start``: ``(text, offset after it)``; None when the file ends inside
-    it (text is then what was decoded). A damaged frame raises ``zstandard.ZstdError``."""
+_HELD_BYTES = 1 << 23
+"""Decompressed text of one zstd frame held back until the frame has decoded whole (8 MiB)."""
+
+
+def _zstd_frame(
+    handle: io.BufferedIOBase, start: int
+) -> Generator[bytes, None, tuple[bytes, int | None]]:
+    """Decode the frame at ``start``; return ``(text, offset after it)``, None when the file ends
+    inside it (text is then what was decoded). A damaged frame raises ``zstandard.ZstdError``.
+
+    A frame larger than ``_HELD_BYTES`` (a file compressed as one frame, as the ``zstd`` tool
+    writes it) yields its text in pieces of about that size before its end, so memory stays
+    bounded for any file size; damage in such a frame is found after the pieces before it.
+    """
     handle.seek(start)
     frame = zstandard.ZstdDecompressor().decompressobj()
     pending: list[bytes] = []
+    held = 0
     offset = start
     while chunk := handle.read(1 << 16):
         pending.append(frame.decompress(chunk))
+        held += len(pending[-1])
         offset += len(chunk)
         if frame.eof:
             return b"".join(pending), offset - len(frame.unused_data)
+        if held >= _HELD_BYTES:
+            yield b"".join(pending)
+            pending, held = [], 0
     return b"".join(pending), None
 
 
@@ -182,14 +198,15 @@ def _zstd_blocks(handle: io.BufferedIOBase, report: ReadReport) -> Iterator[byte
     """Decompress concatenated zstd frames, one verified frame at a time.
 
     A frame's text is released only once the frame decoded whole (checksum verified when it
-    has one). A damaged frame is skipped to the next frame header and noted in
+    has one), or in pieces when it is large (:func:`_zstd_frame`). A damaged frame is skipped
+    to the next frame header and noted in
     ``report.damaged``; ``None`` marks the break. A last frame cut short (a killed writer)
     releases what it decoded, then raises EOFError.
     """
     start, size = 0, os.fstat(handle.fileno()).st_size
     while start < size:
         try:
-            text, end = _zstd_frame(handle, start)
+            text, end = yield from _zstd_frame(handle, start)
             resume = _next_magic(handle, start + 1) if end is None else end
             if end is None and resume is None:
                 yield text

@@ -2,19 +2,22 @@
 
 Each ``benchmarks/bench_<stage>.py`` defines ``run(*, quick: bool) -> list[dict]``; every dict is
 one figure: ``figure``, ``value``, ``unit`` and optionally ``baseline`` (what the ratio is
-against, measured in the same run), ``ratio`` and ``target``.
+against, measured in the same run), ``ratio`` and ``target``. Every figure is tagged with the
+machine it was measured on (:func:`machine`: CPU model, cores, load average when its stage
+started), since absolute rates only hold on that machine.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import os
+import platform
 from pathlib import Path
 from typing import Any
 
 from rlx_lib.errors import ConfigError
 
-__all__ = ["BENCHMARK_DIR", "available", "run_stage"]
+__all__ = ["BENCHMARK_DIR", "available", "describe", "machine", "run_stage"]
 
 BENCHMARK_DIR = Path(__file__).resolve().parent.parent / "benchmarks"
 
@@ -22,6 +25,33 @@ BENCHMARK_DIR = Path(__file__).resolve().parent.parent / "benchmarks"
 def available() -> list[str]:
     """Stage names that have a benchmark script."""
     return sorted(p.stem.removeprefix("bench_") for p in BENCHMARK_DIR.glob("bench_*.py"))
+
+
+def _cpu_model() -> str:
+    try:
+        lines = Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return platform.processor() or platform.machine() or "unknown CPU"
+    for line in lines:
+        if line.startswith("model name"):
+            return line.partition(":")[2].strip()
+    return platform.processor() or platform.machine() or "unknown CPU"
+
+
+def machine() -> dict[str, Any]:
+    """The machine now: ``cpu`` model, ``cores`` and the 1/5/15-minute ``load_average``."""
+    load = os.getloadavg() if hasattr(os, "getloadavg") else (0.0, 0.0, 0.0)
+    return {
+        "cpu": _cpu_model(),
+        "cores": os.cpu_count() or 1,
+        "load_average": [round(value, 2) for value in load],
+    }
+
+
+def describe(info: dict[str, Any]) -> str:
+    """One line for a table title: ``AMD EPYC, 2 cores, load average 1.20 0.80 0.50``."""
+    load = " ".join(f"{value:.2f}" for value in info["load_average"])
+    return f"{info['cpu']}, {info['cores']} cores, load average {load}"
 
 
 def run_stage(stage: str, *, quick: bool = False) -> list[dict[str, Any]]:
@@ -36,6 +66,6 @@ def run_stage(stage: str, *, quick: bool = False) -> list[dict[str, Any]]:
         raise ConfigError(msg)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    at_start = machine()
     figures = module.run(quick=quick)
-    cores = os.cpu_count() or 1
-    return [{"stage": stage, "cores": cores, **figure} for figure in figures]
+    return [{"stage": stage, **at_start, **figure} for figure in figures]

@@ -222,9 +222,7 @@ def _publish(
     name = folder.relative_to(root).as_posix()
     exact, issues = check_unit(unit.table, loaded, symbol=unit.symbol, source=name)
     staging = root / "_staging" / STAGE / folder.relative_to(root)
-    staged = write_parquet(
-        exact, staging / LAKE_FILE, force=True, compression_level=1, use_dictionary=False
-    )
+    staged = write_parquet(exact, staging / LAKE_FILE, force=True, **_encodings(exact.columns))
     readback = pl.DataFrame(schema=pl.read_parquet_schema(staged))
     schemas.check_schema(readback, schemas.LAKE_TABLES[unit.table], name=str(staged))
     stored_rows = pq.read_metadata(staged).num_rows
@@ -251,6 +249,22 @@ def _publish(
     return UnitResult(
         unit=unit, status="written", rows=exact.height, issues=issues.height, path=final
     )
+
+
+def _encodings(columns: list[str]) -> dict[str, Any]:
+    """Writer options for a Lake table: zstd level 1; prices dictionary-encoded (few distinct
+    values: smaller and faster than plain), sizes byte-stream-split, everything else plain;
+    min/max statistics only on clocks and ids. About twice as fast to write as plain columns
+    with statistics everywhere, and smaller."""
+    sizes = [name for name in columns if name.endswith(("size", "quantity"))]
+    return {
+        "compression_level": 1,
+        "use_dictionary": [name for name in columns if name.endswith("price")],
+        "column_encoding": dict.fromkeys(sizes, "BYTE_STREAM_SPLIT"),
+        "write_statistics": [
+            name for name in columns if name.endswith(("_time", "sequence_number", "_id"))
+        ],
+    }
 
 
 def _load_with_retries(

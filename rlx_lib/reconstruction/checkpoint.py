@@ -38,9 +38,16 @@ def final_state_path(root: Path, *, source: str, symbol: str, day: dt.date) -> P
     return Path(root) / "_checkpoints" / "reconstruct" / source / symbol / f"{day.isoformat()}.npz"
 
 
-def save_checkpoint(path: Path, book: L2Book, header: dict[str, Any], **arrays: np.ndarray) -> None:
-    """Save the book's levels, a JSON ``header`` and extra arrays atomically."""
-    payload = {**book.snapshot_arrays(), **arrays}
+def save_checkpoint(
+    path: Path,
+    book: L2Book | dict[str, np.ndarray],
+    header: dict[str, Any],
+    **arrays: np.ndarray,
+) -> None:
+    """Save the book's levels (or its :meth:`~L2Book.snapshot_arrays`), a JSON ``header`` and
+    extra arrays atomically."""
+    levels = book if isinstance(book, dict) else book.snapshot_arrays()
+    payload = {**levels, **arrays}
     header_bytes = np.frombuffer(json.dumps(header, sort_keys=True).encode(), dtype=np.uint8)
     with catalog.atomic_path(Path(path)) as temp, open(temp, "wb") as handle:
         np.savez(handle, header=header_bytes, **payload)

@@ -27,7 +27,7 @@ import polars as pl
 from rlx_lib import catalog, schemas
 from rlx_lib.decimals import decimal_to_units
 from rlx_lib.errors import ConfigError, StageError
-from rlx_lib.reconstruction import replay, sinks
+from rlx_lib.reconstruction import overlap, replay, sinks
 from rlx_lib.reconstruction.book import L2Book, TopLevels
 from rlx_lib.reconstruction.checkpoint import (
     final_state_path,
@@ -56,6 +56,7 @@ class ReconstructConfig:
     checkpoint_messages: int = 20_000
     resume: bool = False
     force: bool = False
+    overlap: bool = True  # encode and write a segment on other threads while the next is rebuilt
 
     def __post_init__(self) -> None:
         if self.source not in schemas.SOURCES:
@@ -383,24 +384,42 @@ def _run_day(
         config, progress, checksums, progress_settings, f"{symbol} {day}", book, seeding
     )
     trade_slices = _trade_slices(day_input, cuts)
-    events_sink = sinks.ParquetSink(
-        work / "events.parquet.partial", sinks.arrow_schema(schemas.EVENTS)
-    )
-    sequence = 0
-    for index in range(len(cuts) - 1):
-        lo, hi = cuts[index], cuts[index + 1]
-        first_row = int(day_input.start[lo])
-        rows = day_input.reader.rows(first_row, int(day_input.start[hi]))
-        events = _events(day_input, event_ns, lo, hi, rows, trade_slices[index], sequence)
-        sequence += len(events["sequence"])
-        events_sink.write(sinks.events_table(events, source=source))
-        if index < segment:  # finished before a crash: its events are re-derived, nothing else
-            continue
-        _segment_outputs(config, symbol, day, day_input, book, rows, (lo, hi), keep, work, index)
-        header = {"segment": index + 1, "inputs": checksums, "seeding": seeding}
-        save_checkpoint(progress, book, {**header, "settings": progress_settings})
+    sinks_ = {
+        name: sinks.ParquetSink(work / f"{name}.parquet.partial", sinks.arrow_schema(schema))
+        for name, schema in (
+            ("events", schemas.EVENTS),
+            ("book", schemas.book_state_schema(config.depth)),
+        )
+    }
+    header = {"inputs": checksums, "seeding": seeding, "settings": progress_settings}
+    # the book is rebuilt here while the lanes encode and write the previous segment
+    with overlap.Lanes(("events", "book"), threaded=config.overlap) as lanes:
+        if segment:  # resumed: the finished segments' book rows come from their spools
+            lanes.submit("book", sinks.copy_segments, work, "book", segment, sinks_["book"])
+        sequence = 0
+        for index in range(len(cuts) - 1):
+            lo, hi = cuts[index], cuts[index + 1]
+            first_row = int(day_input.start[lo])
+            rows = day_input.reader.rows(first_row, int(day_input.start[hi]))
+            events = _events(day_input, event_ns, lo, hi, rows, trade_slices[index], sequence)
+            sequence += len(events["sequence"])
+            lanes.submit("events", _write_events, sinks_["events"], events, source)
+            if index < segment:  # finished before a crash: its events are re-derived only
+                continue
+            offsets = day_input.start[lo : hi + 1] - first_row
+            top = book.replay(*rows, offsets, day_input.reset[lo:hi], depth=config.depth)
+            lanes.submit(
+                "book",
+                _segment_outputs,
+                config,
+                (symbol, day, day_input, work, keep),
+                top,
+                (lo, hi, index),
+                sinks_["book"],
+                (progress, book.snapshot_arrays(), {**header, "segment": index + 1}),
+            )
     segments = len(cuts) - 1
-    counts = _publish(config, symbol, day, day_input, work, events_sink, segments)
+    counts = _publish(config, symbol, day, day_input, work, sinks_, segments)
     drift_summary = _drift_summary(root, source, symbol, day) if source == "lake" else None
     summary = {
         "symbol": symbol,
@@ -452,45 +471,52 @@ def _trade_slices(day_input: replay.DayInput, cuts: list[int]) -> list[slice]:
     return [slice(a, b) for a, b in itertools.pairwise(bounds)]
 
 
+def _write_events(sink: sinks.ParquetSink, events: dict, source: str) -> None:
+    """Encode and write one segment's events (the ``events`` lane)."""
+    sink.write(sinks.events_table(events, source=source))
+
+
 def _segment_outputs(
     config: ReconstructConfig,
-    symbol: str,
-    day: dt.date,
-    day_input: replay.DayInput,
-    book: L2Book,
-    rows: tuple,
-    bounds: tuple[int, int],
-    keep: np.ndarray,
-    work: Path,
-    index: int,
+    unit: tuple[str, dt.date, replay.DayInput, Path, np.ndarray],
+    top: TopLevels,
+    bounds: tuple[int, int, int],
+    book_sink: sinks.ParquetSink,
+    checkpoint: tuple[Path, dict[str, np.ndarray], dict[str, Any]],
 ) -> None:
-    """Replay one segment into the book and spool its ``book``, ``issues`` and ``drift`` rows."""
-    (lo, hi), root, source = bounds, Path(config.root), config.source
-    if hi <= lo:
-        return
-    first_row = int(day_input.start[lo])
-    offsets = day_input.start[lo : hi + 1] - first_row
-    top = book.replay(*rows, offsets, day_input.reset[lo:hi], depth=config.depth)
-    kept = np.flatnonzero(keep[lo:hi])
-    columns = {
-        "origin_ns": day_input.origin_ns[lo:hi][kept],
-        "received_ns": day_input.received_ns[lo:hi][kept],
-        "update_id": day_input.update_id[lo:hi][kept],
-        "bid_price": top.bid_price[kept],
-        "bid_size": top.bid_size[kept],
-        "ask_price": top.ask_price[kept],
-        "ask_size": top.ask_size[kept],
-    }
-    table = sinks.book_table(columns, source=source, depth=config.depth)
-    sinks.write_segment(table, sinks.segment_path(work, "book", index))
-    issues = _crossed_issues(day_input, lo, top, symbol, source)
-    if issues:
-        sinks.write_segment(sinks.issues_table(issues), sinks.segment_path(work, "issues", index))
-    if source == "lake":
-        drift = _drift(root, symbol, day, day_input, lo, top)
-        if drift is not None:
-            table = sinks.drift_table(drift, source=source)
-            sinks.write_segment(table, sinks.segment_path(work, "drift", index))
+    """Write one segment's ``book`` rows (spooled for a resume and to the day's file), spool
+    its ``issues`` and ``drift`` rows, then save the checkpoint after it (the ``book`` lane).
+
+    ``unit``: symbol, day, input, work folder, which messages get a book row; ``bounds``: the
+    segment's first and end message and its index; ``checkpoint``: path, the book's levels at
+    the segment's end, header.
+    """
+    (symbol, day, day_input, work, keep), (lo, hi, index) = unit, bounds
+    root, source = Path(config.root), config.source
+    if hi > lo:
+        kept = np.flatnonzero(keep[lo:hi])
+        columns = {
+            "origin_ns": day_input.origin_ns[lo:hi][kept],
+            "received_ns": day_input.received_ns[lo:hi][kept],
+            "update_id": day_input.update_id[lo:hi][kept],
+            "bid_price": top.bid_price[kept],
+            "bid_size": top.bid_size[kept],
+            "ask_price": top.ask_price[kept],
+            "ask_size": top.ask_size[kept],
+        }
+        table = sinks.book_table(columns, source=source, depth=config.depth)
+        sinks.write_segment(table, sinks.segment_path(work, "book", index))
+        book_sink.write(table)
+        issues = _crossed_issues(day_input, lo, top, symbol, source)
+        if issues:
+            table = sinks.issues_table(issues)
+            sinks.write_segment(table, sinks.segment_path(work, "issues", index))
+        if source == "lake":
+            drift = _drift(root, symbol, day, day_input, lo, top)
+            if drift is not None:
+                table = sinks.drift_table(drift, source=source)
+                sinks.write_segment(table, sinks.segment_path(work, "drift", index))
+    save_checkpoint(*checkpoint)
 
 
 def _publish(
@@ -499,26 +525,23 @@ def _publish(
     day: dt.date,
     day_input: replay.DayInput,
     work: Path,
-    events_sink: sinks.ParquetSink,
+    written: dict[str, sinks.ParquetSink],
     segments: int,
 ) -> dict[str, int]:
-    """Join the spooled segments into the day's files; return the rows of each dataset."""
+    """Publish the files written as the day went (``written``: events, book) and join the
+    spooled segments of the others; return the rows of each dataset."""
     root, source = Path(config.root), config.source
     if day_input.issues:
         table = sinks.issues_table(day_input.issues)
         sinks.write_segment(table, sinks.segment_path(work, "issues", segments))
     counts = {
-        "events": events_sink.publish(
-            sinks.output_path(root, "events", source=source, symbol=symbol, day=day),
+        name: sink.publish(
+            sinks.output_path(root, name, source=source, symbol=symbol, day=day),
             force=config.force,
         )
+        for name, sink in written.items()
     }
-    output_schemas = {
-        "book": schemas.book_state_schema(config.depth),
-        "drift": schemas.DRIFT,
-        "issues": schemas.ISSUE,
-    }
-    for dataset, schema in output_schemas.items():
+    for dataset, schema in (("drift", schemas.DRIFT), ("issues", schemas.ISSUE)):
         if dataset == "drift" and source != "lake":
             continue
         target = sinks.output_path(root, dataset, source=source, symbol=symbol, day=day)

@@ -33,6 +33,7 @@ __all__ = [
     "OUTPUT_DATASETS",
     "ParquetSink",
     "book_table",
+    "copy_segments",
     "drift_table",
     "events_table",
     "issues_table",
@@ -268,6 +269,7 @@ class ParquetSink:
         self._path = Path(path)
         self._path.parent.mkdir(parents=True, exist_ok=True)
         self._writer = _parquet_writer(self._path, schema)
+        self.schema = schema
         self.rows = 0
 
     def write(self, table: pa.Table) -> None:
@@ -283,14 +285,19 @@ class ParquetSink:
         return self.rows
 
 
+def copy_segments(work: Path, dataset: str, segments: int, sink: ParquetSink) -> None:
+    """Write the spooled segments ``0..segments-1`` of ``dataset`` that exist to ``sink``."""
+    for index in range(segments):
+        path = segment_path(work, dataset, index)
+        if path.exists():
+            with pa.memory_map(str(path)) as source:
+                sink.write(pa.ipc.open_file(source).read_all().cast(sink.schema))
+
+
 def join_segments(
     work: Path, dataset: str, segments: int, target: Path, schema: pa.Schema, *, force: bool
 ) -> int:
     """Join segments ``0..segments-1`` into ``target`` atomically; return the row count."""
     sink = ParquetSink(Path(work) / f"{dataset}.parquet.partial", schema)
-    for index in range(segments):
-        path = segment_path(work, dataset, index)
-        if path.exists():
-            with pa.memory_map(str(path)) as source:
-                sink.write(pa.ipc.open_file(source).read_all().cast(schema))
+    copy_segments(work, dataset, segments, sink)
     return sink.publish(target, force=force)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Annotated
 
@@ -32,8 +31,12 @@ def bench_command(
     from rich.table import Table
 
     stages = [stage] if stage else bench.available()
+    at_start = bench.machine()
     figures = [row for name in stages for row in bench.run_stage(name, quick=quick)]
-    table = Table(title=f"rlx bench ({os.cpu_count()} cores reported)")
+    table = Table(
+        title=f"rlx bench on {bench.describe(at_start)} (at start)",
+        caption="Rates hold on this machine only; ratios are against baselines of the same run.",
+    )
     for column in ("stage", "figure", "value", "unit", "baseline", "ratio", "target"):
         table.add_column(column, justify="right" if column in ("value", "ratio") else "left")
     for row in figures:
