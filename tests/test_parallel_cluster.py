@@ -196,29 +196,24 @@ def test_fidelity_on_cluster_equals_serial(
     assert _fidelity(root, days, "--cluster", cluster) == expected
 
 
-def _half_done(work: Path) -> bool:
-    """Whether a symbol-day's work folder holds a file (its folders come and go meanwhile)."""
-    try:
-        return any(path.is_file() for path in work.rglob("*"))
-    except OSError:
-        return False
-
-
-def _kill_a_busy_worker(address: str, work: Path, done: threading.Event) -> list[int]:
-    """Once a symbol-day is half done (its checkpoint folder exists), SIGKILL every worker
-    process that is running a task; the pids killed."""
+def _kill_a_busy_worker(address: str, done: threading.Event) -> list[int]:
+    """SIGKILL every worker process running a symbol-day (a ``reconstruct_unit`` task) as soon
+    as one is; the pids killed."""
     from distributed import Client
 
     with Client(address, set_as_default=False) as control:
         pids = control.run(os.getpid)
         while not done.is_set():
-            if _half_done(work):
-                busy = [worker for worker, keys in control.processing().items() if keys]
-                for worker in busy:
-                    os.kill(pids[worker], signal.SIGKILL)
-                if busy:
-                    return [pids[worker] for worker in busy]
-            time.sleep(0.01)
+            busy = [
+                worker
+                for worker, keys in control.processing().items()
+                if any(str(key).startswith("reconstruct_unit") for key in keys)
+            ]
+            for worker in busy:
+                os.kill(pids[worker], signal.SIGKILL)
+            if busy:
+                return [pids[worker] for worker in busy]
+            time.sleep(0.005)
     return []
 
 
@@ -226,14 +221,12 @@ def test_worker_killed_mid_run_still_writes_identical_output(
     cluster: str, market: Path, tmp_path: Path
 ) -> None:
     serial, remote = _copy(market, tmp_path / "serial"), _copy(market, tmp_path / "remote")
-    every = ("--checkpoint-messages", "20")  # a symbol-day is half done for a while
+    every = ("--checkpoint-messages", "5")  # a symbol-day takes a while
     command = ("reconstruct", "--source", "lake", "--symbols", SYMBOLS, "--start", TWO_DAYS[0],
                "--end", TWO_DAYS[1], *every)  # fmt: skip
     rlx(*command, "--data-root", str(serial))
     done, killed = threading.Event(), []
-    killer = threading.Thread(
-        target=lambda: killed.extend(_kill_a_busy_worker(cluster, remote / "_work", done))
-    )
+    killer = threading.Thread(target=lambda: killed.extend(_kill_a_busy_worker(cluster, done)))
     killer.start()
     try:
         rlx(*command, "--data-root", str(remote), "--cluster", cluster)
