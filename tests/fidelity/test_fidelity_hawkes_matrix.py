@@ -13,8 +13,8 @@ from rlx_lib.fidelity.metrics.hawkes_matrix import (
     bootstrap,
     fit,
 )
+from rlx_lib.hawkes import HawkesSpec, simulate_arrivals
 from rlx_lib.synth.events import truth_events
-from rlx_lib.synth.hawkes import HawkesSpec, simulate_arrivals
 from rlx_lib.synth.market import simulate
 
 BRANCHING = np.array(

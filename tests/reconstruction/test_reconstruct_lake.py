@@ -122,7 +122,9 @@ def test_local_cluster_output_equals_local_run(tmp_path: Path, market_factory) -
     shutil.copytree(local, remote)
     reconstruct(ReconstructConfig(root=local), [SYMBOL], market.days)
     with (
-        distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False) as cluster,
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+        ) as cluster,
         distributed.Client(cluster) as client,
     ):
         rows = reconstruct(ReconstructConfig(root=remote), [SYMBOL], market.days, cluster=client)

@@ -27,7 +27,7 @@ from scipy import stats
 
 from rlx_lib.fidelity.metrics.base import MetricResult, register
 from rlx_lib.fidelity.patterns.orders import taker_orders, units
-from rlx_lib.synth.hawkes import HawkesSpec, simulate_arrivals, tick_hawkes
+from rlx_lib.hawkes import HawkesSpec, simulate_arrivals, tick_hawkes
 
 if TYPE_CHECKING:
     from rlx_lib.fidelity.align import Aligned
