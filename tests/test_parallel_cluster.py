@@ -14,6 +14,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -27,7 +28,8 @@ from workbench.cli import app
 SYMBOLS = "BTC-USDT,ETH-USDT"
 ONE_DAY = ("2024-08-08", "2024-08-09")
 TWO_DAYS = ("2024-08-08", "2024-08-10")
-DASK = Path(os.environ.get("VIRTUAL_ENV", Path(__file__).resolve().parents[1] / ".venv")) / "bin"
+DASK = Path(sys.executable).parent
+"""The `dask` command of the environment running the tests (3.11 or the 3.13 smoke run)."""
 
 
 def rlx(*args: str) -> str:
