@@ -57,25 +57,23 @@ class SimToRealGap:
         limit, latency = 5 * qty, feed_latency(aligned)
         chosen = [get_policy(name) for name in self.policies]
         floor = 10 * limit * grid.tick_size
+
+        def run(feed, policy):
+            return simulate(
+                feed,
+                policy,
+                grid,
+                qty=qty,
+                limit=limit,
+                queue=self.queue,
+                latency=Latency(),
+                seed=self.seed,
+            )
+
         runs = {}
         for clock in ("constant", "recorded") if self.recorded else ("constant",):
             pair = [side_feed(s, clock=clock, latency_ns=latency) for s in (live, vendor)]
-            runs[clock] = {
-                policy.name: [
-                    simulate(
-                        feed,
-                        policy,
-                        grid,
-                        qty=qty,
-                        limit=limit,
-                        queue=self.queue,
-                        latency=Latency(),
-                        seed=self.seed,
-                    )
-                    for feed in pair
-                ]
-                for policy in chosen
-            }
+            runs[clock] = {policy.name: [run(feed, policy) for feed in pair] for policy in chosen}
         per_policy = {
             name: _policy_gap(lv[0], lv[1], floor, self.resamples, self.seed)
             for name, lv in runs["constant"].items()
@@ -87,16 +85,7 @@ class SimToRealGap:
         if self.single_trades and single is not None:
             feed = side_feed(replace(live, trades=single), latency_ns=latency)
             for policy in chosen:
-                fed = simulate(
-                    feed,
-                    policy,
-                    grid,
-                    qty=qty,
-                    limit=limit,
-                    queue=self.queue,
-                    latency=Latency(),
-                    seed=self.seed,
-                )
+                fed = run(feed, policy)
                 aggregated = runs["constant"][policy.name][0]
                 per_policy[policy.name]["single_trades"] = {
                     "fills": fed.fills - aggregated.fills,
