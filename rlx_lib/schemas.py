@@ -34,6 +34,8 @@ __all__ = [
     "book_levels_schema",
     "book_state_schema",
     "check_schema",
+    "empty_frame",
+    "issue_row",
 ]
 
 DECIMAL = pl.Decimal(18, 8)
@@ -168,6 +170,32 @@ ISSUE = pl.Schema(
 )
 """A data-quality finding. Bad data is data: it becomes a row, not an exception."""
 
+
+def issue_row(
+    stage: str,
+    check: str,
+    severity: str,
+    symbol: str,
+    detail: str,
+    *,
+    source: str | None = None,
+    position: int | None = None,
+    origin_time: int | None = None,
+    update_id: int | None = None,
+) -> dict[str, object]:
+    """One ``ISSUE`` row as a dict (``origin_time`` in ns since the epoch, UTC)."""
+    return {
+        "stage": stage,
+        "check": check,
+        "severity": severity,
+        "symbol": symbol,
+        "source": source,
+        "position": position,
+        "origin_time": origin_time,
+        "update_id": update_id,
+        "detail": detail,
+    }
+
 FIDELITY_RESULT = pl.Schema(
     {
         "run_id": pl.String,
@@ -210,6 +238,11 @@ SCHEMAS: dict[str, pl.Schema] = {
     "patterns": PATTERN,
 }
 """Every Parquet dataset under the data root, by its path relative to the root."""
+
+
+def empty_frame(name: str) -> pl.DataFrame:
+    """An empty frame of the dataset ``name`` (a key of :data:`SCHEMAS`)."""
+    return pl.DataFrame(schema=SCHEMAS[name])
 
 
 def check_schema(frame: pl.DataFrame | pl.LazyFrame, expected: pl.Schema, *, name: str) -> None:

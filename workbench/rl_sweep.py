@@ -24,7 +24,7 @@ from rlx_lib.fidelity import evaluate
 from rlx_lib.reconstruction.pipeline import ReconstructConfig
 from rlx_lib.reconstruction.runner import reconstruct
 from rlx_lib.rl.metrics import SimToRealGap, StateCoverage
-from rlx_lib.rl.result import RowsResult
+from rlx_lib.results import StageResult
 from rlx_lib.synth import vendor_from_golden
 from workbench.rl_report import save_sweep
 
@@ -32,7 +32,7 @@ __all__ = ["SweepResult", "sweep"]
 
 
 @dataclass(frozen=True)
-class SweepResult(RowsResult):
+class SweepResult(StageResult):
     """One row per (drop rate, seed): ``drop_rate``, ``seed``, ``gap``, ``coverage``."""
 
     def curve(self) -> pl.DataFrame:

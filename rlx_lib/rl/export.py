@@ -23,7 +23,7 @@ from rlx_lib.catalog import atomic_path, day_range, parse_day, partition_dir, va
 from rlx_lib.errors import ConfigError, DataRangeError
 from rlx_lib.rl.convert import UNIT, events_to_feed
 from rlx_lib.rl.models import Grid, carried_snapshot, check_grid, infer_grid
-from rlx_lib.rl.result import RowsResult
+from rlx_lib.results import StageResult
 
 __all__ = ["SOURCES", "ExportResult", "export", "export_path", "read_events"]
 
@@ -33,7 +33,7 @@ CARRY_DAYS = 7
 
 
 @dataclass(frozen=True)
-class ExportResult(RowsResult):
+class ExportResult(StageResult):
     """One row per symbol-day: ``symbol``, ``day``, ``source``, ``status``, ``path``, ``rows``."""
 
 
