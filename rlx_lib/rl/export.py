@@ -21,9 +21,9 @@ from hftbacktest import BUY_EVENT, DEPTH_CLEAR_EVENT, EXCH_EVENT, LOCAL_EVENT, S
 
 from rlx_lib.catalog import atomic_path, day_range, parse_day, partition_dir, validate_symbol
 from rlx_lib.errors import ConfigError, DataRangeError
+from rlx_lib.results import StageResult
 from rlx_lib.rl.convert import UNIT, events_to_feed
 from rlx_lib.rl.models import Grid, carried_snapshot, check_grid, infer_grid
-from rlx_lib.results import StageResult
 
 __all__ = ["SOURCES", "ExportResult", "export", "export_path", "read_events"]
 
