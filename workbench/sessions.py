@@ -7,15 +7,16 @@ from a local S3 server and acquired through ``lakeapi`` as ``rlx acquire`` does)
 
 from __future__ import annotations
 
+import datetime as dt
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 from rlx_lib.synth import SynthConfig, VendorFaults, synthesize
-from workbench.commands import acquire, synth
+from workbench.commands import acquire, fidelity, synth
 from workbench.demo import DemoContext
 
-__all__ = ["acquired_lake", "fidelity_session", "regime_sessions"]
+__all__ = ["acquired_lake", "fidelity_session", "phenomena_session", "regime_sessions"]
 
 
 def regime_sessions(
@@ -49,6 +50,35 @@ def fidelity_session(
         vendor_faults=VendorFaults(drop_rate=drop_rate),
     )
     return synthesize(config, Path(tempfile.mkdtemp(prefix="rlx-fidelity-"))).root
+
+
+def phenomena_session(
+    root: Path | str | None,
+    *,
+    symbols: Sequence[str],
+    day: dt.date,
+    minutes: float,
+    seed: int,
+    plant_every_s: float,
+) -> Path:
+    """``root`` when given, else a fresh ``high`` session starting at ``day``'s midnight (UTC)
+    with spoofing, layering and momentum ignition planted every ``plant_every_s`` seconds
+    (``_planted.json``); either way both sides of ``day`` are reconstructed (``book/``,
+    ``events/``) where they are not yet."""
+    if not root:
+        config = SynthConfig(
+            symbols=tuple(symbols),
+            start=dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC),
+            minutes=minutes,
+            seed=seed,
+            plant=("spoofing", "layering", "momentum_ignition"),
+            plant_every_s=plant_every_s,
+        )
+        root = synthesize(config, Path(tempfile.mkdtemp(prefix="rlx-phenomena-"))).root
+    fidelity.reconstruct_missing(
+        Path(root), list(symbols), day.isoformat(), (day + dt.timedelta(days=1)).isoformat()
+    )
+    return Path(root)
 
 
 def acquired_lake(

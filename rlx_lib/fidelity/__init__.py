@@ -16,6 +16,8 @@ from rlx_lib.fidelity.metrics import (
     get,
     register,
 )
+from rlx_lib.fidelity.metrics.copula_tail import pair_series
+from rlx_lib.fidelity.patterns import detections, read_planted, score
 from rlx_lib.fidelity.run import FidelityReport, MetricRecord, evaluate
 from rlx_lib.fidelity.verdict import DEFAULT_THRESHOLD, HEADLINE, Verdict
 
@@ -33,7 +35,11 @@ __all__ = [
     "align",
     "align_frames",
     "available",
+    "detections",
     "evaluate",
     "get",
+    "pair_series",
+    "read_planted",
     "register",
+    "score",
 ]
