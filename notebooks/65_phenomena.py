@@ -140,7 +140,7 @@ def _(depth_profile_chart, report, symbols):
 @app.cell
 def _(pattern_chart, report, symbols):
     # Spoofing, layering and momentum ignition detected on each side, over exchange time.
-    pattern_chart(report, symbols[0])
+    pattern_chart(report.aligned[symbols[0]])
     return
 
 

@@ -29,13 +29,16 @@ from workbench.charts import (
     rank_scatter_chart,
     timeline_chart,
 )
+from workbench.numbers import format_value
+from workbench.publish import save_html, table_pane
 
 if TYPE_CHECKING:
-    from rlx_lib.fidelity import FidelityReport, MetricRecord
+    from rlx_lib.fidelity import Aligned, CompareResult, FidelityReport, MetricRecord
 
 __all__ = [
     "PATTERN_METRICS",
     "PHENOMENA",
+    "compare_page",
     "copula_charts",
     "depth_profile_chart",
     "hawkes_chart",
@@ -46,6 +49,7 @@ __all__ = [
     "phenomena_metrics",
     "phenomena_section",
     "planted_scores",
+    "publish_compare",
 ]
 
 PATTERN_METRICS = ("spoofing_rate", "layering_rate", "momentum_ignition_rate")
@@ -59,8 +63,9 @@ PHENOMENA = (
     *PATTERN_METRICS,
 )
 """The phenomena metrics of issue 19, as ``metrics.json`` names them."""
-SIDES = {"reference": "live", "candidate": "vendor"}
-SOURCES = {"golden": "live", "lake": "vendor"}
+LIVE_VENDOR = ("live", "vendor")
+"""How the two sides are named in a fidelity run (``compare`` names them after its windows)."""
+SIDES = ("reference", "candidate")
 FIGURES = ("kendall_tau", "lower_tail", "upper_tail")
 
 
@@ -80,9 +85,10 @@ def planted_scores(root: Path, report: FidelityReport) -> pl.DataFrame:
     rows = []
     for symbol, aligned in report.aligned.items():
         truth = [instance for instance in planted if instance["symbol"] == symbol]
-        for source, found in detections(aligned).items():
-            for kind, figures in score(found, truth).items():
-                rows.append({"symbol": symbol, "seen by": SOURCES[source], "kind": kind, **figures})
+        found = detections(aligned)
+        for source, name in zip(("golden", "lake"), LIVE_VENDOR, strict=True):
+            for kind, figures in score(found[source], truth).items():
+                rows.append({"symbol": symbol, "seen by": name, "kind": kind, **figures})
     return pl.DataFrame(rows)
 
 
@@ -96,17 +102,19 @@ def _note(record: MetricRecord) -> Any:
     return pn.pane.Markdown(f"`{record.name}`: {html.escape(str(note))}")
 
 
-def hawkes_chart(record: MetricRecord) -> alt.HConcatChart | None:
-    """Live and vendor branching matrices side by side on one colour scale (None: no fit)."""
+def hawkes_chart(
+    record: MetricRecord, *, names: tuple[str, str] = LIVE_VENDOR
+) -> alt.HConcatChart | None:
+    """Both sides' branching matrices side by side on one colour scale (None: no fit)."""
     types = record.detail.get("types", [])
     sides = {side: record.detail.get(side, {}).get("branching") for side in SIDES}
     if not types or any(matrix is None for matrix in sides.values()):
         return None
     top = max(float(np.max(matrix)) for matrix in sides.values())
     charts = []
-    for side, matrix in sides.items():
+    for name, (side, matrix) in zip(names, sides.items(), strict=True):
         radius = record.detail[side].get("spectral_radius", float("nan"))
-        title = f"{SIDES[side]}: branching matrix (spectral radius {radius:.3f})"
+        title = f"{name}: branching matrix (spectral radius {radius:.3f})"
         charts.append(matrix_chart(matrix, types, title=title, scale_max=top))
     return alt.hconcat(*charts).resolve_scale(color="shared")
 
@@ -122,13 +130,15 @@ def mmd_chart(record: MetricRecord) -> alt.LayerChart | None:
     return null_chart(record.detail["null"], record.detail["mmd2"], title=title, x_title="MMD²")
 
 
-def depth_profile_chart(record: MetricRecord) -> alt.Chart | None:
-    """Share of displayed size per distance-from-mid bucket, live up and vendor down."""
+def depth_profile_chart(
+    record: MetricRecord, *, names: tuple[str, str] = LIVE_VENDOR
+) -> alt.Chart | None:
+    """Share of displayed size per distance-from-mid bucket, the first side up, the other down."""
     profiles = [record.detail.get(f"{side}_profile") for side in SIDES]
     if any(profile is None for profile in profiles):
         return None
     step = float(record.detail["bucket_bp"])
-    order = [f"{name} ({side})" for side, name in SIDES.items()]
+    order = [f"{name} ({side})" for name, side in zip(names, SIDES, strict=True)]
     frames = [
         pl.DataFrame(
             {
@@ -151,25 +161,25 @@ def depth_profile_chart(record: MetricRecord) -> alt.Chart | None:
     )
 
 
-def pattern_frame(report: FidelityReport, symbol: str) -> pl.DataFrame:
-    """Both sides' detections of one symbol: kind, side, start and end time, who saw it."""
-    found = detections(report.aligned[symbol])
+def pattern_frame(aligned: Aligned, *, names: tuple[str, str] = LIVE_VENDOR) -> pl.DataFrame:
+    """Both sides' detections: kind, side, start and end time, and which side saw it."""
+    found = detections(aligned)  # {"golden": reference side, "lake": candidate side}
     frames = [
-        frame.select(
+        found[source].select(
             pl.col("kind").cast(pl.String),
             pl.col("side").cast(pl.String),
             "start_time",
             "end_time",
-            pl.lit(SOURCES[source]).alias("seen by"),
+            pl.lit(name).alias("seen by"),
         )
-        for source, frame in found.items()
+        for source, name in zip(("golden", "lake"), names, strict=True)
     ]
     return pl.concat(frames).sort("start_time")
 
 
-def pattern_chart(report: FidelityReport, symbol: str) -> alt.Chart:
-    """Detections on a UTC timeline, one lane per kind, live and vendor apart."""
-    frame = pattern_frame(report, symbol)
+def pattern_chart(aligned: Aligned, *, names: tuple[str, str] = LIVE_VENDOR) -> alt.Chart:
+    """Detections on a UTC timeline, one lane per kind, the two sides apart."""
+    frame = pattern_frame(aligned, names=names)
     return timeline_chart(
         frame, lane="kind", colour="seen by", title="Adversarial-pattern detections"
     )
@@ -184,7 +194,7 @@ def copula_charts(report: FidelityReport, record: MetricRecord) -> alt.VConcatCh
     rows = []
     for series in ("returns", "ofi"):
         charts = []
-        for side, name in SIDES.items():
+        for side, name in zip(SIDES, LIVE_VENDOR, strict=True):
             fit = record.detail.get(side, {}).get(series, {})
             tau, low, high = (fit.get(key, float("nan")) for key in FIGURES)
             title = f"{name} {series}: tau {tau:.3f}, tails {low:.3f} (low) / {high:.3f} (high)"
@@ -219,7 +229,7 @@ def phenomena_section(report: FidelityReport, symbol: str) -> list[Any]:
     parts += _chart_or_note(mmd, mmd and mmd_chart(mmd))
     parts += _chart_or_note(profile, profile and depth_profile_chart(profile))
     if any(patterns):
-        parts.append(_vega(pattern_chart(report, symbol)))
+        parts.append(_vega(pattern_chart(report.aligned[symbol])))
     return parts
 
 
@@ -233,3 +243,46 @@ def pair_section(report: FidelityReport) -> list[Any]:
         parts.append(pn.pane.Markdown(f"## {title}: cross-symbol dependence (copula)"))
         parts += _chart_or_note(record, copula_charts(report, record))
     return parts
+
+
+def _window_parts(result: CompareResult, names: tuple[str, str]) -> list[Any]:
+    parts: list[Any] = []
+    for name, chart in (
+        ("hawkes_branching_matrix", lambda r: hawkes_chart(r, names=names)),
+        ("signature_mmd", mmd_chart),
+        ("depth_profile_distance", lambda r: depth_profile_chart(r, names=names)),
+    ):
+        record = next((r for r in result.rows if r.name == name), None)
+        parts += _chart_or_note(record, record and chart(record))
+    if any(record.name in PATTERN_METRICS for record in result.rows):
+        parts.append(_vega(pattern_chart(result.aligned, names=names)))
+    return parts
+
+
+def compare_page(result: CompareResult) -> pn.Column:
+    """Both windows, every metric's value (``b`` against ``a``) and the phenomena charts."""
+    names = ("A", "B")
+    table = pl.DataFrame(
+        {
+            "metric": [r.name for r in result.rows],
+            "value": [format_value(r.value, r.unit) for r in result.rows],
+            "unit": [r.unit for r in result.rows],
+            "n": [r.n for r in result.rows],
+        },
+        schema={"metric": pl.String, "value": pl.String, "unit": pl.String, "n": pl.Int64},
+    )
+    header = (
+        "# Two windows compared\n\n"
+        f"- A (reference): `{html.escape(str(result.a))}`\n"
+        f"- B (candidate): `{html.escape(str(result.b))}`\n\n"
+        "Each value compares B with A the way `rlx fidelity` compares vendor with live: "
+        "differences near 0 and MMD permutation p-values above 0.05 mean the windows behave alike."
+    )
+    parts = [pn.pane.Markdown(header), table_pane(table), *_window_parts(result, names)]
+    return pn.Column(*parts, sizing_mode="stretch_width")
+
+
+def publish_compare(result: CompareResult, out: Path) -> Path:
+    """Write ``out/index.html``: the comparison as one offline page."""
+    Path(out).mkdir(parents=True, exist_ok=True)
+    return save_html(compare_page(result), Path(out) / "index.html", title="rlx compare")

@@ -8,6 +8,7 @@ the alignment, and judges the headline (top-20 agreement) against a threshold.
 from __future__ import annotations
 
 from rlx_lib.fidelity.align import Aligned, BookPair, align, align_frames
+from rlx_lib.fidelity.compare import WINDOW_METRICS, CompareResult, Window, compare
 from rlx_lib.fidelity.metrics import (
     ENTRY_POINT_GROUP,
     Metric,
@@ -25,16 +26,20 @@ __all__ = [
     "DEFAULT_THRESHOLD",
     "ENTRY_POINT_GROUP",
     "HEADLINE",
+    "WINDOW_METRICS",
     "Aligned",
     "BookPair",
+    "CompareResult",
     "FidelityReport",
     "Metric",
     "MetricRecord",
     "MetricResult",
     "Verdict",
+    "Window",
     "align",
     "align_frames",
     "available",
+    "compare",
     "detections",
     "evaluate",
     "get",

@@ -167,12 +167,19 @@ def align_frames(
     candidate_book: pl.DataFrame,
     reference_events: pl.DataFrame,
     candidate_events: pl.DataFrame,
+    shared_grid: bool = True,
 ) -> Aligned:
-    """Align frames following ``BOOK_STATE`` and ``EVENTS`` (the ``source`` column is ignored)."""
+    """Align frames following ``BOOK_STATE`` and ``EVENTS`` (the ``source`` column is ignored).
+
+    ``shared_grid`` cuts both 100 ms grids to the span they share (one window seen twice);
+    two different windows (``compare``) keep each grid whole.
+    """
     reference_messages = _messages(reference_events)
     reference_messages, periods = _periods(reference_messages)
     books = _book_pair(reference_book, candidate_book, reference_messages)
-    reference_grid, candidate_grid = _shared_span(_grid(reference_book), _grid(candidate_book))
+    reference_grid, candidate_grid = _grid(reference_book), _grid(candidate_book)
+    if shared_grid:
+        reference_grid, candidate_grid = _shared_span(reference_grid, candidate_grid)
     return Aligned(
         symbol=symbol,
         books=books,

@@ -26,6 +26,7 @@ import polars as pl
 from scipy import stats
 
 from rlx_lib.fidelity.metrics.base import MetricResult, register
+from rlx_lib.fidelity.metrics.span import shared_span
 from rlx_lib.fidelity.patterns.orders import taker_orders, units
 from rlx_lib.hawkes import HawkesSpec, simulate_arrivals, tick_hawkes
 
@@ -178,7 +179,8 @@ class HawkesBranchingMatrix:
             note = f"not computed: tick is not installed for Python {sys.version_info[0]}."
             return MetricResult(float("nan"), 0, {"note": note + f"{sys.version_info[1]}"})
         firsts = [_first_ns(e) for e in (aligned.reference_events, aligned.candidate_events)]
-        start = max(firsts) if None not in firsts else None  # the span both sides hold
+        overlap = None not in firsts and shared_span(aligned) is not None
+        start = max(firsts) if overlap else None  # the span both sides hold (else each its own)
         detail = {
             "types": list(EVENT_TYPES),
             "decays_per_s": DECAYS.tolist(),
