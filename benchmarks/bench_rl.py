@@ -112,7 +112,7 @@ def _synthetic_figures(minutes: int) -> list[dict]:
                 }
             )
     began = time.perf_counter()  # the backtester is compiled by now, as in a warm session
-    evaluate(root, [SYMBOL], DAY, DAY + dt.timedelta(days=1), metrics=RL_METRICS)
+    evaluate(root, symbols=[SYMBOL], start=DAY, end=DAY + dt.timedelta(days=1), metrics=RL_METRICS)
     total = time.perf_counter() - began
     figures.append(
         {

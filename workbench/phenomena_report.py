@@ -33,7 +33,7 @@ from workbench.numbers import format_value
 from workbench.publish import save_html, table_pane
 
 if TYPE_CHECKING:
-    from rlx_lib.fidelity import Aligned, CompareResult, FidelityReport, MetricRecord
+    from rlx_lib.fidelity import Aligned, CompareResult, FidelityResult, MetricRecord
 
 __all__ = [
     "PATTERN_METRICS",
@@ -79,7 +79,7 @@ def phenomena_metrics(*, window_s: float = 60.0) -> list[Any]:
     ]
 
 
-def planted_scores(root: Path, report: FidelityReport) -> pl.DataFrame:
+def planted_scores(root: Path, report: FidelityResult) -> pl.DataFrame:
     """Precision and recall of each side's detections against ``<root>/_planted.json``."""
     planted = read_planted(Path(root))
     rows = []
@@ -92,8 +92,8 @@ def planted_scores(root: Path, report: FidelityReport) -> pl.DataFrame:
     return pl.DataFrame(rows)
 
 
-def _record(report: FidelityReport, name: str, symbol: str) -> MetricRecord | None:
-    found = [r for r in report.whole_run() if r.name == name and r.symbol == symbol]
+def _record(report: FidelityResult, name: str, symbol: str) -> MetricRecord | None:
+    found = [r for r in report.rows if r.name == name and r.symbol == symbol]
     return found[0] if found else None
 
 
@@ -185,7 +185,7 @@ def pattern_chart(aligned: Aligned, *, names: tuple[str, str] = LIVE_VENDOR) -> 
     )
 
 
-def copula_charts(report: FidelityReport, record: MetricRecord) -> alt.VConcatChart | None:
+def copula_charts(report: FidelityResult, record: MetricRecord) -> alt.VConcatChart | None:
     """Rank-rank scatter of the pair's grid returns and order-flow imbalance, live and vendor."""
     pair = record.detail.get("pair")
     if not pair or any(symbol not in report.aligned for symbol in pair):
@@ -216,7 +216,7 @@ def _chart_or_note(record: MetricRecord | None, chart: Any) -> list[Any]:
     return [_vega(chart)] if chart is not None else [_note(record)]
 
 
-def phenomena_section(report: FidelityReport, symbol: str) -> list[Any]:
+def phenomena_section(report: FidelityResult, symbol: str) -> list[Any]:
     """The section's panes for one symbol (empty when no phenomena metric ran)."""
     hawkes = _record(report, "hawkes_branching_matrix", symbol)
     mmd = _record(report, "signature_mmd", symbol)
@@ -233,10 +233,10 @@ def phenomena_section(report: FidelityReport, symbol: str) -> list[Any]:
     return parts
 
 
-def pair_section(report: FidelityReport) -> list[Any]:
+def pair_section(report: FidelityResult) -> list[Any]:
     """The copula scatter of every symbol pair the copula metric compared."""
     parts: list[Any] = []
-    for record in report.whole_run():
+    for record in report.rows:
         if record.name != "copula_tail_dependence" or "pair" not in record.detail:
             continue
         title = html.escape(" and ".join(record.detail["pair"]))
