@@ -6,8 +6,8 @@ agree; ``compare`` takes any two windows, say a training month against a live we
 plugins with window ``a`` as the reference and ``b`` as the candidate. Metrics that match book
 states by update id (agreement, coverage) have nothing to match across windows, so the default
 set (:data:`WINDOW_METRICS`) holds the ones that compare distributions and dynamics. Each
-window's books are rebuilt from its first message inside the window, so levels no message
-touched since the window start are not known to the deep-book metrics.
+window's events open with a snapshot of the book as it stood at the window's start, so the
+deep-book metrics see the whole book from the first message on.
 """
 
 from __future__ import annotations
@@ -20,16 +20,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from rlx_lib.catalog import atomic_path, day_range, partition_dir, validate_symbol
+from rlx_lib.decimals import units_to_decimal
 from rlx_lib.errors import ConfigError, DataRangeError
 from rlx_lib.fidelity.align import Aligned, align_frames
 from rlx_lib.fidelity.metrics import Metric, resolve
+from rlx_lib.fidelity.patterns.orders import units
 from rlx_lib.fidelity.records import MetricRecord, json_ready
+from rlx_lib.reconstruction import L2Book
 from rlx_lib.results import Progress, ProgressCallback, StageResult
 
-__all__ = ["WINDOW_METRICS", "CompareResult", "Window", "compare"]
+__all__ = ["WINDOW_METRICS", "CompareResult", "Window", "compare", "opening_snapshot"]
 
 WINDOW_METRICS = (
     "hawkes_branching_matrix",
@@ -112,10 +116,64 @@ class Window:
         return found
 
     def read(self, root: Path, dataset: str) -> pl.DataFrame:
-        """The window's rows of ``book/`` or ``events/`` (exchange time in ``[start, end)``)."""
+        """The window's rows of ``book/`` or ``events/`` (exchange time in ``[start, end)``).
+
+        Events open with a snapshot of the book as it stood at ``start`` (rebuilt from the
+        rows before it), so the window's deep book is whole from its first message.
+        """
         frame = pl.read_parquet(self.files(root, dataset))
-        inside = pl.col("origin_time").is_between(self.start, self.end, closed="left")
-        return frame.filter(inside)
+        inside = frame.filter(pl.col("origin_time").is_between(self.start, self.end, "left"))
+        if dataset != "events":
+            return inside
+        return pl.concat([opening_snapshot(frame, self.start, inside), inside])
+
+
+def opening_snapshot(
+    events: pl.DataFrame, start: dt.datetime, inside: pl.DataFrame
+) -> pl.DataFrame:
+    """Snapshot rows of the book after the last message before ``start`` (none: no rows),
+    stamped ``start`` and numbered just before the first row of ``inside``."""
+    depth = events.filter(
+        (pl.col("origin_time") < start)
+        & pl.col("kind").cast(pl.String).is_in(["snapshot", "delta"])
+    )
+    if depth.is_empty():
+        return events.clear()
+    update = depth["update_id"].fill_null(-1).to_numpy()
+    reset = (depth["kind"].cast(pl.String) == "snapshot").to_numpy()
+    starts = np.flatnonzero(np.r_[True, (update[1:] != update[:-1]) | (reset[1:] != reset[:-1])])
+    book = L2Book()
+    levels = depth.select(units("price"), units("size"))
+    book.replay(
+        depth["side_is_bid"].to_numpy(),
+        levels["price"].to_numpy(),
+        levels["size"].to_numpy(),
+        np.r_[starts, update.size].astype(np.int64),
+        reset[starts],
+        depth=1,
+    )
+    held = book.snapshot_arrays()
+    price = np.r_[held["bid_price"], held["ask_price"]].astype(np.int64)
+    size = np.r_[held["bid_size"], held["ask_size"]].astype(np.int64)
+    first = int(inside["sequence"].min()) if inside.height else 0
+    rows = pl.DataFrame(
+        {
+            "source": depth["source"][:1].to_list() * price.size,
+            "origin_time": [start] * price.size,
+            "received_time": [start] * price.size,
+            "sequence": np.arange(first - price.size, first, dtype=np.int64),
+            "kind": ["snapshot"] * price.size,
+            "update_id": [int(update[-1])] * price.size,
+            "first_update_id": [None] * price.size,
+            "trade_id": [None] * price.size,
+            "side_is_bid": np.r_[
+                np.ones(held["bid_price"].size, bool), np.zeros(held["ask_price"].size, bool)
+            ],
+            "price": pl.Series(units_to_decimal(price)),
+            "size": pl.Series(units_to_decimal(size)),
+        }
+    )
+    return rows.cast(events.schema)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -164,7 +222,7 @@ def _aligned(root: Path, a: Window, b: Window) -> Aligned:
         candidate_book=b.read(root, "book"),
         reference_events=a.read(root, "events"),
         candidate_events=b.read(root, "events"),
-        shared_grid=False,
+        same_window=False,
     )
 
 

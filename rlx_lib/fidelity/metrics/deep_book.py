@@ -24,7 +24,6 @@ import numpy as np
 import polars as pl
 
 from rlx_lib.fidelity.metrics.base import MetricResult, register
-from rlx_lib.fidelity.metrics.span import shared_span
 from rlx_lib.fidelity.patterns.orders import taker_orders, units
 from rlx_lib.reconstruction import L2Book
 
@@ -223,7 +222,7 @@ class DepthProfileDistance:
     def compute(self, aligned: Aligned) -> MetricResult:
         common = _common(aligned)
         sides = [rebuilt(aligned, side) for side in ("reference", "candidate")]
-        if common is not None and shared_span(aligned) is None:  # two windows: every state
+        if common is not None and not aligned.same_window:  # two windows: every state
             common = tuple(np.arange(side["update_id"].size) for side in sides)
         if common is None or min(at.size for at in common) == 0:
             return MetricResult(NAN, 0, {"note": "no events/ on one side, or no shared state"})
@@ -308,7 +307,7 @@ class HiddenLiquidity:
         known = [state["time_ns"][state["time_ns"] > 0] for state in states]
         span = (max(int(t.min()) for t in known), min(int(t.max()) for t in known))
         spans = [span, span]
-        if shared_span(aligned) is None:  # two windows: each side over its own span
+        if not aligned.same_window:  # two windows: each side over its own span
             spans = [(int(t.min()), int(t.max())) for t in known]
         hours = [(high - low) / 3.6e12 for low, high in spans]
         if not min(hours) > 0:

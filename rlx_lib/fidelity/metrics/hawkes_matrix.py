@@ -26,7 +26,6 @@ import polars as pl
 from scipy import stats
 
 from rlx_lib.fidelity.metrics.base import MetricResult, register
-from rlx_lib.fidelity.metrics.span import shared_span
 from rlx_lib.fidelity.patterns.orders import taker_orders, units
 from rlx_lib.hawkes import HawkesSpec, simulate_arrivals, tick_hawkes
 
@@ -179,7 +178,7 @@ class HawkesBranchingMatrix:
             note = f"not computed: tick is not installed for Python {sys.version_info[0]}."
             return MetricResult(float("nan"), 0, {"note": note + f"{sys.version_info[1]}"})
         firsts = [_first_ns(e) for e in (aligned.reference_events, aligned.candidate_events)]
-        overlap = None not in firsts and shared_span(aligned) is not None
+        overlap = None not in firsts and aligned.same_window
         start = max(firsts) if overlap else None  # the span both sides hold (else each its own)
         detail = {
             "types": list(EVENT_TYPES),

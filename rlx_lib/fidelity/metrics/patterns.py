@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from rlx_lib.fidelity.metrics.base import MetricResult, register
-from rlx_lib.fidelity.metrics.span import shared_span
 from rlx_lib.fidelity.patterns import detections
 
 if TYPE_CHECKING:
@@ -69,7 +68,7 @@ class PatternRate:
         }
         hours = _hours(aligned.reference_events)
         # two windows (no shared span): each side's rate over its own hours
-        theirs = hours if shared_span(aligned) is not None else _hours(aligned.candidate_events)
+        theirs = hours if aligned.same_window else _hours(aligned.candidate_events)
         reference, candidate = found["golden"], found["lake"]
         detail = {
             "reference_count": reference.height,
