@@ -63,10 +63,10 @@ def _(notebook):
     params = notebook.params(
         symbols="BTC-USDT,ETH-USDT",
         day="2024-08-08",
-        minutes=1.0,
+        minutes=0.5,
         seed=1,
-        plant_every=15.0,
-        window_s=10.0,
+        plant_every=10.0,
+        window_s=5.0,
         data_root="",
         out="",
     )

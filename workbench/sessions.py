@@ -61,11 +61,12 @@ def phenomena_session(
     seed: int,
     plant_every_s: float,
 ) -> Path:
-    """``root`` when given, else a fresh ``high`` session starting at ``day``'s midnight (UTC)
-    with spoofing, layering and momentum ignition planted every ``plant_every_s`` seconds
-    (``_planted.json``); either way both sides of ``day`` are reconstructed (``book/``,
-    ``events/``) where they are not yet."""
-    if not root:
+    """``root`` (a fresh temporary folder when empty); when it holds no ``golden/`` or
+    ``lake/`` data, a ``high`` session starting at ``day``'s midnight (UTC) is synthesized into
+    it with spoofing, layering and momentum ignition planted every ``plant_every_s`` seconds
+    (``_planted.json``). Both sides of ``day`` are then reconstructed where they are not yet."""
+    root = Path(root) if root else Path(tempfile.mkdtemp(prefix="rlx-phenomena-"))
+    if not any(path.is_dir() for path in (root / "golden", root / "lake")):
         config = SynthConfig(
             symbols=tuple(symbols),
             start=dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC),
@@ -74,11 +75,10 @@ def phenomena_session(
             plant=("spoofing", "layering", "momentum_ignition"),
             plant_every_s=plant_every_s,
         )
-        root = synthesize(config, Path(tempfile.mkdtemp(prefix="rlx-phenomena-"))).root
-    fidelity.reconstruct_missing(
-        Path(root), list(symbols), day.isoformat(), (day + dt.timedelta(days=1)).isoformat()
-    )
-    return Path(root)
+        synthesize(config, root)
+    end = day + dt.timedelta(days=1)
+    fidelity.reconstruct_missing(root, list(symbols), day.isoformat(), end.isoformat())
+    return root
 
 
 def acquired_lake(
