@@ -12,7 +12,7 @@ import json
 
 import numpy as np
 
-from rlx_lib.capture.importers import import_files
+from rlx_lib.capture import import_capture
 from rlx_lib.catalog import parse_day
 from rlx_lib.fidelity import evaluate
 from rlx_lib.fidelity.metrics.agreement import first_mismatches
@@ -97,7 +97,7 @@ def test_real_capture_vendor_view_reconstructs_to_full_agreement(real_data, data
     capture = real_data / "hftbacktest-binance-2024-08-08" / "spot"
     files = sorted(capture.glob("btcusdt_*.gz"))
     assert len(files) == 2
-    import_files(files, data_root, fmt="hftbacktest", symbol="BTC-USDT")
+    import_capture(data_root, paths=files, format="hftbacktest", symbol="BTC-USDT")
     vendor_from_golden([data_root / "golden"], data_root, seed=1)
     days = [parse_day("2024-08-08"), parse_day("2024-08-09")]
     _rebuild(data_root, ["BTC-USDT"], days)
