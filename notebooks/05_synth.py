@@ -61,7 +61,7 @@ def _(database, params):
 
 @app.cell
 def _(database, params):
-    series = database.query("book_series", source="vendor", symbol=params["symbol"])
+    series = database.query("book_series", source="lake_snapshot", symbol=params["symbol"])
     return (series,)
 
 
