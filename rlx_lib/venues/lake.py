@@ -3,7 +3,7 @@ exact ingest of its float64 prices and sizes onto the 1e-8 grid.
 
 Raw files (``{table}/exchange=../symbol=../dt=../1.snappy.parquet``) use cryptofeed names
 (``timestamp``, ``receipt_timestamp``, ``amount``, ``id``); ``lakeapi`` renames them after
-loading. Facts: ``shared/research/lakeapi.md``.
+loading.
 """
 
 from __future__ import annotations
