@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 import zstandard
 
-from rlx_lib.capture.importers import import_files
+from rlx_lib.capture import import_capture
 from rlx_lib.fidelity import evaluate
 from rlx_lib.reconstruction.pipeline import ReconstructConfig
 from rlx_lib.reconstruction.runner import reconstruct
@@ -57,7 +57,10 @@ import datetime as dt, json, sys, time
 began = time.perf_counter()
 from rlx_lib.fidelity import evaluate
 day = dt.date(2024, 8, 8)
-evaluate(sys.argv[1], ["BTC-USDT"], day, day + dt.timedelta(days=1), metrics=sys.argv[2:])
+evaluate(
+    sys.argv[1], symbols=["BTC-USDT"], start=day, end=day + dt.timedelta(days=1),
+    metrics=sys.argv[2:],
+)
 print(json.dumps([time.perf_counter() - began, time.process_time()]))
 """
 
@@ -127,9 +130,9 @@ def _section_figures(root: Path, minutes: int, anchor: float) -> list[dict]:
         check=True, capture_output=True, text=True,
     )  # fmt: skip
     cold_seconds, cold_cpu = json.loads(cold.stdout.strip().splitlines()[-1])
-    evaluate(root, [SYMBOL], DAY, END, metrics=RL_METRICS)  # compiles in this process
+    evaluate(root, symbols=[SYMBOL], start=DAY, end=END, metrics=RL_METRICS)  # compiles here
     began = time.perf_counter()
-    evaluate(root, [SYMBOL], DAY, END, metrics=RL_METRICS)
+    evaluate(root, symbols=[SYMBOL], start=DAY, end=END, metrics=RL_METRICS)
     warm_seconds = time.perf_counter() - began
     baseline = f"anchor (bare replay) {anchor:.2f} s"
     return [
@@ -239,7 +242,7 @@ def _real_figures(repeats: int) -> list[dict]:
         return [{"figure": "real capture replay", "value": None, "unit": f"absent: {capture}"}]
     with tempfile.TemporaryDirectory() as scratch:
         root = Path(scratch) / "data"
-        import_files([capture], root, fmt="hftbacktest", symbol=SYMBOL)
+        import_capture(root, paths=[capture], format="hftbacktest", symbol=SYMBOL)
         _rebuilt(root, [DAY], sources=("golden",))
         ours, grid, _ = _exported(root, "golden", Path(scratch) / "export")
         theirs = _converted(_collector_lines(capture), Path(scratch))
