@@ -35,6 +35,19 @@ def fixture_real_root(real_data, tmp_path_factory):
     return root
 
 
+@pytest.fixture(name="real_two_days", scope="session")
+def fixture_real_two_days(real_data, tmp_path_factory):
+    """The real capture's two days (the second opens without a snapshot), rebuilt as golden."""
+    root = tmp_path_factory.mktemp("rl_real_two_days")
+    capture = real_data / "hftbacktest-binance-2024-08-08" / "spot"
+    files = [capture / "btcusdt_20240808.gz", capture / "btcusdt_20240809.gz"]
+    import_capture(root, paths=files, format="hftbacktest", symbol="BTC-USDT")
+    days = [DAY, DAY + dt.timedelta(days=1)]
+    results = reconstruct(ReconstructConfig(root=root, source="golden"), ["BTC-USDT"], days)
+    assert not [r for r in results if r.get("status") == "failed"]
+    return root
+
+
 @pytest.fixture(name="synthetic_root", scope="session")
 def fixture_synthetic_root(tmp_path_factory):
     """Half a minute of the synthetic high regime, fault-free, rebuilt both ways."""
