@@ -2,7 +2,8 @@
 
 Each helper returns a data root: the one given when it already holds the data the notebook
 reads, else a fresh temporary folder filled by the synthetic market (and, for the lake, served
-from a local S3 server and acquired through ``lakeapi`` as ``rlx acquire`` does).
+from a local S3 server and acquired through ``lakeapi`` as ``rlx acquire`` does). They call the
+stages' front doors, as the demo does.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from rlx_lib.synth import SynthConfig, VendorFaults, synthesize
-from workbench.commands import acquire, fidelity, synth
-from workbench.demo import DemoContext
+from rlx_lib.acquisition import acquire
+from rlx_lib.local.s3 import LocalLake
+from rlx_lib.synth import DEFAULT_START, VendorFaults, synthesize
+from workbench.commands import fidelity
 
 __all__ = ["acquired_lake", "fidelity_session", "phenomena_session", "regime_sessions"]
 
@@ -32,8 +34,14 @@ def regime_sessions(
     workdir = Path(workdir or tempfile.mkdtemp(prefix="rlx-regimes-"))
     roots = {}
     for regime in regimes:
-        config = SynthConfig(symbols=(symbol,), regime=regime, minutes=minutes, seed=seed)
-        roots[regime] = synthesize(config, workdir / regime, views=views).root
+        roots[regime] = synthesize(
+            workdir / regime,
+            symbols=[symbol],
+            regime=regime,
+            minutes=minutes,
+            seed=seed,
+            views=views,
+        ).root
     return roots
 
 
@@ -43,13 +51,13 @@ def fidelity_session(
     """``root`` when given, else a fresh synthetic session whose vendor view drops messages."""
     if root:
         return Path(root)
-    config = SynthConfig(
-        symbols=(symbol,),
+    return synthesize(
+        Path(tempfile.mkdtemp(prefix="rlx-fidelity-")),
+        symbols=[symbol],
         minutes=minutes,
         seed=seed,
         vendor_faults=VendorFaults(drop_rate=drop_rate),
-    )
-    return synthesize(config, Path(tempfile.mkdtemp(prefix="rlx-fidelity-"))).root
+    ).root
 
 
 def phenomena_session(
@@ -67,15 +75,15 @@ def phenomena_session(
     (``_planted.json``). Both sides of ``day`` are then reconstructed where they are not yet."""
     root = Path(root) if root else Path(tempfile.mkdtemp(prefix="rlx-phenomena-"))
     if not any(path.is_dir() for path in (root / "golden", root / "lake")):
-        config = SynthConfig(
-            symbols=tuple(symbols),
-            start=dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC),
+        synthesize(
+            root,
+            symbols=symbols,
+            start=day,
             minutes=minutes,
             seed=seed,
             plant=("spoofing", "layering", "momentum_ignition"),
             plant_every_s=plant_every_s,
         )
-        synthesize(config, root)
     end = day + dt.timedelta(days=1)
     fidelity.reconstruct_missing(root, list(symbols), day.isoformat(), end.isoformat())
     return root
@@ -89,13 +97,17 @@ def acquired_lake(
     if root and any((Path(root) / "lake").glob("**/*.parquet")):
         return Path(root)
     scratch = Path(tempfile.mkdtemp(prefix="rlx_acquire_"))
-    context = DemoContext(
-        root=scratch / "data",
-        out=scratch / "out",
-        symbols=tuple(symbols),
-        minutes=minutes,
-        seed=seed,
-    )
-    synth.demo_step(context)
-    acquire.demo_step(context)
-    return context.root
+    data_root, vendor, day = scratch / "data", scratch / "out" / "vendor", DEFAULT_START.date()
+    synthesize(data_root, symbols=symbols, minutes=minutes, seed=seed, vendor_root=vendor)
+    with LocalLake() as lake:
+        lake.upload_view(vendor)
+        acquire(
+            data_root,
+            symbols=symbols,
+            start=day,
+            end=day + dt.timedelta(days=1),
+            endpoint_url=lake.endpoint_url,
+            bucket=lake.bucket_path,
+            session=lake.session(),
+        ).raise_for_failures()
+    return data_root

@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 from rlx_lib.errors import ConfigError
 from rlx_lib.fidelity import WINDOW_METRICS, Window, compare, get
 from rlx_lib.fidelity.compare import opening_snapshot
-from rlx_lib.synth import SynthConfig, synthesize
+from rlx_lib.synth import synthesize
 from workbench.cli import app, main
 from workbench.commands.fidelity import reconstruct_missing
 
@@ -32,8 +32,8 @@ LOW = "lake:BTC-USDT:2024-08-08:2024-08-09"
 def fixture_regimes(tmp_path_factory):
     """Two minutes of ``high`` (live view) and of ``low`` (vendor view), both reconstructed."""
     root = tmp_path_factory.mktemp("compare") / "data"
-    synthesize(SynthConfig(regime="high", minutes=2, seed=1), root, views=("golden",))
-    synthesize(SynthConfig(regime="low", minutes=2, seed=1), root, views=("lake",))
+    synthesize(root, regime="high", minutes=2, seed=1, views=("golden",))
+    synthesize(root, regime="low", minutes=2, seed=1, views=("lake",))
     reconstruct_missing(root, ["BTC-USDT"], "2024-08-08", "2024-08-09")
     return root
 
