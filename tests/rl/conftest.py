@@ -7,8 +7,7 @@ import datetime as dt
 import pytest
 
 from rlx_lib.capture.importers import import_files
-from rlx_lib.reconstruction.pipeline import ReconstructConfig
-from rlx_lib.reconstruction.runner import reconstruct
+from rlx_lib.reconstruction import reconstruct
 from rlx_lib.synth import SynthConfig, synthesize, vendor_from_golden
 
 DAY = dt.date(2024, 8, 8)
@@ -17,9 +16,9 @@ DAY = dt.date(2024, 8, 8)
 def rebuild(root, symbols, days):
     """Reconstruct both sources; fail on any failed symbol-day."""
     for source in ("golden", "lake"):
-        results = reconstruct(ReconstructConfig(root=root, source=source), symbols, days)
-        failed = [r for r in results if r.get("status") == "failed"]
-        assert not failed, failed
+        end = days[-1] + dt.timedelta(days=1)
+        result = reconstruct(root, source=source, symbols=symbols, start=days[0], end=end)
+        assert result.ok, result.failed
 
 
 @pytest.fixture(name="real_root", scope="session")
