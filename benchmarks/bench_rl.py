@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rlx_lib.capture.importers import import_files
+from rlx_lib.capture import import_capture
 from rlx_lib.fidelity import evaluate
 from rlx_lib.reconstruction import reconstruct
 from rlx_lib.rl import export
@@ -113,7 +113,7 @@ def _synthetic_figures(minutes: int) -> list[dict]:
                 }
             )
     began = time.perf_counter()  # the backtester is compiled by now, as in a warm session
-    evaluate(root, [SYMBOL], DAY, DAY + dt.timedelta(days=1), metrics=RL_METRICS)
+    evaluate(root, symbols=[SYMBOL], start=DAY, end=DAY + dt.timedelta(days=1), metrics=RL_METRICS)
     total = time.perf_counter() - began
     figures.append(
         {
@@ -163,7 +163,7 @@ def _real_figures(repeats: int) -> list[dict]:
     grid = Grid(tick=1_000_000, lot=1_000)
     with tempfile.TemporaryDirectory() as scratch:
         root = Path(scratch) / "data"
-        import_files([capture], root, fmt="hftbacktest", symbol=SYMBOL)
+        import_capture(root, paths=[capture], format="hftbacktest", symbol=SYMBOL)
         _rebuilt(root, [DAY], sources=("golden",))
         ours = export(
             root,

@@ -104,14 +104,14 @@ def run(*, quick: bool) -> list[dict[str, Any]]:
         database = db.connect(root)
         middle = config.start + dt.timedelta(minutes=config.minutes / 2)
         end = config.start + dt.timedelta(minutes=config.minutes)
-        states = database.query("book_series", source="vendor", symbol="BTC-USDT").height
+        states = database.query("book_series", source="lake_snapshot", symbol="BTC-USDT").height
         timed = {
             "coverage": lambda: database.coverage(),
             "book_series": lambda: database.query(
-                "book_series", source="vendor", symbol="BTC-USDT"
+                "book_series", source="lake_snapshot", symbol="BTC-USDT"
             ),
             "book_ladder": lambda: database.query(
-                "book_ladder", source="vendor", symbol="BTC-USDT", at=middle
+                "book_ladder", source="lake_snapshot", symbol="BTC-USDT", at=middle
             ),
             "window_facts": lambda: database.query(
                 "window_facts", symbol="BTC-USDT", start=config.start, end=end

@@ -58,7 +58,7 @@ def _(cfg, database):
 
 @app.cell
 def _(cfg, database):
-    series = database.query("book_series", source="vendor", symbol=cfg["symbol"])
+    series = database.query("book_series", source="lake_snapshot", symbol=cfg["symbol"])
     return (series,)
 
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -37,3 +40,31 @@ def fixture_real_data() -> Path:
     if not REAL_DATA.is_dir():
         pytest.skip(f"real captures not found at {REAL_DATA} (set RLX_REAL_DATA)")
     return REAL_DATA
+
+
+@dataclass(frozen=True)
+class DemoRun:
+    """Where one ``rlx demo --minutes 1`` wrote: its data root and its reports folder."""
+
+    root: Path
+    reports: Path
+
+
+@pytest.fixture(name="demo_run", scope="session")
+def fixture_demo_run(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
+    """One one-minute ``rlx demo``, run once per session as a user would (shared: read only)."""
+    base = tmp_path_factory.mktemp("demo_run")
+    run = DemoRun(root=base / "data", reports=base / "reports")
+    rlx = Path(sys.executable).with_name("rlx")
+    command = [
+        rlx,
+        "demo",
+        "--minutes",
+        "1",
+        "--data-root",
+        run.root,
+        "--out",
+        run.reports / "demo",
+    ]
+    subprocess.run(command, check=True, capture_output=True)
+    return run

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import DemoRun
 from tests.output_hashes import hash_tree
 
 EXPECTED = json.loads((Path(__file__).parent / "outputs_sha256.json").read_text())
@@ -30,10 +31,8 @@ def _expected(prefix: str) -> dict[str, str]:
     return {k.removeprefix(prefix): v for k, v in EXPECTED.items() if k.startswith(prefix)}
 
 
-def test_the_demo_writes_the_recorded_bytes(tmp_path: Path) -> None:
-    data = tmp_path / "data"
-    _rlx("demo", "--minutes", 1, "--data-root", data, "--out", tmp_path / "report")
-    assert hash_tree(data, data) == _expected("demo/")
+def test_the_demo_writes_the_recorded_bytes(demo_run: DemoRun) -> None:
+    assert hash_tree(demo_run.root, demo_run.root) == _expected("demo/")
 
 
 @pytest.mark.usefixtures("real_data")

@@ -18,6 +18,30 @@ from rlx_lib.errors import RlxError
 
 __all__ = ["COMMAND_MODULES", "app", "main"]
 
+
+
+def _flags_skip_pydantic() -> None:
+    """Pass boolean flags through instead of building a pydantic adapter for them.
+
+    Typer builds a pydantic adapter for each parameter it processes, even for a ``--help`` flag
+    that was not given (its value None), and importing pydantic costs more than all the rest of
+    ``rlx --help``. A flag's value is already a bool or None, which a pass-through keeps as is.
+    """
+    from typer import _coercion, core
+
+    build = _coercion.build_runtime_param
+
+    def build_runtime_param(descriptor: _coercion.TypeDescriptor) -> _coercion.RuntimeParam:
+        if descriptor.annotation is bool and descriptor.file_annotation is None:
+            info = descriptor.parameter_info
+            return _coercion.PassThroughRuntimeParam(annotation=bool, parameter_info=info)
+        return build(descriptor)
+
+    core.build_runtime_param = build_runtime_param
+
+
+_flags_skip_pydantic()
+
 app = typer.Typer(
     name="rlx",
     help="rlx: a research workbench for crypto market microstructure data.",

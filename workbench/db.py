@@ -88,7 +88,7 @@ def _book_states(views: list[str]) -> str | None:
         )
     if "lake_book" in views:
         parts.append(
-            "SELECT 'vendor' AS source, exchange, symbol, dt, origin_time, received_time, "
+            "SELECT 'lake_snapshot' AS source, exchange, symbol, dt, origin_time, received_time, "
             f"sequence_number AS update_id, {_LEVELS} FROM lake_book"
         )
     return " UNION ALL BY NAME ".join(parts) or None

@@ -43,7 +43,7 @@ _IMPORTED = re.compile(
     r'"name":"ImportedStyleSheet","id":"(?P<id>[^"]+)","attributes":\{"url":"'
     r'(?P<url>https://cdn\.holoviz\.org/panel/[^/]+/dist/(?P<path>[^"?]+))(?:\?[^"]*)?"\}'
 )
-_SOURCE_PREFERENCE = ("vendor", "golden", "lake")
+_SOURCE_PREFERENCE = ("lake_snapshot", "golden", "lake")
 _ICON_LINK = re.compile(r'<link rel="(?:icon|apple-touch-icon)"[^>]*>')
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import enum
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -48,8 +48,15 @@ __all__ = [
     "parse_book_ticker",
     "parse_depth_snapshot",
     "parse_depth_update",
+    "parse_fields",
     "parse_message",
     "parse_trade",
+    "read_flag",
+    "read_int",
+    "read_levels",
+    "read_optional_int",
+    "read_text",
+    "read_units",
     "split_stream",
     "stream_name",
 ]
@@ -267,12 +274,12 @@ def _field(payload: dict[str, Any], key: str, kind: type, what: str) -> Any:
     return value
 
 
-def _units(payload: dict[str, Any], key: str, what: str) -> int:
+def read_units(payload: dict[str, Any], key: str, what: str) -> int:
     value = _field(payload, key, str, what)
     return parse_units(value, field=f"{what}.{key}")
 
 
-def _levels(payload: dict[str, Any], key: str, what: str) -> tuple[Level, ...]:
+def read_levels(payload: dict[str, Any], key: str, what: str) -> tuple[Level, ...]:
     entries = _field(payload, key, list, what)
     levels = []
     for index, entry in enumerate(entries):
@@ -305,72 +312,99 @@ def parse_depth_update(raw: str | bytes | dict[str, Any]) -> DepthUpdate:
         symbol=_field(p, "s", str, what),
         first_update_id=first,
         final_update_id=final,
-        bids=_levels(p, "b", what),
-        asks=_levels(p, "a", what),
-        previous_final_update_id=_optional(p, "pu", what),
+        bids=read_levels(p, "b", what),
+        asks=read_levels(p, "a", what),
+        previous_final_update_id=read_optional_int(p, "pu", what),
     )
 
 
-def _optional(payload: dict[str, Any], key: str, what: str) -> int | None:
+def read_optional_int(payload: dict[str, Any], key: str, what: str) -> int | None:
     return _field(payload, key, int, what) if key in payload else None
+
+
+def read_int(payload: dict[str, Any], key: str, what: str) -> int:
+    return _field(payload, key, int, what)
+
+
+def read_text(payload: dict[str, Any], key: str, what: str) -> str:
+    return _field(payload, key, str, what)
+
+
+def read_flag(payload: dict[str, Any], key: str, what: str) -> bool:
+    return _field(payload, key, bool, what)
+
+
+Reader = Callable[[dict[str, Any], str, str], Any]
+"""Reads one field: ``(payload, key, message kind) -> value`` or a :class:`ParseError`."""
+
+_Message = TypeVar("_Message")
+
+
+def parse_fields(
+    kind: Callable[..., _Message],
+    raw: str | bytes | dict[str, Any],
+    what: str,
+    fields: tuple[tuple[str, str, Reader], ...],
+) -> _Message:
+    """Parse ``raw`` into ``kind``, one ``(attribute, JSON key, reader)`` per field, in order."""
+    payload = decode(raw)
+    return kind(**{name: read(payload, key, what) for name, key, read in fields})
+
+
+_TRADE = (
+    ("event_time", "E", read_int),
+    ("trade_time", "T", read_int),
+    ("symbol", "s", read_text),
+    ("trade_id", "t", read_int),
+    ("price", "p", read_units),
+    ("quantity", "q", read_units),
+    ("buyer_is_maker", "m", read_flag),
+)
+_AGG_TRADE = (
+    ("event_time", "E", read_int),
+    ("trade_time", "T", read_int),
+    ("symbol", "s", read_text),
+    ("agg_id", "a", read_int),
+    ("price", "p", read_units),
+    ("quantity", "q", read_units),
+    ("first_trade_id", "f", read_int),
+    ("last_trade_id", "l", read_int),
+    ("buyer_is_maker", "m", read_flag),
+)
+_BOOK_TICKER = (
+    ("update_id", "u", read_int),
+    ("symbol", "s", read_text),
+    ("bid_price", "b", read_units),
+    ("bid_size", "B", read_units),
+    ("ask_price", "a", read_units),
+    ("ask_size", "A", read_units),
+    ("event_time", "E", read_optional_int),
+)
+_DEPTH_SNAPSHOT = (
+    ("last_update_id", "lastUpdateId", read_int),
+    ("bids", "bids", read_levels),
+    ("asks", "asks", read_levels),
+)
 
 
 def parse_trade(raw: str | bytes | dict[str, Any]) -> Trade:
     """Parse a raw ``trade`` (extra fields such as the pre-2024 ``b``/``a`` are ignored)."""
-    p = decode(raw)
-    what = "trade"
-    return Trade(
-        event_time=_field(p, "E", int, what),
-        trade_time=_field(p, "T", int, what),
-        symbol=_field(p, "s", str, what),
-        trade_id=_field(p, "t", int, what),
-        price=_units(p, "p", what),
-        quantity=_units(p, "q", what),
-        buyer_is_maker=_field(p, "m", bool, what),
-    )
+    return parse_fields(Trade, raw, "trade", _TRADE)
 
 
 def parse_agg_trade(raw: str | bytes | dict[str, Any]) -> AggTrade:
     """Parse an ``aggTrade``."""
-    p = decode(raw)
-    what = "aggTrade"
-    return AggTrade(
-        event_time=_field(p, "E", int, what),
-        trade_time=_field(p, "T", int, what),
-        symbol=_field(p, "s", str, what),
-        agg_id=_field(p, "a", int, what),
-        price=_units(p, "p", what),
-        quantity=_units(p, "q", what),
-        first_trade_id=_field(p, "f", int, what),
-        last_trade_id=_field(p, "l", int, what),
-        buyer_is_maker=_field(p, "m", bool, what),
-    )
+    return parse_fields(AggTrade, raw, "aggTrade", _AGG_TRADE)
 
 
 def parse_book_ticker(raw: str | bytes | dict[str, Any]) -> BookTicker:
     """Parse a ``bookTicker``."""
-    p = decode(raw)
-    what = "bookTicker"
-    return BookTicker(
-        update_id=_field(p, "u", int, what),
-        symbol=_field(p, "s", str, what),
-        bid_price=_units(p, "b", what),
-        bid_size=_units(p, "B", what),
-        ask_price=_units(p, "a", what),
-        ask_size=_units(p, "A", what),
-        event_time=_optional(p, "E", what),
-    )
+    return parse_fields(BookTicker, raw, "bookTicker", _BOOK_TICKER)
 
 
 def parse_depth_snapshot(raw: str | bytes | dict[str, Any]) -> DepthSnapshot:
     """Parse a REST depth snapshot body."""
-    p = decode(raw)
-    what = "depthSnapshot"
-    return DepthSnapshot(
-        last_update_id=_field(p, "lastUpdateId", int, what),
-        bids=_levels(p, "bids", what),
-        asks=_levels(p, "asks", what),
-    )
+    return parse_fields(DepthSnapshot, raw, "depthSnapshot", _DEPTH_SNAPSHOT)
 
 
 PARSERS = {

@@ -19,9 +19,10 @@ from rlx_lib.venues.binance import (
     SyncStep,
     SyncVerdict,
     T,
-    _field,
-    _units,
-    decode,
+    parse_fields,
+    read_int,
+    read_text,
+    read_units,
 )
 
 __all__ = [
@@ -99,18 +100,19 @@ class MarkPrice:
     next_funding_time: int  # T
 
 
+_MARK_PRICE = (
+    ("event_time", "E", read_int),
+    ("symbol", "s", read_text),
+    ("mark_price", "p", read_units),
+    ("index_price", "i", read_units),
+    ("funding_rate", "r", read_text),
+    ("next_funding_time", "T", read_int),
+)
+
+
 def parse_mark_price(raw: str | bytes | dict[str, Any]) -> MarkPrice:
     """Parse a ``markPriceUpdate``."""
-    p = decode(raw)
-    what = "markPriceUpdate"
-    return MarkPrice(
-        event_time=_field(p, "E", int, what),
-        symbol=_field(p, "s", str, what),
-        mark_price=_units(p, "p", what),
-        index_price=_units(p, "i", what),
-        funding_rate=_field(p, "r", str, what),
-        next_funding_time=_field(p, "T", int, what),
-    )
+    return parse_fields(MarkPrice, raw, "markPriceUpdate", _MARK_PRICE)
 
 
 def futures_payload(kind: str, data: dict[str, Any], event_ms: int) -> dict[str, Any]:

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from rlx_lib.capture.importers import import_files
+from rlx_lib.capture import import_capture
 from rlx_lib.reconstruction import reconstruct
 from rlx_lib.synth import SynthConfig, synthesize, vendor_from_golden
 
@@ -26,7 +26,9 @@ def fixture_real_root(real_data, tmp_path_factory):
     """A data root holding the real capture's 2024-08-08 as golden and as a fault-free vendor."""
     root = tmp_path_factory.mktemp("rl_real")
     capture = real_data / "hftbacktest-binance-2024-08-08" / "spot"
-    import_files([capture / "btcusdt_20240808.gz"], root, fmt="hftbacktest", symbol="BTC-USDT")
+    import_capture(
+        root, paths=[capture / "btcusdt_20240808.gz"], format="hftbacktest", symbol="BTC-USDT"
+    )
     vendor_from_golden([root / "golden"], root, seed=1)
     rebuild(root, ["BTC-USDT"], [DAY])
     return root

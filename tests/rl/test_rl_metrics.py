@@ -41,12 +41,16 @@ def test_metrics_are_registered_through_the_entry_point_group():
 
 
 def test_fault_free_synthetic_vendor_has_no_gap(synthetic_root):
-    _assert_fault_free(evaluate(synthetic_root, ["BTC-USDT"], DAY, END, metrics=RL))
+    _assert_fault_free(
+        evaluate(synthetic_root, symbols=["BTC-USDT"], start=DAY, end=END, metrics=RL)
+    )
 
 
 def test_fault_free_vendor_view_of_the_real_capture_has_no_gap(real_root):
     metrics = ["sim_to_real_gap", "state_coverage", TransferGap(episodes=1)]
-    _assert_fault_free(evaluate(real_root, ["BTC-USDT"], DAY, END, metrics=metrics))
+    _assert_fault_free(
+        evaluate(real_root, symbols=["BTC-USDT"], start=DAY, end=END, metrics=metrics)
+    )
 
 
 def test_gap_rises_with_the_vendor_drop_rate(synthetic_root):
@@ -70,6 +74,6 @@ def test_bad_input_is_one_clear_line(synthetic_root, tmp_path):
         get_policy("nope")
     metric = SimToRealGap(tick_size=0.03)
     with pytest.raises(ConfigError, match=r"tick size 0\.03000000 does not divide the prices"):
-        evaluate(synthetic_root, ["BTC-USDT"], DAY, END, metrics=[metric])
+        evaluate(synthetic_root, symbols=["BTC-USDT"], start=DAY, end=END, metrics=[metric])
     with pytest.raises(DataRangeError, match="no book/ data from source 'golden'"):
-        evaluate(tmp_path, ["BTC-USDT"], DAY, END, metrics=[StateCoverage()])
+        evaluate(tmp_path, symbols=["BTC-USDT"], start=DAY, end=END, metrics=[StateCoverage()])

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from workbench.demo import DemoContext, run_demo
+from tests.conftest import DemoRun
 from workbench.screenshots import CHROMIUM, take_screenshots
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -38,12 +38,15 @@ def _move_slider(page: Any, moved: dict[str, bool]) -> None:
 
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed")
-def test_reports_and_app_pages_tell_utc_time_and_the_slider_moves(tmp_path: Path) -> None:
-    root, reports = tmp_path / "data", tmp_path / "reports"
-    run_demo(DemoContext(root=root, out=reports / "demo", minutes=1))
+def test_reports_and_app_pages_tell_utc_time_and_the_slider_moves(
+    demo_run: DemoRun, tmp_path: Path
+) -> None:
     moved: dict[str, bool] = {}
     shots = take_screenshots(
-        root, reports, tmp_path / "shots", action=lambda page, _: _move_slider(page, moved)
+        demo_run.root,
+        demo_run.reports,
+        tmp_path / "shots",
+        action=lambda page, _: _move_slider(page, moved),
     )
     assert {shot.name for shot in shots} >= {"fidelity-report", "summary", "app-book"}
     for shot in shots:

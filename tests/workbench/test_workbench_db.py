@@ -44,7 +44,7 @@ def test_named_queries_bind_parameters(catalog: Any) -> None:
     assert series.height == catalog.book_states
     assert series["spread"].round(6).unique().to_list() == [0.02]
     at = catalog.start + dt.timedelta(seconds=5)
-    ladder = database.query("book_ladder", source="vendor", symbol="BTC-USDT", at=at)
+    ladder = database.query("book_ladder", source="lake_snapshot", symbol="BTC-USDT", at=at)
     assert ladder.height == 40
     assert ladder["update_id"].unique().to_list() == [51]
     bids = ladder.filter(side="bid")
@@ -68,7 +68,7 @@ def test_named_queries_bind_parameters(catalog: Any) -> None:
 def test_named_query_parameter_cannot_inject(catalog: Any) -> None:
     database = db.connect(catalog.root)
     hostile = "BTC-USDT' OR '1'='1"
-    assert database.query("book_series", source="vendor", symbol=hostile).height == 0
+    assert database.query("book_series", source="lake_snapshot", symbol=hostile).height == 0
     hostile = "x'; DROP VIEW lake_trades; --"
     assert database.query("book_series", source=hostile, symbol="BTC-USDT").height == 0
     assert "lake_trades" in database.sql("SHOW TABLES")["name"].to_list()

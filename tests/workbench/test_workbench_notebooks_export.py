@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from rlx_lib.errors import StageError
+from tests.conftest import DemoRun
 from workbench.cli import main
 from workbench.commands.notebooks import export
 
@@ -59,20 +59,20 @@ def test_export_runs_on_scratch_roots_and_prints_failing_cells(
     assert not list(tmp_path.rglob("written-by-the-notebook.txt"))  # scratch roots are gone
 
 
-def test_export_leaves_the_data_root_byte_identical(
-    catalog: Any,
+def test_export_after_the_demo_leaves_its_data_root_byte_identical(
+    demo_run: DemoRun,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """05_synth writes a market into its data root: never into the user's."""
-    before = _digests(catalog.root)
-    monkeypatch.setenv("RLX_DATA_ROOT", str(catalog.root))
+    """05_synth writes a market into its data root: never into the user's (here: the demo's)."""
+    before = _digests(demo_run.root)
+    monkeypatch.setenv("RLX_DATA_ROOT", str(demo_run.root))
     arguments = ["rlx", "notebooks", "export", "--only", "05_synth", "--minutes", "0.1"]
     monkeypatch.setattr("sys.argv", [*arguments, "--out", str(tmp_path / "html")])
     with pytest.raises(SystemExit) as done:
         main()
     assert done.value.code == 0
     assert capsys.readouterr().out.strip().endswith("05_synth.html")
-    assert _digests(catalog.root) == before
-    assert not [p for p in catalog.root.rglob("*") if p.suffix in (".new", ".partial", ".part")]
+    assert _digests(demo_run.root) == before
+    assert not [p for p in demo_run.root.rglob("*") if p.suffix in (".new", ".partial", ".part")]

@@ -14,7 +14,7 @@ from workbench.pages.common import absent, chart, heading
 __all__ = ["page"]
 
 _SOURCES = {
-    "vendor": "Lake book snapshots",
+    "lake_snapshot": "Lake book snapshots",
     "lake": "rebuilt from Lake",
     "golden": "rebuilt from live",
 }
@@ -49,7 +49,7 @@ def page(database: Database, *, reports_dir: Path) -> pn.Column:
     parts = [
         heading(
             "Book explorer",
-            "Book states from Lake's `book` snapshots (vendor) and from the reconstructions "
+            "Book states from Lake's `book` snapshots (lake_snapshot) and from the reconstructions "
             "(`book/`, rebuilt from Lake or from live data). Times are exchange time, UTC. "
             "Move the slider to see the ladder and depth at any moment of the book.",
         )

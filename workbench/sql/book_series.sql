@@ -1,5 +1,5 @@
 -- Mid price and spread after each book state of one source and symbol.
--- $source: vendor (Lake book snapshots), lake or golden (reconstructions); $symbol: BTC-USDT.
+-- $source: lake_snapshot (Lake book snapshots), lake or golden (reconstructions); $symbol: BTC-USDT.
 SELECT
     origin_time,
     update_id,
