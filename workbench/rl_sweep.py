@@ -24,7 +24,7 @@ from rlx_lib.fidelity import evaluate
 from rlx_lib.reconstruction import reconstruct
 from rlx_lib.results import StageResult
 from rlx_lib.rl.metrics import SimToRealGap, StateCoverage
-from rlx_lib.synth import vendor_from_golden
+from rlx_lib.synth import VendorFaults, vendor_from_golden
 from workbench.rl_report import save_sweep
 
 __all__ = ["SweepResult", "sweep"]
@@ -103,7 +103,8 @@ def _vendor_view(root, work, symbols, days, rate, seed) -> None:
                 target = partition_dir(work, dataset, symbol=symbol, day=day) / source.name
                 target.parent.mkdir(parents=True, exist_ok=True)
                 os.link(source, target)
-    vendor_from_golden([root / "golden"], work, drop_rate=rate, seed=seed)
+    faults = VendorFaults(drop_rate=rate)
+    vendor_from_golden(work, golden=[root / "golden"], vendor_faults=faults, seed=seed)
     end = days[-1] + dt.timedelta(days=1)
     result = reconstruct(work, source="lake", symbols=list(symbols), start=days[0], end=end)
     if result.failed:
