@@ -196,6 +196,7 @@ def issue_row(
         "detail": detail,
     }
 
+
 FIDELITY_RESULT = pl.Schema(
     {
         "run_id": pl.String,
