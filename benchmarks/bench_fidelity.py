@@ -63,7 +63,7 @@ def _run_once(root: Path, out: Path) -> dict[str, float]:
     from workbench.fidelity_report import publish_report
 
     began = time.perf_counter()
-    report = evaluate(root, [SYMBOL], DAY, DAY + dt.timedelta(days=1), out=out)
+    report = evaluate(root, symbols=[SYMBOL], start=DAY, end=DAY + dt.timedelta(days=1), out=out)
     evaluated = time.perf_counter()
     publish_report(report, out)
     finished = time.perf_counter()

@@ -57,7 +57,7 @@ def stages(root: Path, symbols: list[str], days: list[dt.date]) -> dict[str, Cal
         validate_lake_parallel(root, symbols, days[0], end, cluster=client)
 
     def fidelity(client: Any) -> None:
-        evaluate(root, symbols, days[0], end, metrics=METRICS, cluster=client)
+        evaluate(root, symbols=symbols, start=days[0], end=end, metrics=METRICS, cluster=client)
 
     return {
         "reconstruct lake": rebuild("lake"),

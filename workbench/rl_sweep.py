@@ -64,7 +64,9 @@ def sweep(
             work = root / "_work" / "rl_sweep" / f"drop-{rate}-seed-{seed}"
             try:
                 _vendor_view(root, work, symbols, days, rate, seed)
-                report = evaluate(work, list(symbols), days[0], end, metrics=metrics)
+                report = evaluate(
+                    work, symbols=list(symbols), start=days[0], end=end, metrics=metrics
+                )
             finally:
                 shutil.rmtree(work, ignore_errors=True)
             for symbol in symbols:

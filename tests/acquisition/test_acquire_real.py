@@ -6,7 +6,7 @@ import polars as pl
 import pytest
 
 from rlx_lib.acquisition import LakeSource, LocalLake, acquire, plan_units
-from rlx_lib.capture.importers import import_files
+from rlx_lib.capture import import_capture
 from rlx_lib.catalog import read_manifest
 from rlx_lib.synth import vendor_from_golden
 
@@ -19,7 +19,7 @@ def test_real_capture_vendor_view_round_trips_through_lakeapi(
 ):
     files = sorted((real_data / "hftbacktest-binance-2024-08-08" / "spot").glob("btcusdt_*.gz"))
     capture_root, vendor = tmp_path / "capture", tmp_path / "vendor"
-    import_files(files, capture_root, fmt="hftbacktest", symbol="BTC-USDT")
+    import_capture(capture_root, paths=files, format="hftbacktest", symbol="BTC-USDT")
     vendor_from_golden([capture_root / "golden"], vendor, seed=1)
 
     with LocalLake(bucket="real-capture-lake") as lake:

@@ -46,7 +46,9 @@ def test_no_faults_every_agreement_is_one_and_the_verdict_passes(
 ):
     market = market_factory(messages=200, seed=1)
     write_market(data_root, market)
-    report = evaluate(data_root, ["BTC-USDT"], "2024-08-08", "2024-08-09", out=tmp_path / "out")
+    report = evaluate(
+        data_root, symbols=["BTC-USDT"], start="2024-08-08", end="2024-08-09", out=tmp_path / "out"
+    )
     whole = _whole(report.records)
     for name in AGREEMENT:
         assert whole[name].value == 1.0, name
@@ -136,8 +138,12 @@ def test_results_are_fidelity_rows_and_reruns_are_identical(
 ):
     write_market(data_root, market_factory(messages=120, seed=6, drop=(5,)))
     names = ["depth_agreement_20", "message_coverage"]
-    first = evaluate(data_root, ["BTC-USDT"], "2024-08-08", "2024-08-09", metrics=names)
-    second = evaluate(data_root, ["BTC-USDT"], "2024-08-08", "2024-08-09", metrics=names)
+    first = evaluate(
+        data_root, symbols=["BTC-USDT"], start="2024-08-08", end="2024-08-09", metrics=names
+    )
+    second = evaluate(
+        data_root, symbols=["BTC-USDT"], start="2024-08-08", end="2024-08-09", metrics=names
+    )
     assert first.run_id == second.run_id
     files = list((data_root / "fidelity").rglob("part-*.parquet"))
     assert len(files) == 1
@@ -150,9 +156,11 @@ def test_results_are_fidelity_rows_and_reruns_are_identical(
 
 def test_threshold_and_missing_inputs_are_clear_errors(data_root):
     with pytest.raises(ConfigError, match="threshold"):
-        evaluate(data_root, ["BTC-USDT"], "2024-08-08", "2024-08-09", threshold=1.5)
+        evaluate(
+            data_root, symbols=["BTC-USDT"], start="2024-08-08", end="2024-08-09", threshold=1.5
+        )
     with pytest.raises(DataRangeError, match="rlx reconstruct"):
-        evaluate(data_root, ["BTC-USDT"], "2024-08-08", "2024-08-09")
+        evaluate(data_root, symbols=["BTC-USDT"], start="2024-08-08", end="2024-08-09")
 
 
 def test_a_period_without_compared_states_is_undefined_not_an_error(market_factory):
