@@ -44,7 +44,7 @@ from rlx_lib.rl import export
 from rlx_lib.rl.models import Grid, backtester
 from rlx_lib.rl.policies import REFERENCE_POLICIES, PassiveQuoter
 from rlx_lib.rl.simulate import simulate
-from rlx_lib.synth import SynthConfig, synthesize
+from rlx_lib.synth import synthesize
 
 DAY = dt.date(2024, 8, 8)
 END = DAY + dt.timedelta(days=1)
@@ -76,7 +76,7 @@ def _rebuilt(root: Path, days: list[dt.date], sources=("golden", "lake")) -> Non
 def _synthetic(minutes: int) -> Path:
     root = Path(tempfile.gettempdir()) / f"rlx-bench-rl-high-{minutes}m-seed1"
     if not (root / ".ready").exists():
-        synthesize(SynthConfig(symbols=(SYMBOL,), regime="high", minutes=minutes, seed=1), root)
+        synthesize(root, symbols=[SYMBOL], regime="high", minutes=minutes, seed=1)
         _rebuilt(root, [DAY])
         (root / ".ready").write_text("ok\n")
     return root

@@ -136,9 +136,8 @@ class _Tally:
         self.done += 1
         if self.progress is not None:
             unit = f"{symbol} {metric}"
-            self.progress(
-                Progress("fidelity", unit, self.done, self.total, f"{unit}: {seconds:.1f} s")
-            )
+            text = f"{unit} measured ({self.done}/{self.total}, {seconds:.1f} s)"
+            self.progress(Progress("fidelity", unit, self.done, self.total, text))
 
 
 def evaluate(

@@ -10,9 +10,10 @@ import pytest
 
 from rlx_lib.errors import ConfigError, DataRangeError
 from rlx_lib.fidelity import align_frames, evaluate
+from rlx_lib.fidelity.align import _grid
 from rlx_lib.fidelity.metrics import agreement, resolve
 from rlx_lib.fidelity.run import compute_records
-from rlx_lib.schemas import FIDELITY_RESULT, check_schema
+from rlx_lib.schemas import FIDELITY_RESULT, book_state_schema, check_schema
 
 AGREEMENT = (
     "top_of_book_agreement",
@@ -169,3 +170,12 @@ def test_a_period_without_compared_states_is_undefined_not_an_error(market_facto
     view = dataclasses.replace(aligned, books=aligned.books.select(empty))
     records, _ = compute_records(view, resolve(["depth_agreement_20", "top_of_book_agreement"]))
     assert [(r.n, r.value != r.value) for r in _whole(records).values()] == [(0, True)] * 2
+
+
+def test_an_empty_book_gives_an_empty_grid_of_the_grid_columns():
+    grid = _grid(pl.DataFrame(schema=book_state_schema(2)))
+
+    assert grid.is_empty()
+    assert dict(grid.schema) == dict.fromkeys(
+        ("grid_ns", "bid", "ask", "bid_size", "ask_size", "ofi"), pl.Int64
+    )

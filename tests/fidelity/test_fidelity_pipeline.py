@@ -18,7 +18,7 @@ from rlx_lib.fidelity import evaluate
 from rlx_lib.fidelity.metrics.agreement import first_mismatches
 from rlx_lib.reconstruction.pipeline import ReconstructConfig
 from rlx_lib.reconstruction.runner import reconstruct
-from rlx_lib.synth import SynthConfig, VendorFaults, synthesize, vendor_from_golden
+from rlx_lib.synth import VendorFaults, synthesize, vendor_from_golden
 
 EXACT = (
     "top_of_book_agreement",
@@ -42,7 +42,7 @@ def _rebuild(root, symbols, days):
 
 
 def test_synthetic_market_without_faults_agrees_exactly(data_root, tmp_path):
-    synthesize(SynthConfig(symbols=("BTC-USDT",), regime="high", minutes=0.5, seed=3), data_root)
+    synthesize(data_root, symbols=["BTC-USDT"], regime="high", minutes=0.5, seed=3)
     _rebuild(data_root, ["BTC-USDT"], [DAY])
     report = evaluate(
         data_root, symbols=["BTC-USDT"], start=DAY, end=DAY + dt.timedelta(days=1), out=tmp_path
@@ -57,8 +57,7 @@ def test_synthetic_market_without_faults_agrees_exactly(data_root, tmp_path):
 
 def test_injected_vendor_faults_are_counted_exactly(data_root):
     faults = VendorFaults(drop_rate=0.02, duplicate_rate=0.01, off_grid_rate=0.001)
-    config = SynthConfig(symbols=("BTC-USDT",), minutes=0.5, seed=5, vendor_faults=faults)
-    synthesize(config, data_root)
+    synthesize(data_root, symbols=["BTC-USDT"], minutes=0.5, seed=5, vendor_faults=faults)
     injected = json.loads((data_root / "lake" / "_injected.json").read_text())
     dropped = sorted(_ids(injected["dropped_messages"]))
     assert dropped, "the synthetic market must have dropped some messages"
@@ -98,7 +97,7 @@ def test_real_capture_vendor_view_reconstructs_to_full_agreement(real_data, data
     files = sorted(capture.glob("btcusdt_*.gz"))
     assert len(files) == 2
     import_capture(data_root, paths=files, format="hftbacktest", symbol="BTC-USDT")
-    vendor_from_golden([data_root / "golden"], data_root, seed=1)
+    vendor_from_golden(data_root, golden=[data_root / "golden"], seed=1)
     days = [parse_day("2024-08-08"), parse_day("2024-08-09")]
     _rebuild(data_root, ["BTC-USDT"], days)
     metrics = ["depth_agreement_20", "top_of_book_agreement", "message_coverage"]

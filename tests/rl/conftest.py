@@ -9,7 +9,7 @@ import pytest
 from rlx_lib.capture import import_capture
 from rlx_lib.reconstruction.pipeline import ReconstructConfig
 from rlx_lib.reconstruction.runner import reconstruct
-from rlx_lib.synth import SynthConfig, synthesize, vendor_from_golden
+from rlx_lib.synth import synthesize, vendor_from_golden
 
 DAY = dt.date(2024, 8, 8)
 
@@ -30,7 +30,7 @@ def fixture_real_root(real_data, tmp_path_factory):
     import_capture(
         root, paths=[capture / "btcusdt_20240808.gz"], format="hftbacktest", symbol="BTC-USDT"
     )
-    vendor_from_golden([root / "golden"], root, seed=1)
+    vendor_from_golden(root, golden=[root / "golden"], seed=1)
     rebuild(root, ["BTC-USDT"], [DAY])
     return root
 
@@ -52,6 +52,6 @@ def fixture_real_two_days(real_data, tmp_path_factory):
 def fixture_synthetic_root(tmp_path_factory):
     """Half a minute of the synthetic high regime, fault-free, rebuilt both ways."""
     root = tmp_path_factory.mktemp("rl_synth")
-    synthesize(SynthConfig(symbols=("BTC-USDT",), regime="high", minutes=0.5, seed=3), root)
+    synthesize(root, symbols=["BTC-USDT"], regime="high", minutes=0.5, seed=3)
     rebuild(root, ["BTC-USDT"], [DAY])
     return root
