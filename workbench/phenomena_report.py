@@ -99,6 +99,8 @@ def _record(report: FidelityResult, name: str, symbol: str) -> MetricRecord | No
 
 def _note(record: MetricRecord) -> Any:
     note = record.detail.get("note") or "not computed (too little data on one side)"
+    if "windows" in record.detail and "note" not in record.detail:
+        note = f"not computed: {record.detail['windows']} windows a side, at least 5 needed"
     return pn.pane.Markdown(f"`{record.name}`: {html.escape(str(note))}")
 
 

@@ -271,7 +271,7 @@ def compare(
             )
         )
         if progress is not None:
-            text = f"{metric.name}: {timings[metric.name]:.1f} s"
+            text = f"measured {metric.name} in {timings[metric.name]:.1f} s"
             progress(Progress("compare", metric.name, done, len(chosen), text))
     result = CompareResult(rows=tuple(rows), a=first, b=second, aligned=aligned, timings=timings)
     if out is not None:
