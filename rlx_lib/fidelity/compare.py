@@ -73,6 +73,10 @@ class Window:
     end: dt.datetime
 
     def __post_init__(self) -> None:
+        for name in ("start", "end"):  # naive times are UTC
+            moment = getattr(self, name)
+            if moment.tzinfo is None:
+                object.__setattr__(self, name, moment.replace(tzinfo=dt.UTC))
         if self.source not in SOURCES:
             msg = f"window source must be one of {', '.join(SOURCES)}, received {self.source!r}"
             raise ConfigError(msg)
