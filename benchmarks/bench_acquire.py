@@ -21,8 +21,10 @@ import numpy as np
 import polars as pl
 
 from rlx_lib import schemas
-from rlx_lib.acquisition import LakeSource, LocalLake, Unit, acquire_unit
-from rlx_lib.acquisition.vendor import _configured
+from rlx_lib.acquisition.download import acquire_unit
+from rlx_lib.acquisition.result import Unit
+from rlx_lib.acquisition.vendor import LakeSource, _configured
+from rlx_lib.local.s3 import LocalLake
 from rlx_lib.venues.lake import epoch_ns_from_ms_via_float
 
 DAY = dt.date(2024, 8, 8)
@@ -92,6 +94,57 @@ def _median_seconds(actions: list, repeats: int) -> list[tuple[float, float]]:
     ]
 
 
+def _paths(source: LakeSource, root: Path, table: str) -> list:
+    """The two ways to land one day of ``table``: plain lakeapi + pandas, and an rlx unit."""
+    start = dt.datetime.combine(DAY, dt.time())
+
+    def plain() -> None:
+        with _configured(source, root / "_cache" / "plain") as lakeapi_main:
+            loaded = lakeapi_main.load_data(
+                table,
+                start,
+                start + dt.timedelta(days=1),
+                ["BTC-USDT"],
+                ["BINANCE"],
+                bucket=source.bucket_path,
+                boto3_session=source.session,
+                use_threads=False,
+                drop_partition_cols=True,
+                cached=False,
+            )
+        loaded.to_parquet(root / f"plain-{table}.parquet", index=False)
+
+    def checked() -> None:
+        unit = Unit(table=table, symbol="BTC-USDT", day=DAY)
+        result = acquire_unit(root / "data", unit, source=source, force=True)
+        assert result.status == "written", result.error
+
+    return [plain, checked]
+
+
+def _figures(table: str, rows: int, baseline: tuple, ours: tuple) -> list[dict]:
+    """Rows/s of both paths, their CPU-time ratio and their wall-clock ratio."""
+    name = f"{table}: plain lakeapi.load_data + to_parquet"
+    return [
+        {"figure": name, "value": rows / baseline[0], "unit": "rows/s"},
+        {
+            "figure": f"{table}: rlx acquire unit (all checks, staged, manifest)",
+            "value": rows / ours[0],
+            "unit": "rows/s",
+            "baseline": name,
+            "ratio": ours[1] / baseline[1],
+            "target": "CPU-time ratio < 1.2",
+        },
+        {
+            "figure": f"{table}: the same, wall-clock time ratio",
+            "value": ours[0] / baseline[0],
+            "unit": "ratio",
+            "baseline": name,
+            "ratio": ours[0] / baseline[0],
+        },
+    ]
+
+
 def run(*, quick: bool) -> list[dict]:
     repeats = 3
     frames = {
@@ -106,51 +159,8 @@ def run(*, quick: bool) -> list[dict]:
         )
         for table, frame in frames.items():
             lake.put_frame(table, frame, symbol="BTC-USDT", day=DAY)
-            unit = Unit(table=table, symbol="BTC-USDT", day=DAY)
-            start = dt.datetime.combine(DAY, dt.time())
-
-            def plain(table=table, start=start) -> None:
-                with _configured(source, root / "_cache" / "plain") as lakeapi_main:
-                    loaded = lakeapi_main.load_data(
-                        table,
-                        start,
-                        start + dt.timedelta(days=1),
-                        ["BTC-USDT"],
-                        ["BINANCE"],
-                        bucket=source.bucket_path,
-                        boto3_session=source.session,
-                        use_threads=False,
-                        drop_partition_cols=True,
-                        cached=False,
-                    )
-                loaded.to_parquet(root / f"plain-{table}.parquet", index=False)
-
-            def checked(unit=unit) -> None:
-                result = acquire_unit(root / "data", unit, source=source, force=True)
-                assert result.status == "written", result.error
-
+            plain, checked = _paths(source, root, table)
             plain()  # the first load pays for imports and connections
             baseline, ours = _median_seconds([plain, checked], repeats)
-            rows = frame.height
-            name = f"{table}: plain lakeapi.load_data + to_parquet"
-            figures.append({"figure": name, "value": rows / baseline[0], "unit": "rows/s"})
-            figures.append(
-                {
-                    "figure": f"{table}: rlx acquire unit (all checks, staged, manifest)",
-                    "value": rows / ours[0],
-                    "unit": "rows/s",
-                    "baseline": name,
-                    "ratio": ours[1] / baseline[1],
-                    "target": "CPU-time ratio < 1.2",
-                }
-            )
-            figures.append(
-                {
-                    "figure": f"{table}: the same, wall-clock time ratio",
-                    "value": ours[0] / baseline[0],
-                    "unit": "ratio",
-                    "baseline": name,
-                    "ratio": ours[0] / baseline[0],
-                }
-            )
+            figures += _figures(table, frame.height, baseline, ours)
     return figures

@@ -28,10 +28,10 @@ from typing import Any
 import psutil
 from websockets.asyncio.client import connect
 
-from rlx_lib.capture.feed import synthetic_feed
+from rlx_lib.capture.config import CaptureConfig
 from rlx_lib.capture.link import Connection
-from rlx_lib.capture.server import BinanceServer
-from rlx_lib.capture.session import CaptureConfig, CaptureSession
+from rlx_lib.capture.session import CaptureSession
+from rlx_lib.local.binance import BinanceServer, synthetic_feed
 
 SYMBOLS = ["btcusdt", "ethusdt"]
 SEED = 12
@@ -184,6 +184,18 @@ def run(*, quick: bool) -> list[dict[str, Any]]:
     """Median messages/s of the capture and of the baseline over a few runs."""
     messages = 20_000 if quick else 60_000
     repeats = 1 if quick else 3
+    runs = _live_runs(messages, repeats)
+    snapshots, frames = _frames(messages)
+    alone, alone_base = [], []
+    for _ in range(repeats):
+        with tempfile.TemporaryDirectory() as folder:
+            alone.append(_path_alone(snapshots, frames, Path(folder)))
+            alone_base.append(_baseline_alone(frames, Path(folder)))
+    return _figures(runs, statistics.median(alone), statistics.median(alone_base))
+
+
+def _live_runs(messages: int, repeats: int) -> dict[str, list[dict[str, float]]]:
+    """Rates of the capture and of the baseline through the socket, ``repeats`` times each."""
     runners: dict[str, Callable[..., Awaitable[dict[str, float]]]]
     runners = {"capture": _capture, "baseline": _baseline}
     runs: dict[str, list[dict[str, float]]] = {name: [] for name in runners}
@@ -192,19 +204,17 @@ def run(*, quick: bool) -> list[dict[str, Any]]:
             with _server(messages) as (port, server), tempfile.TemporaryDirectory() as folder:
                 rates = asyncio.run(runner(port, messages, Path(folder), _Window(server)))
                 runs[name].append(rates)
-    snapshots, frames = _frames(messages)
-    alone, alone_base = [], []
-    for _ in range(repeats):
-        with tempfile.TemporaryDirectory() as folder:
-            alone.append(_path_alone(snapshots, frames, Path(folder)))
-            alone_base.append(_baseline_alone(frames, Path(folder)))
+    return runs
 
+
+def _figures(
+    runs: dict[str, list[dict[str, float]]], path_rate: float, path_base: float
+) -> list[dict[str, Any]]:
     def median(name: str, key: str) -> float:
         return statistics.median(rates[key] for rates in runs[name])
 
     rate, base = median("capture", "wall"), median("baseline", "wall")
     cpu_rate, cpu_base = median("capture", "cpu"), median("baseline", "cpu")
-    path_rate, path_base = statistics.median(alone), statistics.median(alone_base)
     baseline = "json.loads + json.dumps + gzip per line"
     target = f">= {TARGET:,.0f} msg/s"
     return [

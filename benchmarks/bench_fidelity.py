@@ -18,7 +18,7 @@ from pathlib import Path
 from rlx_lib.fidelity import evaluate
 from rlx_lib.reconstruction.pipeline import ReconstructConfig
 from rlx_lib.reconstruction.runner import reconstruct
-from rlx_lib.synth import SynthConfig, synthesize
+from rlx_lib.synth import synthesize
 
 DAY = dt.date(2024, 8, 8)
 SYMBOL = "BTC-USDT"
@@ -44,7 +44,7 @@ def _inputs(minutes: int) -> tuple[Path, dict[str, float]]:
     timings: dict[str, float] = {}
     if not done.exists():
         began = time.perf_counter()
-        synthesize(SynthConfig(symbols=(SYMBOL,), regime="high", minutes=minutes, seed=1), root)
+        synthesize(root, symbols=[SYMBOL], regime="high", minutes=minutes, seed=1)
         timings["setup synth"] = time.perf_counter() - began
         for source in ("golden", "lake"):
             began = time.perf_counter()
@@ -63,7 +63,7 @@ def _run_once(root: Path, out: Path) -> dict[str, float]:
     from workbench.fidelity_report import publish_report
 
     began = time.perf_counter()
-    report = evaluate(root, [SYMBOL], DAY, DAY + dt.timedelta(days=1), out=out)
+    report = evaluate(root, symbols=[SYMBOL], start=DAY, end=DAY + dt.timedelta(days=1), out=out)
     evaluated = time.perf_counter()
     publish_report(report, out)
     finished = time.perf_counter()

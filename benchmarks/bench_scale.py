@@ -26,7 +26,7 @@ from rlx_lib.fidelity import evaluate
 from rlx_lib.golden import golden_files
 from rlx_lib.reconstruction.pipeline import ReconstructConfig
 from rlx_lib.reconstruction.runner import reconstruct
-from rlx_lib.synth.session import SynthConfig, synthesize
+from rlx_lib.synth import synthesize
 from rlx_lib.validation.fanout import validate_golden_parallel, validate_lake_parallel
 
 SYMBOLS = ("BTC-USDT", "ETH-USDT", "SOL-USDT", "BNB-USDT")
@@ -39,8 +39,7 @@ def write_workload(root: Path, *, symbols: tuple[str, ...], days: int, minutes: 
     for index in range(days):
         day = FIRST + dt.timedelta(days=index)
         start = dt.datetime(day.year, day.month, day.day, 12, tzinfo=dt.UTC)
-        config = SynthConfig(symbols=symbols, minutes=minutes, seed=index, start=start)
-        synthesize(config, root)
+        synthesize(root, symbols=symbols, minutes=minutes, seed=index, start=start)
 
 
 def stages(root: Path, symbols: list[str], days: list[dt.date]) -> dict[str, Callable]:
@@ -57,7 +56,7 @@ def stages(root: Path, symbols: list[str], days: list[dt.date]) -> dict[str, Cal
         validate_lake_parallel(root, symbols, days[0], end, cluster=client)
 
     def fidelity(client: Any) -> None:
-        evaluate(root, symbols, days[0], end, metrics=METRICS, cluster=client)
+        evaluate(root, symbols=symbols, start=days[0], end=end, metrics=METRICS, cluster=client)
 
     return {
         "reconstruct lake": rebuild("lake"),

@@ -22,7 +22,7 @@ from typing import Any
 
 import polars as pl
 
-from rlx_lib.synth import SynthConfig, synthesize
+from rlx_lib.synth import DEFAULT_START, synthesize
 from workbench import db
 
 REPEATS = 5
@@ -97,13 +97,13 @@ def _polars_series(root: Path) -> pl.DataFrame:
 def run(*, quick: bool) -> list[dict[str, Any]]:
     """Time the shell's start-up, then the app's queries over a synthetic session (0.5 minute
     quick, 3 minutes full)."""
-    config = SynthConfig(symbols=("BTC-USDT",), minutes=0.5 if quick else 3.0, seed=1)
+    minutes = 0.5 if quick else 3.0
     with tempfile.TemporaryDirectory(prefix="rlx_bench_workbench_") as folder:
         root = Path(folder)
-        synthesize(config, root)
+        synthesize(root, symbols=["BTC-USDT"], minutes=minutes, seed=1)
         database = db.connect(root)
-        middle = config.start + dt.timedelta(minutes=config.minutes / 2)
-        end = config.start + dt.timedelta(minutes=config.minutes)
+        middle = DEFAULT_START + dt.timedelta(minutes=minutes / 2)
+        end = DEFAULT_START + dt.timedelta(minutes=minutes)
         states = database.query("book_series", source="lake_snapshot", symbol="BTC-USDT").height
         timed = {
             "coverage": lambda: database.coverage(),
@@ -114,7 +114,7 @@ def run(*, quick: bool) -> list[dict[str, Any]]:
                 "book_ladder", source="lake_snapshot", symbol="BTC-USDT", at=middle
             ),
             "window_facts": lambda: database.query(
-                "window_facts", symbol="BTC-USDT", start=config.start, end=end
+                "window_facts", symbol="BTC-USDT", start=DEFAULT_START, end=end
             ),
             "capture_summary": lambda: database.query("capture_summary", symbol="BTC-USDT"),
         }

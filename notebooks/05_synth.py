@@ -12,53 +12,56 @@ def _():
 
     import marimo as mo
 
-    from rlx_lib.synth import SynthConfig, synthesize
-    from workbench import charts, db
-    from workbench.notebook import params
+    from rlx_lib.synth import DEFAULT_START, synthesize
+    from workbench import charts, db, notebook
 
-    return Path, SynthConfig, charts, db, dt, mo, params, synthesize, tempfile
+    return DEFAULT_START, Path, charts, db, dt, mo, notebook, synthesize, tempfile
 
 
 @app.cell
-def config(Path, SynthConfig, params, tempfile):
-    cfg = params(symbol="BTC-USDT", regime="high", minutes=1.0, seed=0, data_root="")
-    root = Path(cfg["data_root"] or tempfile.mkdtemp(prefix="rlx_synth_"))
-    synth_config = SynthConfig(
-        symbols=(cfg["symbol"],), regime=cfg["regime"], minutes=cfg["minutes"], seed=cfg["seed"]
+def _(Path, notebook, tempfile):
+    params = notebook.params(symbol="BTC-USDT", regime="high", minutes=1.0, seed=0, data_root="")
+    data_root = Path(params["data_root"] or tempfile.mkdtemp(prefix="rlx_synth_"))
+    return data_root, params
+
+
+@app.cell
+def _(data_root, params, synthesize):
+    # The live view (golden/) and the vendor view (lake/) of one simulated session.
+    result = synthesize(
+        data_root,
+        symbols=[params["symbol"]],
+        regime=params["regime"],
+        minutes=params["minutes"],
+        seed=params["seed"],
     )
-    return cfg, root, synth_config
+    result
+    return (result,)
 
 
 @app.cell
-def _(mo, root, synth_config, synthesize):
-    summary = synthesize(synth_config, root)  # live view (golden/) and vendor view (lake/)
-    mo.md("\n".join(f"- {line}" for line in summary.lines()))
-    return (summary,)
-
-
-@app.cell
-def _(summary):
-    summary.injected  # faults injected into each view (none by default)
+def _(result):
+    result.injected  # faults injected into each view (none by default)
     return
 
 
 @app.cell
-def _(db, summary):
-    database = db.connect(summary.root)
+def _(data_root, db):
+    database = db.connect(data_root)
     database.coverage()
     return (database,)
 
 
 @app.cell
-def _(cfg, database):
-    live = database.query("capture_summary", symbol=cfg["symbol"])  # the live view's streams
+def _(database, params):
+    live = database.query("capture_summary", symbol=params["symbol"])  # the live view's streams
     live
     return (live,)
 
 
 @app.cell
-def _(cfg, database):
-    series = database.query("book_series", source="lake_snapshot", symbol=cfg["symbol"])
+def _(database, params):
+    series = database.query("book_series", source="lake_snapshot", symbol=params["symbol"])
     return (series,)
 
 
@@ -69,12 +72,12 @@ def _(charts, series):
 
 
 @app.cell
-def _(cfg, database, dt, synth_config):
+def _(DEFAULT_START, database, dt, params):
     facts = database.query(
         "window_facts",
-        symbol=cfg["symbol"],
-        start=synth_config.start,
-        end=synth_config.start + dt.timedelta(minutes=synth_config.minutes),
+        symbol=params["symbol"],
+        start=DEFAULT_START,
+        end=DEFAULT_START + dt.timedelta(minutes=params["minutes"]),
     )
     facts
     return (facts,)
@@ -90,6 +93,12 @@ def test_vendor_book_is_never_crossed(series):
 def test_live_view_has_depth_and_trades(live):
     streams = set(live["stream"])
     assert {"depth@100ms", "trade"} <= streams
+
+
+@app.cell
+def test_every_symbol_written(result):
+    assert result.ok
+    assert result.to_frame()["level_changes"].min() > 0
 
 
 if __name__ == "__main__":

@@ -8,9 +8,9 @@ app = marimo.App(width="medium")
 def _():
     import marimo as mo
 
-    from rlx_lib.acquisition.inventory import acquired_units, acquisition_issues
+    from rlx_lib.acquisition import acquired_units, acquisition_issues
+    from workbench import notebook
     from workbench.coverage import calendar_chart, lake_coverage
-    from workbench.notebook import params
     from workbench.sessions import acquired_lake
 
     return (
@@ -20,40 +20,40 @@ def _():
         calendar_chart,
         lake_coverage,
         mo,
-        params,
+        notebook,
     )
 
 
 @app.cell
-def _(params):
+def _(notebook):
     # data_root: your lake (from `rlx acquire`); when it holds none, a synthetic one is made.
-    config = params(data_root="", symbols="BTC-USDT", minutes=0.2, seed=7)
-    config
-    return (config,)
+    params = notebook.params(data_root="", symbols="BTC-USDT", minutes=0.2, seed=7)
+    params
+    return (params,)
 
 
 @app.cell
-def _(acquired_lake, config):
+def _(acquired_lake, params):
     # Your lake if the data root holds one; otherwise a synthetic vendor view is served from a
     # local S3 server in Crypto Lake's layout and acquired through lakeapi, as `rlx acquire` does.
-    root = acquired_lake(
-        config["data_root"],
-        symbols=config["symbols"].split(","),
-        minutes=config["minutes"],
-        seed=config["seed"],
+    data_root = acquired_lake(
+        params["data_root"],
+        symbols=params["symbols"].split(","),
+        minutes=params["minutes"],
+        seed=params["seed"],
     )
-    return (root,)
+    return (data_root,)
 
 
 @app.cell
-def _(mo, root):
-    mo.md(f"Data root: `{root}`")
+def _(data_root, mo):
+    mo.md(f"Data root: `{data_root}`")
     return
 
 
 @app.cell
-def _(lake_coverage, root):
-    coverage = lake_coverage(root)  # rows and bytes from Parquet footers, through DuckDB
+def _(data_root, lake_coverage):
+    coverage = lake_coverage(data_root)  # rows and bytes from Parquet footers, through DuckDB
     coverage
     return (coverage,)
 
@@ -65,17 +65,17 @@ def _(calendar_chart, coverage):
 
 
 @app.cell
-def _(acquired_units, root):
+def _(acquired_units, data_root):
     # What each acquired unit recorded: rows, time span, sha256, source (never credentials).
-    manifests = acquired_units(root)
+    manifests = acquired_units(data_root)
     manifests
     return (manifests,)
 
 
 @app.cell
-def _(acquisition_issues, root):
+def _(acquisition_issues, data_root):
     # Issue rows the acquisition checks wrote (bad data is data, not an exception).
-    issues = acquisition_issues(root)
+    issues = acquisition_issues(data_root)
     return (issues,)
 
 

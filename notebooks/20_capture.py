@@ -11,8 +11,7 @@ def _():
 
     import marimo as mo
 
-    from rlx_lib.capture.feed import synthetic_feed
-    from rlx_lib.capture.health import (
+    from rlx_lib.capture import (
         capture_gaps,
         capture_latency,
         latency_summary,
@@ -20,7 +19,7 @@ def _():
         message_rates,
         session_events,
     )
-    from rlx_lib.capture.local import capture_local
+    from rlx_lib.local.binance import capture_local, synthetic_feed
     from workbench import charts
     from workbench.notebook import params
 
@@ -59,14 +58,20 @@ def _(Path, capture_local, cfg, mo, synthetic_feed, tempfile):
         folder = Path(tempfile.mkdtemp(prefix="rlx_capture_")) / "data"
         feed = synthetic_feed(["btcusdt", "ethusdt"], messages=cfg["messages"], seed=cfg["seed"])
         summary = capture_local(
-            feed,
             folder,
+            records=feed,
             symbols=("btcusdt", "ethusdt"),
             rate=cfg["rate"],
             faults=[("abort", cfg["messages"] // 2)],
         )
-    mo.md(f"Golden folder: `{folder}`" + (f"\n\nCapture summary: `{summary}`" if summary else ""))
+    mo.md(f"Golden folder: `{folder}`")
     return folder, summary
+
+
+@app.cell
+def _(summary):
+    summary
+    return
 
 
 @app.cell
@@ -138,7 +143,7 @@ def test_every_gap_has_a_resync(events, gaps, summary):
     depth_gaps = gaps.filter(gaps["kind"].str.starts_with("depth")).height
     assert resyncs >= depth_gaps
     if summary is not None:
-        assert summary["reconnects"] >= 1
+        assert summary.reconnects >= 1
 
 
 if __name__ == "__main__":

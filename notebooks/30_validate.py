@@ -8,7 +8,7 @@ app = marimo.App(width="medium")
 def _():
     import marimo as mo
 
-    from rlx_lib.validation.regimes import (
+    from rlx_lib.validation import (
         compare_regimes,
         quality_table,
         regime_samples,

@@ -14,7 +14,7 @@ def _():
     from rlx_lib import catalog
     from rlx_lib.reconstruction.pipeline import ReconstructConfig
     from rlx_lib.reconstruction.runner import reconstruct
-    from rlx_lib.synth import SynthConfig, synthesize
+    from rlx_lib.synth import synthesize
     from workbench import charts
     from workbench.db import connect
     from workbench.notebook import params
@@ -22,7 +22,6 @@ def _():
     return (
         Path,
         ReconstructConfig,
-        SynthConfig,
         catalog,
         charts,
         connect,
@@ -50,11 +49,10 @@ def _(Path, config, tempfile):
 
 
 @app.cell
-def _(SynthConfig, config, root, synthesize):
+def _(config, root, synthesize):
     # Both views of a synthetic session (skipped when the data root already holds them).
     session = synthesize(
-        SynthConfig(symbols=(config["symbol"],), minutes=config["minutes"], seed=config["seed"]),
-        root,
+        root, symbols=[config["symbol"]], minutes=config["minutes"], seed=config["seed"]
     )
     return (session,)
 

@@ -11,8 +11,7 @@ def _():
 
     import marimo as mo
 
-    from rlx_lib.fidelity import evaluate, get
-    from rlx_lib.fidelity.metrics.agreement import first_mismatch_levels
+    from rlx_lib.fidelity import evaluate, first_mismatch_levels, get
     from rlx_lib.reconstruction.pipeline import ReconstructConfig
     from rlx_lib.reconstruction.runner import reconstruct
     from workbench.fidelity_report import coverage_chart, publish_report
@@ -98,7 +97,7 @@ def _(ReconstructConfig, config, day, reconstruct, root):
 def _(config, day, dt, evaluate, from_golden, from_lake, root):
     # Align once, compute every registered metric, judge against the 0.999 threshold.
     (from_golden, from_lake)  # after both rebuilds
-    report = evaluate(root, [config["symbol"]], day, day + dt.timedelta(days=1))
+    report = evaluate(root, symbols=[config["symbol"]], start=day, end=day + dt.timedelta(days=1))
     report.verdict.sentence()
     return (report,)
 

@@ -8,25 +8,26 @@ app = marimo.App(width="medium")
 def _():
     import marimo as mo
 
-    from rlx_lib.synth.regimes import REGIMES
-    from workbench import charts, regimes
-    from workbench.notebook import params
+    from rlx_lib.synth import REGIMES
+    from workbench import charts, notebook, regimes
 
-    return REGIMES, charts, mo, params, regimes
-
-
-@app.cell
-def config(params):
-    cfg = params(symbol="BTC-USDT", regime_a="high", regime_b="low", minutes=1.0, seed=0)
-    return (cfg,)
+    return REGIMES, charts, mo, notebook, regimes
 
 
 @app.cell
-def _(REGIMES, cfg, mo):
-    symbol = mo.ui.dropdown(["BTC-USDT", "ETH-USDT"], value=cfg["symbol"], label="symbol")
-    regime_a = mo.ui.dropdown(sorted(REGIMES), value=cfg["regime_a"], label="regime A")
-    regime_b = mo.ui.dropdown(sorted(REGIMES), value=cfg["regime_b"], label="regime B")
-    seconds = int(cfg["minutes"] * 60)
+def _(notebook):
+    params = notebook.params(
+        symbol="BTC-USDT", regime_a="high", regime_b="low", minutes=1.0, seed=0
+    )
+    return (params,)
+
+
+@app.cell
+def _(REGIMES, mo, params):
+    symbol = mo.ui.dropdown(["BTC-USDT", "ETH-USDT"], value=params["symbol"], label="symbol")
+    regime_a = mo.ui.dropdown(sorted(REGIMES), value=params["regime_a"], label="regime A")
+    regime_b = mo.ui.dropdown(sorted(REGIMES), value=params["regime_b"], label="regime B")
+    seconds = int(params["minutes"] * 60)
     window = mo.ui.range_slider(0, seconds, value=[0, seconds], label="window (s)")
     mo.hstack([symbol, regime_a, regime_b, window])
     return regime_a, regime_b, symbol, window
@@ -39,13 +40,13 @@ def _(regimes, window):
 
 
 @app.cell
-def _(cfg, regime_a, regime_b, regimes, symbol):
+def _(params, regime_a, regime_b, regimes, symbol):
     # One synthetic session per regime (synthesized once), labelled A and B.
     roots = regimes.labelled_sessions(
         symbol.value,
         (regime_a.value, regime_b.value),
-        minutes=cfg["minutes"],
-        seed=cfg["seed"],
+        minutes=params["minutes"],
+        seed=params["seed"],
     )
     roots
     return (roots,)

@@ -95,9 +95,9 @@ def _(config, day, dt, evaluate, rebuilt, root):
     rebuilt  # after both rebuilds
     report = evaluate(
         root,
-        [config["symbol"]],
-        day,
-        day + dt.timedelta(days=1),
+        symbols=[config["symbol"]],
+        start=day,
+        end=day + dt.timedelta(days=1),
         metrics=["sim_to_real_gap", "state_coverage", "transfer_gap"],
     )
     report.metrics_table()

@@ -18,6 +18,7 @@ import zlib
 from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import orjson
 import zstandard
@@ -36,6 +37,7 @@ __all__ = [
     "iter_line_blocks",
     "iter_lines",
     "iter_records",
+    "json_object",
     "parse_line",
     "write_golden_file",
 ]
@@ -322,13 +324,27 @@ def iter_records(path: Path, report: ReadReport | None = None) -> Iterator[Golde
         yield record
 
 
-def parse_line(line: bytes) -> GoldenRecord | None:
-    """One golden line as a record (``data`` byte for byte), or None when it is not one."""
+def json_object(text: bytes | str) -> dict[str, Any] | None:
+    """``text`` decoded when it is one JSON object; None for bad JSON or another value.
+
+    The one guard every reader of JSON lines (golden files, frames, recorders' files) uses.
+
+    Examples
+    --------
+    >>> json_object(b'{"u": 1}'), json_object(b"[1]"), json_object(b'{"u": ')
+    ({'u': 1}, None, None)
+    """
     try:
-        value = orjson.loads(line)
+        value = orjson.loads(text)
     except orjson.JSONDecodeError:
         return None
-    if not isinstance(value, dict):
+    return value if isinstance(value, dict) else None
+
+
+def parse_line(line: bytes) -> GoldenRecord | None:
+    """One golden line as a record (``data`` byte for byte), or None when it is not one."""
+    value = json_object(line)
+    if value is None:
         return None
     capture_ns, stream, data = value.get("capture_ns"), value.get("stream"), value.get("data")
     if not isinstance(capture_ns, int) or not isinstance(stream, str) or data is None:

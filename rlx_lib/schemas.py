@@ -35,6 +35,7 @@ __all__ = [
     "book_state_schema",
     "check_schema",
     "empty_frame",
+    "issue_frame",
     "issue_row",
 ]
 
@@ -195,6 +196,20 @@ def issue_row(
         "update_id": update_id,
         "detail": detail,
     }
+
+
+def issue_frame(found: pl.DataFrame, **constants: object) -> pl.DataFrame:
+    """``ISSUE`` rows from a frame of findings: the ``ISSUE`` columns ``found`` has, the
+    others from ``constants`` (one value for every row: ``stage``, ``symbol``, ...) or null."""
+    unknown = sorted(set(constants) - set(ISSUE))
+    if unknown:
+        msg = f"{unknown} are not ISSUE columns"
+        raise SchemaError(msg)
+    columns = [
+        (pl.col(name) if name in found.columns else pl.lit(constants.get(name))).alias(name)
+        for name in ISSUE
+    ]
+    return found.select(columns).cast(dict(ISSUE))
 
 FIDELITY_RESULT = pl.Schema(
     {

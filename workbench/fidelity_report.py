@@ -15,15 +15,14 @@ import html
 import logging
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import altair as alt
 import numpy as np
 import panel as pn
 import polars as pl
 
-from rlx_lib.fidelity.metrics.agreement import first_mismatches
-from rlx_lib.fidelity.metrics.distributions import acf, mid_returns
+from rlx_lib.fidelity import Aligned, FidelityResult, acf, first_mismatches, mid_returns
 from workbench.charts import (
     GATE_COLOURS,
     as_svg,
@@ -39,9 +38,6 @@ from workbench.numbers import format_number, format_value
 from workbench.publish import save_html, table_pane, update_reports_index
 from workbench.rl_report import rl_section
 
-if TYPE_CHECKING:
-    from rlx_lib.fidelity import Aligned, FidelityReport
-
 __all__ = ["build_dashboard", "coverage_chart", "publish_report"]
 
 log = logging.getLogger(__name__)
@@ -54,7 +50,7 @@ DRILL_DOWN = 5
 
 
 def publish_report(
-    report: FidelityReport,
+    report: FidelityResult,
     out: Path,
     *,
     links: dict[str, Path] | None = None,
@@ -77,7 +73,7 @@ def publish_report(
 
 
 def build_dashboard(
-    report: FidelityReport,
+    report: FidelityResult,
     *,
     links: dict[str, Path] | None = None,
     relative_to: Path | None = None,
@@ -125,7 +121,7 @@ def _vega(chart: alt.TopLevelMixin) -> pn.pane.Vega:
     return pn.pane.Vega(as_svg(chart), sizing_mode="stretch_width")
 
 
-def _header(report: FidelityReport, links: dict[str, Path], relative_to: Path | None) -> Any:
+def _header(report: FidelityResult, links: dict[str, Path], relative_to: Path | None) -> Any:
     verdict = report.verdict
     outcome = gate_label(verdict.passed)
     colour = GATE_COLOURS.range[GATE_COLOURS.domain.index(outcome)]
@@ -156,23 +152,23 @@ def _header(report: FidelityReport, links: dict[str, Path], relative_to: Path | 
     return pn.pane.Markdown(text, sizing_mode="stretch_width")
 
 
-def _metric_table(report: FidelityReport) -> pl.DataFrame:
+def _metric_table(report: FidelityResult) -> pl.DataFrame:
     return pl.DataFrame(
         {
-            "symbol": [r.symbol for r in report.whole_run()],
-            "metric": [r.name for r in report.whole_run()],
-            "value": [format_value(r.value, r.unit) for r in report.whole_run()],
-            "unit": [r.unit for r in report.whole_run()],
-            "n": [r.n for r in report.whole_run()],
-            "threshold": [gate_label(r.passed) for r in report.whole_run()],
+            "symbol": [r.symbol for r in report.rows],
+            "metric": [r.name for r in report.rows],
+            "value": [format_value(r.value, r.unit) for r in report.rows],
+            "unit": [r.unit for r in report.rows],
+            "n": [r.n for r in report.rows],
+            "threshold": [gate_label(r.passed) for r in report.rows],
         },
         schema={name: pl.String for name in ("symbol", "metric", "value", "unit")}
         | {"n": pl.Int64, "threshold": pl.String},
     )
 
 
-def _period_table(report: FidelityReport) -> pl.DataFrame:
-    rows = [r for r in report.records if r.period is not None]
+def _period_table(report: FidelityResult) -> pl.DataFrame:
+    rows = report.periods
     return pl.DataFrame(
         {
             "symbol": [r.symbol for r in rows],
@@ -402,8 +398,8 @@ def _acf_chart(frame: pl.DataFrame, title: str) -> alt.Chart:
     )
 
 
-def _detail_table(report: FidelityReport, symbol: str, name: str) -> pl.DataFrame:
-    found = [r for r in report.whole_run() if r.symbol == symbol and r.name == name]
+def _detail_table(report: FidelityResult, symbol: str, name: str) -> pl.DataFrame:
+    found = [r for r in report.rows if r.symbol == symbol and r.name == name]
     detail = found[0].detail if found else {}
     return pl.DataFrame(
         {"figure": list(detail), "value": [_text(v) for v in detail.values()]},
@@ -411,10 +407,8 @@ def _detail_table(report: FidelityReport, symbol: str, name: str) -> pl.DataFram
     )
 
 
-def _hawkes_table(report: FidelityReport, symbol: str) -> pl.DataFrame:
-    found = [
-        r for r in report.whole_run() if r.symbol == symbol and r.name == "hawkes_branching_ratio"
-    ]
+def _hawkes_table(report: FidelityResult, symbol: str) -> pl.DataFrame:
+    found = [r for r in report.rows if r.symbol == symbol and r.name == "hawkes_branching_ratio"]
     rows = []
     if found:
         for side in ("reference", "candidate"):

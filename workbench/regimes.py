@@ -14,7 +14,7 @@ from pathlib import Path
 
 import polars as pl
 
-from rlx_lib.synth import SynthConfig, synthesize
+from rlx_lib.synth import DEFAULT_START, synthesize
 from workbench import db
 from workbench.pages.regimes import compare_windows
 
@@ -34,9 +34,10 @@ def session(symbol: str, regime: str, *, minutes: float, seed: int) -> Path:
 
     Synthesized once per process for the same arguments (the notebook reruns cells often).
     """
-    config = SynthConfig(symbols=(symbol,), regime=regime, minutes=minutes, seed=seed)
     root = Path(tempfile.mkdtemp(prefix=f"rlx_{regime}_"))
-    return synthesize(config, root, views=("lake",)).root
+    return synthesize(
+        root, symbols=[symbol], regime=regime, minutes=minutes, seed=seed, views=("lake",)
+    ).root
 
 
 def labelled_sessions(
@@ -54,7 +55,7 @@ def window_bounds(
     seconds: Sequence[float], *, start: dt.datetime | None = None
 ) -> tuple[dt.datetime, dt.datetime]:
     """Start and end of a window given in seconds after the session start."""
-    origin = start or SynthConfig().start
+    origin = start or DEFAULT_START
     first, last = seconds
     return origin + dt.timedelta(seconds=first), origin + dt.timedelta(seconds=last)
 

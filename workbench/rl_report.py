@@ -23,7 +23,7 @@ from workbench.charts import as_svg, gate_label
 from workbench.publish import table_pane
 
 if TYPE_CHECKING:
-    from rlx_lib.fidelity import FidelityReport
+    from rlx_lib.fidelity import FidelityResult
 
 __all__ = ["heat_chart", "load_sweep", "policy_table", "rl_section", "save_sweep", "sweep_chart"]
 
@@ -47,8 +47,8 @@ def load_sweep(root: Path | None) -> pl.DataFrame | None:
     return pl.DataFrame(json.loads(path.read_text(encoding="utf-8"))["rows"])
 
 
-def _record(report: FidelityReport, name: str, symbol: str):
-    found = [r for r in report.whole_run() if r.name == name and r.symbol == symbol]
+def _record(report: FidelityResult, name: str, symbol: str):
+    found = [r for r in report.rows if r.name == name and r.symbol == symbol]
     return found[0] if found else None
 
 
@@ -112,7 +112,7 @@ def sweep_chart(sweep: pl.DataFrame) -> alt.Chart:
     )
 
 
-def rl_section(report: FidelityReport, symbol: str, sweep: pl.DataFrame | None) -> list[Any]:
+def rl_section(report: FidelityResult, symbol: str, sweep: pl.DataFrame | None) -> list[Any]:
     """The section's panes for one symbol (empty when no RL metric ran)."""
     gap = _record(report, "sim_to_real_gap", symbol)
     coverage = _record(report, "state_coverage", symbol)

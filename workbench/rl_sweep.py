@@ -25,7 +25,7 @@ from rlx_lib.reconstruction.pipeline import ReconstructConfig
 from rlx_lib.reconstruction.runner import reconstruct
 from rlx_lib.results import StageResult
 from rlx_lib.rl.metrics import SimToRealGap, StateCoverage
-from rlx_lib.synth import vendor_from_golden
+from rlx_lib.synth import VendorFaults, vendor_from_golden
 from workbench.rl_report import save_sweep
 
 __all__ = ["SweepResult", "sweep"]
@@ -64,7 +64,9 @@ def sweep(
             work = root / "_work" / "rl_sweep" / f"drop-{rate}-seed-{seed}"
             try:
                 _vendor_view(root, work, symbols, days, rate, seed)
-                report = evaluate(work, list(symbols), days[0], end, metrics=metrics)
+                report = evaluate(
+                    work, symbols=list(symbols), start=days[0], end=end, metrics=metrics
+                )
             finally:
                 shutil.rmtree(work, ignore_errors=True)
             for symbol in symbols:
@@ -102,7 +104,8 @@ def _vendor_view(root, work, symbols, days, rate, seed) -> None:
                 target = partition_dir(work, dataset, symbol=symbol, day=day) / source.name
                 target.parent.mkdir(parents=True, exist_ok=True)
                 os.link(source, target)
-    vendor_from_golden([root / "golden"], work, drop_rate=rate, seed=seed)
+    faults = VendorFaults(drop_rate=rate)
+    vendor_from_golden(work, golden=[root / "golden"], vendor_faults=faults, seed=seed)
     results = reconstruct(ReconstructConfig(root=work, source="lake"), list(symbols), days)
     failed = [r for r in results if r.get("status") == "failed"]
     if failed:

@@ -2,18 +2,20 @@
 
 Each helper returns a data root: the one given when it already holds the data the notebook
 reads, else a fresh temporary folder filled by the synthetic market (and, for the lake, served
-from a local S3 server and acquired through ``lakeapi`` as ``rlx acquire`` does).
+from a local S3 server and acquired through ``lakeapi`` as ``rlx acquire`` does). They call the
+stages' front doors, as the demo does.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from rlx_lib.synth import SynthConfig, VendorFaults, synthesize
-from workbench.commands import acquire, synth
-from workbench.demo import DemoContext
+from rlx_lib.acquisition import acquire
+from rlx_lib.local.s3 import LocalLake
+from rlx_lib.synth import DEFAULT_START, VendorFaults, synthesize
 
 __all__ = ["acquired_lake", "fidelity_session", "regime_sessions"]
 
@@ -31,8 +33,14 @@ def regime_sessions(
     workdir = Path(workdir or tempfile.mkdtemp(prefix="rlx-regimes-"))
     roots = {}
     for regime in regimes:
-        config = SynthConfig(symbols=(symbol,), regime=regime, minutes=minutes, seed=seed)
-        roots[regime] = synthesize(config, workdir / regime, views=views).root
+        roots[regime] = synthesize(
+            workdir / regime,
+            symbols=[symbol],
+            regime=regime,
+            minutes=minutes,
+            seed=seed,
+            views=views,
+        ).root
     return roots
 
 
@@ -42,13 +50,13 @@ def fidelity_session(
     """``root`` when given, else a fresh synthetic session whose vendor view drops messages."""
     if root:
         return Path(root)
-    config = SynthConfig(
-        symbols=(symbol,),
+    return synthesize(
+        Path(tempfile.mkdtemp(prefix="rlx-fidelity-")),
+        symbols=[symbol],
         minutes=minutes,
         seed=seed,
         vendor_faults=VendorFaults(drop_rate=drop_rate),
-    )
-    return synthesize(config, Path(tempfile.mkdtemp(prefix="rlx-fidelity-"))).root
+    ).root
 
 
 def acquired_lake(
@@ -59,13 +67,17 @@ def acquired_lake(
     if root and any((Path(root) / "lake").glob("**/*.parquet")):
         return Path(root)
     scratch = Path(tempfile.mkdtemp(prefix="rlx_acquire_"))
-    context = DemoContext(
-        root=scratch / "data",
-        out=scratch / "out",
-        symbols=tuple(symbols),
-        minutes=minutes,
-        seed=seed,
-    )
-    synth.demo_step(context)
-    acquire.demo_step(context)
-    return context.root
+    data_root, vendor, day = scratch / "data", scratch / "out" / "vendor", DEFAULT_START.date()
+    synthesize(data_root, symbols=symbols, minutes=minutes, seed=seed, vendor_root=vendor)
+    with LocalLake() as lake:
+        lake.upload_view(vendor)
+        acquire(
+            data_root,
+            symbols=symbols,
+            start=day,
+            end=day + dt.timedelta(days=1),
+            endpoint_url=lake.endpoint_url,
+            bucket=lake.bucket_path,
+            session=lake.session(),
+        ).raise_for_failures()
+    return data_root

@@ -1,32 +1,13 @@
-"""Acquisition: Crypto Lake tables through ``lakeapi`` into a verified local ``lake/``."""
+"""Acquisition: Crypto Lake tables through ``lakeapi`` into a verified local ``lake/``.
+
+:func:`acquire` downloads, checks and publishes one unit per table, symbol and day;
+:func:`acquired_units` and :func:`acquisition_issues` read back what it left in a data root.
+"""
 
 from __future__ import annotations
 
-from rlx_lib.acquisition.checks import check_unit
-from rlx_lib.acquisition.download import (
-    Unit,
-    UnitResult,
-    acquire,
-    acquire_unit,
-    is_finished,
-    plan_units,
-    raise_for_failures,
-)
-from rlx_lib.acquisition.local_lake import LocalLake, object_key
-from rlx_lib.acquisition.vendor import LakeSource, TransientError, load_day
+from rlx_lib.acquisition.download import acquire
+from rlx_lib.acquisition.inventory import acquired_units, acquisition_issues
+from rlx_lib.acquisition.result import AcquireResult, AcquireRow
 
-__all__ = [
-    "LakeSource",
-    "LocalLake",
-    "TransientError",
-    "Unit",
-    "UnitResult",
-    "acquire",
-    "acquire_unit",
-    "check_unit",
-    "is_finished",
-    "load_day",
-    "object_key",
-    "plan_units",
-    "raise_for_failures",
-]
+__all__ = ["AcquireResult", "AcquireRow", "acquire", "acquired_units", "acquisition_issues"]

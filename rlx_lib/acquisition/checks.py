@@ -87,7 +87,9 @@ def check_unit(
         found += [_message_clocks(indexed), _snapshot_rows(indexed)]
     if table == "book":
         found.append(_crossed(indexed))
-    issues = pl.concat([_as_issues(frame, symbol=symbol, source=source) for frame in found])
+    issues = pl.concat(
+        [schemas.issue_frame(f, stage=STAGE, symbol=symbol, source=source) for f in found]
+    )
     return exact, issues.sort("position", "check")
 
 
@@ -113,20 +115,6 @@ def _text(template: str, *values: pl.Expr) -> pl.Expr:
     for value, piece in zip(values, pieces[1:], strict=True):
         parts += [value.cast(pl.String), pl.lit(piece)]
     return pl.concat_str(parts)
-
-
-def _as_issues(found: pl.DataFrame, *, symbol: str, source: str) -> pl.DataFrame:
-    return found.select(
-        pl.lit(STAGE).alias("stage"),
-        pl.col("check"),
-        pl.col("severity").cast(schemas.ISSUE["severity"]),
-        pl.lit(symbol).alias("symbol"),
-        pl.lit(source).alias("source"),
-        pl.col("position"),
-        pl.col("origin_time"),
-        pl.col("update_id"),
-        pl.col("detail"),
-    ).cast(dict(schemas.ISSUE))
 
 
 def _off_grid(indexed: pl.DataFrame, off_grid: pl.DataFrame) -> pl.DataFrame:

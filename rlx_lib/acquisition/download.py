@@ -16,18 +16,17 @@ import json
 import logging
 import os
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import polars as pl
 import pyarrow.parquet as pq
 
 from rlx_lib import schemas
 from rlx_lib.acquisition.checks import STAGE, check_unit
-from rlx_lib.acquisition.local_lake import object_key
+from rlx_lib.acquisition.result import AcquireResult, AcquireRow, Unit
 from rlx_lib.acquisition.vendor import LakeSource, TransientError, load_day
 from rlx_lib.catalog import (
     MANIFEST_NAME,
@@ -42,7 +41,6 @@ from rlx_lib.catalog import (
     write_parquet,
 )
 from rlx_lib.errors import (
-    AcquisitionError,
     ConfigError,
     CredentialsError,
     EndpointUnreachableError,
@@ -50,57 +48,16 @@ from rlx_lib.errors import (
     RlxError,
     SchemaError,
 )
-from rlx_lib.venues.lake import TABLES
+from rlx_lib.results import Progress, ProgressCallback
+from rlx_lib.venues.lake import TABLES, object_key
 
-__all__ = [
-    "LAKE_FILE",
-    "Unit",
-    "UnitResult",
-    "acquire",
-    "acquire_unit",
-    "is_finished",
-    "plan_units",
-    "raise_for_failures",
-]
+__all__ = ["LAKE_FILE", "acquire", "acquire_unit", "is_finished", "plan_units"]
 
 log = logging.getLogger(__name__)
 
 LAKE_FILE = "part-0.parquet"
 FATAL = (CredentialsError, EndpointUnreachableError)
 """Failures that would repeat for every unit: they stop the whole run at once."""
-
-Status = Literal["written", "skipped", "failed"]
-
-
-@dataclass(frozen=True, kw_only=True)
-class Unit:
-    """One table, exchange, symbol and UTC day."""
-
-    table: str
-    symbol: str
-    day: dt.date
-    exchange: str = "BINANCE"
-
-    def __str__(self) -> str:
-        return f"{self.table} {self.exchange} {self.symbol} {self.day}"
-
-    def lake_dir(self, root: Path) -> Path:
-        """The unit's partition folder under ``lake/<table>``."""
-        return partition_dir(
-            root, f"lake/{self.table}", exchange=self.exchange, symbol=self.symbol, day=self.day
-        )
-
-
-@dataclass(frozen=True, kw_only=True)
-class UnitResult:
-    """What happened to one unit; ``error`` is set when ``status`` is ``failed``."""
-
-    unit: Unit
-    status: Status
-    rows: int = 0
-    issues: int = 0
-    path: Path | None = None
-    error: RlxError | None = None
 
 
 def plan_units(
@@ -152,24 +109,44 @@ def is_finished(root: Path, unit: Unit) -> bool:
 
 def acquire(
     root: Path,
-    units: Iterable[Unit],
     *,
-    source: LakeSource,
+    symbols: Sequence[str],
+    start: str | dt.date,
+    end: str | dt.date,
+    tables: Sequence[str] = TABLES,
+    exchange: str | None = None,
+    endpoint_url: str | None = None,
+    bucket: str | None = None,
+    sample: bool = False,
+    profile: str | None = None,
+    session: Any = None,
     retries: int = 3,
     backoff: float = 1.0,
     force: bool = False,
-    progress: Callable[[UnitResult], None] | None = None,
-) -> list[UnitResult]:
-    """Acquire every unit; failed units are reported, credentials and endpoint errors raise."""
-    results = []
-    for unit in units:
-        result = acquire_unit(
-            root, unit, source=source, retries=retries, backoff=backoff, force=force
-        )
-        results.append(result)
+    progress: ProgressCallback | None = None,
+) -> AcquireResult:
+    """Download Crypto Lake's ``tables`` of ``symbols`` for the UTC days ``start`` to ``end``
+    (exclusive) into ``lake/`` under ``root``, verified, one unit per table, symbol and day.
+
+    The exchange follows the symbols (``-PERP``: ``BINANCE_FUTURES``); ``exchange`` only
+    confirms it. Data is read from Crypto Lake's bucket with the AWS credentials of the
+    environment or ``profile``, from its free sample bucket when ``sample``, or from any
+    S3-compatible ``endpoint_url`` and ``bucket`` (``session``: an explicit ``boto3.Session``).
+    Finished units are skipped unless ``force``; transient failures are retried ``retries``
+    times, waiting ``backoff`` seconds, doubling. A unit that fails is a ``failed`` row
+    (:meth:`AcquireResult.raise_for_failures`); credential and endpoint errors raise at once.
+    """
+    units = plan_units(tables=tables, symbols=symbols, start=start, end=end, exchange=exchange)
+    source = LakeSource(
+        bucket=bucket, endpoint_url=endpoint_url, sample=sample, profile=profile, session=session
+    )
+    rows = []
+    for number, unit in enumerate(units, start=1):
+        row = acquire_unit(root, unit, source=source, retries=retries, backoff=backoff, force=force)
+        rows.append(row)
         if progress is not None:
-            progress(result)
-    return results
+            progress(Progress("acquire", str(unit), number, len(units), f"{row.status} {unit}"))
+    return AcquireResult(rows=tuple(rows))
 
 
 def acquire_unit(
@@ -180,7 +157,7 @@ def acquire_unit(
     retries: int = 3,
     backoff: float = 1.0,
     force: bool = False,
-) -> UnitResult:
+) -> AcquireRow:
     """Download, verify and publish one unit, or skip it when it is already finished.
 
     Raises :class:`CredentialsError` and :class:`EndpointUnreachableError` (every unit would
@@ -189,34 +166,19 @@ def acquire_unit(
     root = Path(root)
     final = unit.lake_dir(root) / LAKE_FILE
     if not force and is_finished(root, unit):
-        return UnitResult(unit=unit, status="skipped", path=final)
+        return AcquireRow(unit=unit, status="skipped", path=final)
     try:
         return _publish(root, unit, source=source, retries=retries, backoff=backoff, force=force)
     except FATAL:
         raise
     except RlxError as error:
         log.warning("acquisition of %s failed: %s", unit, error)
-        return UnitResult(unit=unit, status="failed", error=error)
-
-
-def raise_for_failures(results: Iterable[UnitResult]) -> None:
-    """Raise one error naming every failed unit (the class of the first failure)."""
-    failed = [r for r in results if r.status == "failed" and r.error is not None]
-    if not failed:
-        return
-    kind: type[RlxError] = type(failed[0].error)
-    if not all(isinstance(r.error, kind) for r in failed):
-        same_family = all(isinstance(r.error, AcquisitionError) for r in failed)
-        kind = AcquisitionError if same_family else RlxError
-    lines = "; ".join(str(r.error) for r in failed[:3])
-    more = f"; and {len(failed) - 3} more" if len(failed) > 3 else ""
-    msg = f"{len(failed)} unit(s) not acquired (lake/ holds only verified units): {lines}{more}"
-    raise kind(msg)
+        return AcquireRow(unit=unit, status="failed", error=error)
 
 
 def _publish(
     root: Path, unit: Unit, *, source: LakeSource, retries: int, backoff: float, force: bool
-) -> UnitResult:
+) -> AcquireRow:
     loaded = _load_with_retries(root, unit, source=source, retries=retries, backoff=backoff)
     folder = unit.lake_dir(root)
     name = folder.relative_to(root).as_posix()
@@ -246,8 +208,8 @@ def _publish(
     remove_folder(staging, up_to=root / "_staging")
     write_manifest(folder, _entry(unit, exact, issues, sha256=sha256, source=source))
     log.info("acquired %s: %d rows, %d issues", unit, exact.height, issues.height)
-    return UnitResult(
-        unit=unit, status="written", rows=exact.height, issues=issues.height, path=final
+    return AcquireRow(
+        unit=unit, status="written", rows=exact.height, issue_rows=issues.height, path=final
     )
 
 

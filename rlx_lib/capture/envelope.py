@@ -11,6 +11,8 @@ from typing import Any
 
 import orjson
 
+from rlx_lib.golden import json_object
+
 __all__ = ["SEQUENCE_KEYS", "message_sequence", "split_envelope", "to_nanoseconds"]
 
 _STREAM_PREFIX = b'{"stream":"'  # 11 bytes
@@ -37,21 +39,15 @@ def split_envelope(frame: bytes) -> tuple[str, bytes, dict[str, Any]] | None:
             stream = frame[11:end]
             raw = frame[end + 9 : -1]
             if b'"' not in stream and b"\\" not in stream:
-                try:
-                    data = orjson.loads(raw)
-                except orjson.JSONDecodeError:
-                    return None
-                return (stream.decode(), raw, data) if isinstance(data, dict) else None
+                data = json_object(raw)
+                return None if data is None else (stream.decode(), raw, data)
     return _split_slowly(frame.strip())
 
 
 def _split_slowly(frame: bytes) -> tuple[str, bytes, dict[str, Any]] | None:
     """Envelopes in another key order or spacing: the payload is re-encoded compactly."""
-    try:
-        value = orjson.loads(frame)
-    except orjson.JSONDecodeError:
-        return None
-    if not isinstance(value, dict):
+    value = json_object(frame)
+    if value is None:
         return None
     stream, data = value.get("stream"), value.get("data")
     if not isinstance(stream, str) or not isinstance(data, dict):

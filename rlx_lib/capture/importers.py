@@ -23,7 +23,6 @@ import logging
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 from urllib.parse import parse_qs, urlparse
@@ -31,16 +30,25 @@ from urllib.parse import parse_qs, urlparse
 import orjson
 
 from rlx_lib.capture.envelope import split_envelope, to_nanoseconds
+from rlx_lib.capture.results import ImportResult, ImportRow
 from rlx_lib.catalog import lake_symbol
 from rlx_lib.errors import ConfigError, OverwriteError, ParseError
-from rlx_lib.golden import GoldenRecord, ReadReport, golden_path, iter_lines, write_golden_file
+from rlx_lib.golden import (
+    GoldenRecord,
+    ReadReport,
+    golden_path,
+    iter_lines,
+    iter_records,
+    json_object,
+    write_golden_file,
+)
+from rlx_lib.results import Progress, ProgressCallback
 from rlx_lib.venues import MARKETS, Market, market_of_message, market_of_symbol, raw_stream
-from rlx_lib.venues.binance import SESSION_STREAM, SNAPSHOT_SUFFIX, SPOT, split_stream
+from rlx_lib.venues.binance import SESSION_STREAM, SNAPSHOT_SUFFIX, split_stream
 
 __all__ = [
     "FORMATS",
-    "ImportSummary",
-    "import_files",
+    "import_capture",
     "read_cryptofeed",
     "read_hftbacktest",
     "record_symbol",
@@ -102,11 +110,8 @@ def read_hftbacktest(
 
 def _bare_record(capture_ns: int, text: bytes, symbol: str | None) -> GoldenRecord | None:
     """A REST snapshot or a raw single-stream payload, or None."""
-    try:
-        data = orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return None
-    if not isinstance(data, dict):
+    data = json_object(text)
+    if data is None:
         return None
     if "lastUpdateId" in data:
         if symbol is None:
@@ -191,94 +196,118 @@ def record_symbol(record: GoldenRecord) -> str | None:
     return split_stream(record.stream)[0]
 
 
-@dataclass
-class ImportSummary:
-    """What an import wrote: files, records per stream, and what the readers met."""
-
-    written: list[Path] = field(default_factory=list)
-    unchanged: list[Path] = field(default_factory=list)
-    records: Counter[str] = field(default_factory=Counter)
-    reports: list[ReadReport] = field(default_factory=list)
-    market: str = SPOT.name
-
-    @property
-    def symbols(self) -> list[str]:
-        """Binance symbols imported."""
-        return sorted({s.split("@", 1)[0] for s in self.records if "@" in s})
-
-
-def import_files(
-    paths: Iterable[Path | str],
+def import_capture(
     root: Path,
     *,
-    fmt: Format,
+    paths: Iterable[Path | str],
+    format: Format,
     symbol: str | None = None,
     force: bool = False,
-) -> ImportSummary:
-    """Convert recorder files into golden files under ``root`` (one per symbol and hour).
+    progress: ProgressCallback | None = None,
+) -> ImportResult:
+    """Convert recorder files (``format``: hftbacktest or cryptofeed) into golden files under
+    ``root``, one per symbol and hour; one row per golden file.
 
-    Pass every file of one capture in one call (they are merged by receive time). A golden
-    file that exists with the same records is left alone; with other records it raises
-    :class:`OverwriteError` unless ``force``.
+    Pass every file of one capture in one call (they are merged by receive time). ``symbol``
+    (a Binance symbol) owns every record when given. A golden file that exists with the same
+    records is left alone; with other records it raises :class:`OverwriteError` unless
+    ``force``.
     """
-    paths = [Path(p) for p in paths]
-    if not paths:
+    paths = _input_files(paths)
+    reports: list[ReadReport] = []
+    records: Counter[str] = Counter()
+    by_symbol = _by_symbol(_read(paths, format, symbol, reports), symbol, records)
+    chosen = _capture_market(by_symbol, paths)
+    groups = sorted(_golden_groups(Path(root), by_symbol, chosen).items())
+    rows = []
+    for done, (path, (name, group)) in enumerate(groups, 1):
+        status = _write_group(path, group, force=force)
+        rows.append(ImportRow(path=str(path), symbol=name, records=len(group), status=status))
+        if progress is not None:
+            progress(Progress("import", path.name, done, len(groups), status))
+    for report in reports:
+        if not report.clean:
+            log.warning(
+                "%s: %d bad lines, %s", report.path, len(report.bad_lines), report.truncated
+            )
+    return ImportResult(
+        rows=tuple(rows), market=chosen.name, records=dict(records), reports=tuple(reports)
+    )
+
+
+def _input_files(paths: Iterable[Path | str]) -> list[Path]:
+    files = [Path(p) for p in paths]
+    if not files:
         msg = "no files to import"
         raise ConfigError(msg)
-    for path in paths:
+    for path in files:
         if not path.is_file():
             msg = f"no such file to import: {path}"
             raise ConfigError(msg)
-    summary = ImportSummary()
+    return files
+
+
+def _read(
+    paths: list[Path], fmt: str, symbol: str | None, reports: list[ReadReport]
+) -> Iterable[GoldenRecord]:
+    """Every record of the files in receive-time order; one report per file."""
     if fmt == "hftbacktest":
         readers = []
         for path in paths:
             report = ReadReport(str(path))
-            summary.reports.append(report)
+            reports.append(report)
             readers.append(read_hftbacktest(path, symbol=symbol, report=report))
-        records: Iterable[GoldenRecord] = heapq.merge(*readers, key=lambda r: r.capture_ns)
-    elif fmt == "cryptofeed":
-        records = read_cryptofeed(paths, reports=summary.reports)
-    else:
-        msg = f"import format must be one of {', '.join(FORMATS)}, received {fmt!r}"
-        raise ConfigError(msg)
+        return heapq.merge(*readers, key=lambda r: r.capture_ns)
+    if fmt == "cryptofeed":
+        return read_cryptofeed(paths, reports=reports)
+    msg = f"import format must be one of {', '.join(FORMATS)}, received {fmt!r}"
+    raise ConfigError(msg)
+
+
+def _by_symbol(
+    records: Iterable[GoldenRecord], symbol: str | None, counts: Counter[str]
+) -> dict[str, list[GoldenRecord]]:
+    """Records by the Binance symbol they belong to (``symbol`` when given); connection-wide
+    records without one are left out. ``counts`` gets the records per stream."""
     by_symbol: dict[str, list[GoldenRecord]] = defaultdict(list)
     for record in records:
         owner = symbol if symbol and record.stream != SESSION_STREAM else record_symbol(record)
         if owner is None:
             continue
         by_symbol[owner].append(record)
-        summary.records[record.stream] += 1
-    chosen = _capture_market(by_symbol, paths)
-    summary.market = chosen.name
-    groups: dict[Path, list[GoldenRecord]] = defaultdict(list)
+        counts[record.stream] += 1
+    return by_symbol
+
+
+def _golden_groups(
+    root: Path, by_symbol: dict[str, list[GoldenRecord]], chosen: Market
+) -> dict[Path, tuple[str, list[GoldenRecord]]]:
+    """Golden file -> (symbol, its records)."""
+    groups: dict[Path, tuple[str, list[GoldenRecord]]] = {}
     for owner, owned in by_symbol.items():
         name = lake_symbol(owner, market=chosen.name)
         if market_of_symbol(name) is not chosen:
             msg = f"symbol {name} is not a {chosen.name} symbol, but the capture is {chosen.name}"
             raise ConfigError(msg)
         for record in owned:
-            groups[golden_path(root, symbol=name, capture_ns=record.capture_ns)].append(record)
-    for path, group in sorted(groups.items()):
-        if path.exists():
-            existing = _read_existing(path)
-            if existing == group:
-                summary.unchanged.append(path)
-                continue
-            if not force:
-                msg = (
-                    f"{path} exists with other records; import all files of a capture "
-                    "together, or pass --force to replace it"
-                )
-                raise OverwriteError(msg)
-        write_golden_file(path, group)
-        summary.written.append(path)
-    for report in summary.reports:
-        if not report.clean:
-            log.warning(
-                "%s: %d bad lines, %s", report.path, len(report.bad_lines), report.truncated
+            path = golden_path(root, symbol=name, capture_ns=record.capture_ns)
+            groups.setdefault(path, (name, []))[1].append(record)
+    return groups
+
+
+def _write_group(path: Path, group: list[GoldenRecord], *, force: bool) -> str:
+    """Write one golden file: ``"written"``, or ``"unchanged"`` when it holds these records."""
+    if path.exists():
+        if list(iter_records(path)) == group:
+            return "unchanged"
+        if not force:
+            msg = (
+                f"{path} exists with other records; import all files of a capture "
+                "together, or pass --force to replace it"
             )
-    return summary
+            raise OverwriteError(msg)
+    write_golden_file(path, group)
+    return "written"
 
 
 def _capture_market(by_symbol: dict[str, list[GoldenRecord]], paths: list[Path]) -> Market:
@@ -298,9 +327,3 @@ def _capture_market(by_symbol: dict[str, list[GoldenRecord]], paths: list[Path])
         msg = f"{where}: no Binance spot or USD-M futures market data found to import"
         raise ParseError(msg)
     return MARKETS[next(iter(seen))]
-
-
-def _read_existing(path: Path) -> list[GoldenRecord]:
-    from rlx_lib.golden import iter_records
-
-    return list(iter_records(path))

@@ -18,21 +18,22 @@ import logging
 import random
 import time
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from urllib.parse import urlparse
 
 import orjson
 from websockets.exceptions import ConnectionClosed, WebSocketException
 
+from rlx_lib.capture.config import CaptureConfig
 from rlx_lib.capture.envelope import message_sequence, split_envelope
+from rlx_lib.capture.health import CaptureHealth
 from rlx_lib.capture.receiver import BatchConnection, open_connection
 from rlx_lib.errors import CaptureError
+from rlx_lib.golden import json_object
 
-if TYPE_CHECKING:
-    from rlx_lib.capture.session import CaptureConfig, CaptureSession
-
-__all__ = ["AttemptLimiter", "Connection", "Link", "backoff", "reason_of"]
+__all__ = ["AttemptLimiter", "Connection", "Link", "LinkHost", "backoff", "reason_of"]
 
 log = logging.getLogger(__name__)
 
@@ -75,10 +76,29 @@ def backoff(config: CaptureConfig, failures: int) -> float:
     return ceiling * random.uniform(0.5, 1.0)
 
 
+class LinkHost(Protocol):
+    """What a link needs from the capture it belongs to (a :class:`CaptureSession`)."""
+
+    config: CaptureConfig
+    health: CaptureHealth
+    limiter: AttemptLimiter
+    numbers: Iterator[int]  # connection numbers
+    stop_reason: str
+
+    @property
+    def stopping(self) -> bool: ...
+
+    def note(
+        self, event: str, symbols: list[str], *, capture_ns: int | None = None, **fields: Any
+    ) -> None: ...
+
+    def record(self, *item: Any) -> None: ...
+
+
 class Link:
     """One combined-stream connection (and its successor during a rotation)."""
 
-    def __init__(self, session: CaptureSession, streams: list[str]) -> None:
+    def __init__(self, session: LinkHost, streams: list[str]) -> None:
         self.session = session
         self.streams = streams
         self.symbols = sorted({stream.split("@", 1)[0] for stream in streams})
@@ -232,11 +252,8 @@ class Link:
 
     def _control(self, connection: Connection, frame: bytes, capture_ns: int) -> None:
         """A subscription reply, or a frame that is not a valid envelope (recorded as text)."""
-        try:
-            value = orjson.loads(frame)
-        except orjson.JSONDecodeError:
-            value = None
-        if isinstance(value, dict) and "id" in value and ("result" in value or "error" in value):
+        value = json_object(frame)
+        if value is not None and "id" in value and ("result" in value or "error" in value):
             acked = connection.acked
             if value["id"] == connection.number and acked is not None and not acked.done():
                 if value.get("error"):

@@ -28,11 +28,9 @@ import asyncio
 import contextlib
 import itertools
 import logging
-import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,15 +38,16 @@ from urllib.parse import urlparse
 
 import orjson
 
+from rlx_lib.capture.config import CaptureConfig
 from rlx_lib.capture.health import CaptureHealth
 from rlx_lib.capture.journal import Journal
 from rlx_lib.capture.link import AttemptLimiter, Link, backoff
 from rlx_lib.capture.recover import recover_parts
 from rlx_lib.catalog import lake_symbol
-from rlx_lib.errors import ConfigError, ParseError
+from rlx_lib.errors import ParseError
+from rlx_lib.results import Progress, ProgressCallback
 from rlx_lib.venues import market
 from rlx_lib.venues.binance import (
-    MAX_STREAMS_PER_CONNECTION,
     SESSION_STREAM,
     SNAPSHOT_SUFFIX,
     DepthSync,
@@ -56,62 +55,9 @@ from rlx_lib.venues.binance import (
     parse_depth_snapshot,
 )
 
-__all__ = ["CaptureConfig", "CaptureSession", "run_capture"]
+__all__ = ["CaptureSession"]
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, kw_only=True)
-class CaptureConfig:
-    """What to capture and how; times in seconds. Defaults follow Binance's limits."""
-
-    symbols: tuple[str, ...]
-    market: str = "spot"  # or "usdm" (USD-M futures)
-    streams: tuple[str, ...] = ()  # () : the market's default streams
-    ws_url: str = ""  # "": the market's endpoint
-    rest_url: str = ""
-    duration: float | None = None  # None: until stopped
-    snapshot_limit: int = 1000
-    flush_interval: float = 1.0
-    ping_interval: float = 20.0
-    ping_timeout: float = 20.0
-    stall_timeout: float = 60.0
-    open_timeout: float = 10.0
-    close_timeout: float = 2.0
-    rotate_after: float = 23.5 * 3600  # Binance disconnects at 24 h
-    handover_timeout: float = 5.0
-    backoff_initial: float = 0.5
-    backoff_max: float = 30.0
-    attempts_per_window: int = 250  # Binance allows 300 per 5 minutes per IP
-    attempt_window: float = 300.0
-    max_streams_per_connection: int = MAX_STREAMS_PER_CONNECTION
-    status_interval: float = 1.0  # status line on a terminal
-    log_interval: float = 60.0  # the same figures in the log
-    max_buffer_bytes: int = 256 << 20  # held in memory while writes fail, then stop
-
-    def __post_init__(self) -> None:
-        chosen = market(self.market)
-        for name, default in (
-            ("streams", chosen.streams),
-            ("ws_url", chosen.ws_url),
-            ("rest_url", chosen.rest_url),
-        ):
-            if not getattr(self, name):
-                object.__setattr__(self, name, default)
-        if not self.symbols or not self.streams:
-            msg = "capture needs at least one symbol and one stream"
-            raise ConfigError(msg)
-        for symbol in self.symbols:
-            if not symbol.isalnum() or symbol != symbol.lower():
-                msg = f"symbol must be a lower-case Binance symbol like 'btcusdt', got {symbol!r}"
-                raise ConfigError(msg)
-        if self.max_streams_per_connection < 1 or self.flush_interval <= 0:
-            msg = "max_streams_per_connection and flush_interval must be positive"
-            raise ConfigError(msg)
-
-    def stream_names(self) -> list[str]:
-        """Every ``<symbol>@<stream>`` name, symbol by symbol."""
-        return [f"{symbol}@{kind}" for symbol in self.symbols for kind in self.streams]
 
 
 @dataclass
@@ -130,12 +76,12 @@ class CaptureSession:
         config: CaptureConfig,
         root: Path,
         *,
-        status: Callable[[str], None] | None = None,
+        progress: ProgressCallback | None = None,
     ) -> None:
         self.config = config
         self.journal = Journal(root, max_buffer_bytes=config.max_buffer_bytes)
         self.health = CaptureHealth()
-        self.status = status
+        self.progress = progress
         self.market = market(config.market)
         self._symbols = {
             s: _SymbolState(lake_symbol(s, market=config.market), self.market.depth_sync())
@@ -215,9 +161,10 @@ class CaptureSession:
                     "anything is dropped"
                 )
             now = time.monotonic()
-            if self.status is not None and now - last_status >= self.config.status_interval:
+            if self.progress is not None and now - last_status >= self.config.status_interval:
                 last_status = now
-                self.status(self.health.status_line())
+                done = sum(self.health.messages.values())
+                self.progress(Progress("capture", "messages", done, text=self.health.status_line()))
             if now - last_log >= self.config.log_interval:
                 last_log = now
                 log.info("capture status: %s", orjson.dumps(self.health.summary()).decode())
@@ -356,25 +303,3 @@ def _http_get(url: str, timeout: float) -> tuple[int, bytes, float | None]:
     except (OSError, ValueError) as error:
         log.warning("snapshot request failed: %s", error)
         return 0, b"", None
-
-
-def run_capture(config: CaptureConfig, root: Path, **options: Any) -> dict[str, Any]:
-    """Run a capture to the end from synchronous code and return its summary.
-
-    It runs on its own event loop in a worker thread, so it also works where a loop is already
-    running (Jupyter, marimo).
-    """
-    outcome: dict[str, Any] = {}
-
-    def target() -> None:
-        try:
-            outcome["summary"] = asyncio.run(CaptureSession(config, root, **options).run())
-        except BaseException as error:  # handed to the caller's thread
-            outcome["error"] = error
-
-    worker = threading.Thread(target=target, name="rlx-capture")
-    worker.start()
-    worker.join()
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome["summary"]

@@ -376,17 +376,6 @@ def _grid(book: pl.DataFrame) -> pl.DataFrame:
         .drop_nulls(["bid", "ask"])
         .filter(pl.col("origin_ns") > 0)  # vendor REST snapshot rows carry epoch 0
     )
-    if top.is_empty():
-        return pl.DataFrame(
-            schema={
-                "grid_ns": pl.Int64,
-                "bid": pl.Int64,
-                "ask": pl.Int64,
-                "bid_size": pl.Int64,
-                "ask_size": pl.Int64,
-                "ofi": pl.Int64,
-            }
-        )
     bid, ask = pl.col("bid"), pl.col("ask")
     bid_size, ask_size = pl.col("bid_size"), pl.col("ask_size")
     flow = (
@@ -400,7 +389,8 @@ def _grid(book: pl.DataFrame) -> pl.DataFrame:
         ((pl.col("origin_ns") + GRID_NS - 1) // GRID_NS * GRID_NS).alias("grid_ns"),
     )
     first, last = top["grid_ns"].min(), top["grid_ns"].max()
-    grid = pl.DataFrame({"grid_ns": np.arange(first, last + GRID_NS, GRID_NS, dtype=np.int64)})
+    points = [] if top.is_empty() else np.arange(first, last + GRID_NS, GRID_NS, dtype=np.int64)
+    grid = pl.DataFrame({"grid_ns": pl.Series(points, dtype=pl.Int64)})
     state = top.group_by("grid_ns").agg(
         pl.col("bid", "ask", "bid_size", "ask_size").last(), pl.col("flow").sum().alias("ofi")
     )

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from rlx_lib.fidelity.run import MetricRecord
+from rlx_lib.fidelity.records import MetricRecord
 
 __all__ = ["DEFAULT_THRESHOLD", "HEADLINE", "Verdict", "decide", "passes"]
 

@@ -11,6 +11,9 @@
   position times the tick size, per step.
 - An episode is the whole window, one step every ``step_ns``; it terminates at the data's end
   and is truncated after ``max_steps`` if given.
+
+Each step runs compiled (:func:`rlx_lib.rl.kernels.env_step`); a compiled agent may drive
+``backtester`` itself over a whole episode (then ``reset`` before stepping again).
 """
 
 from __future__ import annotations
@@ -19,11 +22,10 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
-from hftbacktest.order import IOC
 
 from rlx_lib.rl.features import FEATURES
-from rlx_lib.rl.models import NO_ASK, NO_BID, Grid, Latency, backtester
-from rlx_lib.rl.policies import Context
+from rlx_lib.rl.kernels import env_step
+from rlx_lib.rl.models import Grid, Latency, backtester
 from rlx_lib.rl.simulate import STEP_NS
 
 __all__ = ["ACTIONS", "MarketEnv"]
@@ -63,68 +65,42 @@ class MarketEnv(gym.Env):
         self.observation_space = gym.spaces.Box(_LOW, _HIGH, dtype=np.float32)
         self.action_space = gym.spaces.Discrete(len(ACTIONS))
         self._hbt = None
-        self._ctx: Context | None = None
-        self._equity = 0.0
+        self._step, self._last_id, self._equity = 0, 1, 0.0
+
+    @property
+    def backtester(self):
+        """The running hftbacktest backtester (after ``reset``), for compiled agents."""
+        return self._hbt
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         """Start the window from its beginning (a new backtester)."""
         super().reset(seed=seed)
         self.close()
         self._hbt = backtester([self.feed], self.grid, queue=self.queue, latency=self.latency)
-        self._ctx = Context(grid=self.grid, qty=self.qty, limit=self.limit, total_steps=0)
         self._hbt.elapse(self.step_ns)
-        self._equity = 0.0
+        self._step, self._last_id, self._equity = 0, 1, 0.0
         return self._observation(), {"step": 0}
 
     def step(self, action):
         """Act, let ``step_ns`` pass, and report reward and the new observation."""
-        hbt, ctx = self._hbt, self._ctx
-        if hbt is None or ctx is None:
+        if self._hbt is None:
             msg = "call reset() before step()"
             raise RuntimeError(msg)
-        self._act(int(action))
-        ended = hbt.elapse(self.step_ns) != 0
-        hbt.clear_inactive_orders(0)
-        ctx.step += 1
-        equity, position = self._account()
-        reward = equity - self._equity - self.penalty * abs(position) * self.grid.tick_size
+        ended, reward, equity, position, self._last_id = env_step(
+            self._hbt, int(action), self._last_id, self._equity, self.step_ns,
+            self.grid.tick_size, self.qty, self.limit, self.penalty,
+        )  # fmt: skip
+        self._step += 1
         self._equity = equity
-        truncated = self.max_steps is not None and ctx.step >= self.max_steps and not ended
-        info = {"step": ctx.step, "equity": equity, "position": position}
-        return self._observation(), float(reward), ended, truncated, info
+        truncated = self.max_steps is not None and self._step >= self.max_steps and not ended
+        info = {"step": self._step, "equity": equity, "position": position}
+        return self._observation(), float(reward), bool(ended), truncated, info
 
     def close(self) -> None:
         """Release the backtester."""
         if self._hbt is not None:
             self._hbt.close()
             self._hbt = None
-
-    def _act(self, action: int) -> None:
-        hbt, ctx = self._hbt, self._ctx
-        depth = hbt.depth(0)
-        bid, ask = depth.best_bid_tick, depth.best_ask_tick
-        if action == 0 or bid == NO_BID or ask == NO_ASK:
-            return
-        position = hbt.position(0)
-        if action in (1, 2):
-            ctx.cancel_all(hbt)
-            back = action - 1
-            if position < self.limit:
-                ctx.buy(hbt, bid - back, self.qty)
-            if position > -self.limit:
-                ctx.sell(hbt, ask + back, self.qty)
-        elif action == 3 and position < self.limit:
-            ctx.buy(hbt, ask, self.qty, IOC)
-        elif action == 4 and position > -self.limit:
-            ctx.sell(hbt, bid, self.qty, IOC)
-
-    def _account(self) -> tuple[float, float]:
-        hbt = self._hbt
-        depth, values = hbt.depth(0), hbt.state_values(0)
-        if depth.best_bid_tick == NO_BID or depth.best_ask_tick == NO_ASK:
-            return self._equity, values.position
-        mid = (depth.best_bid_tick + depth.best_ask_tick) * self.grid.tick_size / 2
-        return values.balance + values.position * mid, values.position
 
     def _observation(self) -> np.ndarray:
         now = self._hbt.current_timestamp

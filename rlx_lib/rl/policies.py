@@ -4,7 +4,8 @@ A policy is a frozen object with a ``name`` and ``act(hbt, ctx)``, called once p
 step with the backtester and a :class:`Context` (grid, order size, inventory limit, step
 counter, a seeded random generator, order helpers). Every policy is deterministic given its
 inputs. Your own policy plugs in through the entry-point group ``rlx_lib.rl_policies``
-(a class or an instance), the same way fidelity metrics do.
+(a class or an instance), the same way fidelity metrics do. The reference policies' steps
+are compiled (:mod:`rlx_lib.rl.kernels`), so ``simulate`` runs them without Python in the loop.
 
 - ``passive_quoter``: one bid at the best bid and one ask at the best ask, re-posted each step;
   no bid once long ``limit``, no ask once short ``limit``.
@@ -21,19 +22,21 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
-from hftbacktest.order import GTC, IOC, LIMIT
+from hftbacktest.order import GTC, LIMIT
 
 from rlx_lib.errors import ConfigError
-from rlx_lib.rl.models import NO_ASK, NO_BID, Grid
+from rlx_lib.rl.kernels import policy_act
+from rlx_lib.rl.models import Grid
 
 __all__ = [
     "POLICY_ENTRY_POINT_GROUP",
     "REFERENCE_POLICIES",
     "Context",
     "Policy",
+    "ReferencePolicy",
     "available_policies",
     "get_policy",
 ]
@@ -55,7 +58,7 @@ class Context:
     step: int = 0
     submitted: int = 0
     rng: np.random.Generator = field(init=False)
-    _next_id: int = 1
+    last_id: int = 1  # the last order id used
 
     def __post_init__(self) -> None:
         self.rng = np.random.default_rng(self.seed)
@@ -81,8 +84,8 @@ class Context:
                 hbt.cancel(0, order.order_id, False)
 
     def _take_id(self) -> int:
-        self._next_id += 1
-        return self._next_id
+        self.last_id += 1
+        return self.last_id
 
 
 @runtime_checkable
@@ -94,84 +97,89 @@ class Policy(Protocol):
     def act(self, hbt: Any, ctx: Context) -> None: ...
 
 
-def _touch(hbt) -> tuple[int, int] | None:
-    depth = hbt.depth(0)
-    bid, ask = depth.best_bid_tick, depth.best_ask_tick
-    return None if bid == NO_BID or ask == NO_ASK else (bid, ask)
+class ReferencePolicy:
+    """A reference policy: its step is the compiled kernel :func:`rlx_lib.rl.kernels.policy_act`.
+
+    ``simulate`` runs the whole loop compiled; ``act`` takes one step from Python (for callers
+    that drive the backtester themselves), with the same result.
+    """
+
+    name: str
+    code: ClassVar[int]
+
+    @property
+    def params(self) -> np.ndarray:
+        """``(slices, threshold, cooldown)``: what the kernel reads (0 where unused)."""
+        return np.zeros(3)
+
+    def draws(self, rng: np.random.Generator, steps: int) -> np.ndarray:
+        """The random numbers of ``steps`` steps, drawn from ``rng`` in step order."""
+        return np.zeros((steps, 3))
+
+    def act(self, hbt: Any, ctx: Context) -> None:
+        last = ctx.last_id
+        ctx.last_id = policy_act(
+            hbt,
+            self.code,
+            self.params,
+            ctx.step,
+            ctx.total_steps,
+            self.draws(ctx.rng, 1)[0],
+            last,
+            ctx.grid.tick_size,
+            ctx.qty,
+            ctx.limit,
+        )
+        ctx.submitted += ctx.last_id - last
 
 
 @dataclass(frozen=True)
-class PassiveQuoter:
+class PassiveQuoter(ReferencePolicy):
     """Quote both sides at the touch, within the inventory limit."""
 
     name: str = "passive_quoter"
-
-    def act(self, hbt: Any, ctx: Context) -> None:
-        touch = _touch(hbt)
-        ctx.cancel_all(hbt)
-        if touch is None:
-            return
-        position = hbt.position(0)
-        if position < ctx.limit:
-            ctx.buy(hbt, touch[0], ctx.qty)
-        if position > -ctx.limit:
-            ctx.sell(hbt, touch[1], ctx.qty)
+    code: ClassVar[int] = 0
 
 
 @dataclass(frozen=True)
-class TwapSeller:
+class TwapSeller(ReferencePolicy):
     """Sell ``slices`` equal clips evenly over the window, marketable at the best bid."""
 
     name: str = "twap_seller"
     slices: int = 20
+    code: ClassVar[int] = 1
 
-    def act(self, hbt: Any, ctx: Context) -> None:
-        every = max(ctx.total_steps // self.slices, 1)
-        touch = _touch(hbt)
-        if touch is None or ctx.step % every or ctx.step // every >= self.slices:
-            return
-        ctx.sell(hbt, touch[0], ctx.qty, IOC)
+    @property
+    def params(self) -> np.ndarray:
+        return np.array([self.slices, 0.0, 0.0])
 
 
 @dataclass(frozen=True)
-class ImbalanceTaker:
+class ImbalanceTaker(ReferencePolicy):
     """Take liquidity on the side the L1 size imbalance points to."""
 
     name: str = "imbalance_taker"
     threshold: float = 0.6
     cooldown: int = 10
+    code: ClassVar[int] = 2
 
-    def act(self, hbt: Any, ctx: Context) -> None:
-        touch = _touch(hbt)
-        if touch is None or ctx.step % self.cooldown:
-            return
-        depth = hbt.depth(0)
-        bid_qty, ask_qty = depth.best_bid_qty, depth.best_ask_qty
-        imbalance = (bid_qty - ask_qty) / max(bid_qty + ask_qty, 1e-12)
-        position = hbt.position(0)
-        if imbalance > self.threshold and position < ctx.limit:
-            ctx.buy(hbt, touch[1], ctx.qty, IOC)
-        elif imbalance < -self.threshold and position > -ctx.limit:
-            ctx.sell(hbt, touch[0], ctx.qty, IOC)
+    @property
+    def params(self) -> np.ndarray:
+        return np.array([0.0, self.threshold, self.cooldown])
 
 
 @dataclass(frozen=True)
-class RandomQuoter:
+class RandomQuoter(ReferencePolicy):
     """Re-post quotes 0-2 ticks behind the touch at random (seeded)."""
 
     name: str = "random_quoter"
+    code: ClassVar[int] = 3
 
-    def act(self, hbt: Any, ctx: Context) -> None:
-        touch = _touch(hbt)
-        draw, bid_back, ask_back = ctx.rng.random(), ctx.rng.integers(3), ctx.rng.integers(3)
-        if touch is None or draw < 0.5:
-            return
-        ctx.cancel_all(hbt)
-        position = hbt.position(0)
-        if position < ctx.limit:
-            ctx.buy(hbt, touch[0] - int(bid_back), ctx.qty)
-        if position > -ctx.limit:
-            ctx.sell(hbt, touch[1] + int(ask_back), ctx.qty)
+    def draws(self, rng: np.random.Generator, steps: int) -> np.ndarray:
+        """Per step: a uniform draw (quote when at least one half), then the two tick offsets."""
+        return np.array(
+            [(rng.random(), rng.integers(3), rng.integers(3)) for _ in range(steps)]
+        ).reshape(steps, 3)
 
 
 REFERENCE_POLICIES: dict[str, Policy] = {

@@ -1,6 +1,8 @@
 """Run one policy over one feed in hftbacktest and measure what it did.
 
-The policy acts every ``step_ns`` of local time. After each step the account is read:
+The policy acts every ``step_ns`` of local time (the decision step, 100 ms by default: a
+reference policy's loop runs compiled, a plugin's ``act`` is called from Python). After each
+step the account is read:
 position, cash balance, mid, fills, volume. The outcome summarises the run (PnL marked to the
 last mid, fills, fill rate, mean slippage against mid, final inventory, time to first fill)
 and keeps the per-block PnL and fills over ``blocks`` equal time blocks for the bootstrap.
@@ -13,8 +15,9 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from rlx_lib.rl.kernels import run_policy
 from rlx_lib.rl.models import NO_ASK, NO_BID, Grid, Latency, backtester
-from rlx_lib.rl.policies import Context, Policy
+from rlx_lib.rl.policies import Context, Policy, ReferencePolicy
 
 __all__ = ["STEP_NS", "Outcome", "simulate"]
 
@@ -65,11 +68,26 @@ def simulate(
     ctx = Context(grid=grid, qty=qty, limit=limit, total_steps=total, seed=seed)
     hbt = backtester([feed], grid, queue=queue, latency=latency)
     record = np.zeros((total + 2, 6))
+    if isinstance(policy, ReferencePolicy):
+        draws = policy.draws(ctx.rng, record.shape[0])
+        ctx.step, ctx.last_id = run_policy(
+            hbt, policy.code, policy.params, draws, step_ns, total, grid.tick_size, qty, limit,
+            record,
+        )  # fmt: skip
+        ctx.submitted = ctx.last_id - 1
+    else:
+        _python_loop(hbt, policy, ctx, record, step_ns)
+    hbt.close()
+    return _outcome(policy.name, record[: ctx.step], ctx.submitted, blocks)
+
+
+def _python_loop(hbt, policy: Policy, ctx: Context, record: np.ndarray, step_ns: int) -> None:
+    """The loop of :func:`rlx_lib.rl.kernels.run_policy`, calling a plugin's ``act``."""
     mid = math.nan
     while ctx.step < record.shape[0] and hbt.elapse(step_ns) == 0:
         depth = hbt.depth(0)
         if depth.best_bid_tick != NO_BID and depth.best_ask_tick != NO_ASK:
-            mid = (depth.best_bid_tick + depth.best_ask_tick) * grid.tick_size / 2
+            mid = (depth.best_bid_tick + depth.best_ask_tick) * ctx.grid.tick_size / 2
         policy.act(hbt, ctx)
         hbt.clear_inactive_orders(0)
         values = hbt.state_values(0)
@@ -82,8 +100,6 @@ def simulate(
             values.trading_volume,
         )
         ctx.step += 1
-    hbt.close()
-    return _outcome(policy.name, record[: ctx.step], ctx.submitted, blocks)
 
 
 def _outcome(name: str, record: np.ndarray, orders: int, blocks: int) -> Outcome:

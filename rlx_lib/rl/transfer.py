@@ -14,10 +14,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rlx_lib.errors import StageError
 from rlx_lib.fidelity import MetricResult
 from rlx_lib.rl.env import ACTIONS, MarketEnv
-from rlx_lib.rl.features import Bins, featurize
+from rlx_lib.rl.features import FEATURES, Bins, featurize
 from rlx_lib.rl.feed import Side, feed_latency, side_feed, sides
+from rlx_lib.rl.kernels import q_episode
 from rlx_lib.rl.models import Grid
 from rlx_lib.rl.sizing import order_size, window_grid
 
@@ -37,7 +39,12 @@ def side_env(side: Side, grid: Grid, *, qty: float, limit: float, latency_ns: in
 
 @dataclass
 class QAgent:
-    """Tabular Q-learning over state ids, epsilon-greedy with a seeded generator."""
+    """Tabular Q-learning over state ids, epsilon-greedy with a seeded generator.
+
+    Each pass over the window runs compiled (:func:`rlx_lib.rl.kernels.q_episode`); the
+    exploration draws come from the seeded generator beforehand, in step order, and the
+    generator is then advanced by exactly the draws the pass used.
+    """
 
     bins: Bins
     seed: int = 0
@@ -46,47 +53,47 @@ class QAgent:
     epsilon: float = 0.1
 
     def __post_init__(self) -> None:
-        self.table: dict[int, np.ndarray] = {}
+        self.table = np.zeros((int(np.prod(self.bins.sizes)), len(ACTIONS)))
         self.rng = np.random.default_rng(self.seed)
-
-    def state(self, observation: np.ndarray) -> int:
-        """The state id of an observation."""
-        return int(self.bins.state_ids(observation[None, :].astype(np.float64))[0])
-
-    def values(self, state: int) -> np.ndarray:
-        """Action values of a state (zeros when unseen)."""
-        return self.table.setdefault(state, np.zeros(len(ACTIONS)))
 
     def train(self, env: MarketEnv, episodes: int = 2) -> None:
         """Learn from ``episodes`` passes over ``env``."""
+        bound = int(env.feed["local_ts"].max() - env.feed["local_ts"].min()) // env.step_ns + 16
         for episode in range(episodes):
-            observation, _ = env.reset(seed=self.seed + episode)
-            state, done = self.state(observation), False
-            while not done:
-                explore = self.rng.random() < self.epsilon
-                action = int(self.rng.integers(len(ACTIONS))) if explore else self._greedy(state)
-                observation, reward, ended, truncated, _ = env.step(action)
-                following = self.state(observation)
-                target = reward + (0.0 if ended else self.gamma * self.values(following).max())
-                values = self.values(state)
-                values[action] += self.alpha * (target - values[action])
-                state, done = following, ended or truncated
+            env.reset(seed=self.seed + episode)
+            before = self.rng.bit_generator.state
+            _, steps = self._pass(env, self._draws(bound), learn=True)
+            if steps < 0:
+                msg = f"Q-learning pass ran past its {bound} drawn steps"
+                raise StageError(msg)
+            self.rng.bit_generator.state = before
+            self._draws(steps)
 
     def evaluate(self, env: MarketEnv) -> float:
         """Total reward of the greedy policy over one pass of ``env``."""
-        observation, _ = env.reset(seed=self.seed)
-        total, done = 0.0, False
-        while not done:
-            observation, reward, ended, truncated, _ = env.step(
-                self._greedy(self.state(observation))
-            )
-            total += reward
-            done = ended or truncated
+        env.reset(seed=self.seed)
+        total, _ = self._pass(env, np.zeros((0, 2)), learn=False)
         env.close()
-        return total
+        return float(total)
 
-    def _greedy(self, state: int) -> int:
-        return int(np.argmax(self.values(state)))
+    def _pass(self, env: MarketEnv, draws: np.ndarray, *, learn: bool) -> tuple[float, int]:
+        states = self.bins.state_ids(env.features.astype(np.float64))
+        zero = int(self.bins.state_ids(np.zeros((1, len(FEATURES))))[0])
+        rates = np.array([self.alpha, self.gamma, self.epsilon, env.penalty])
+        grid_qty = np.array([env.step_ns, env.grid.tick_size, env.qty, env.limit])
+        return q_episode(
+            env.backtester, self.table, states, zero, env.feature_local_ns, draws, learn, rates,
+            grid_qty,
+        )  # fmt: skip
+
+    def _draws(self, steps: int) -> np.ndarray:
+        """Per step: the explore draw, and the random action when it explores (else -1)."""
+        rows = np.full((steps, 2), -1.0)
+        for row in rows:
+            row[0] = self.rng.random()
+            if row[0] < self.epsilon:
+                row[1] = self.rng.integers(len(ACTIONS))
+        return rows
 
 
 @dataclass(frozen=True)
@@ -108,13 +115,12 @@ class TransferGap:
             live.levels, live.exch_ns, live.trades["origin_ms"].to_numpy() * _MS, grid.tick
         )
         bins = Bins(live_features, self.quantiles)
+        live_env = side_env(live, grid, qty=qty, limit=limit, latency_ns=latency)
+        vendor_env = side_env(vendor, grid, qty=qty, limit=limit, latency_ns=latency)
         scores = {}
-        for name, side in (("live_trained", live), ("vendor_trained", vendor)):
+        for name, env in (("live_trained", live_env), ("vendor_trained", vendor_env)):
             agent = QAgent(bins, seed=self.seed)
-            agent.train(
-                side_env(side, grid, qty=qty, limit=limit, latency_ns=latency), self.episodes
-            )
-            live_env = side_env(live, grid, qty=qty, limit=limit, latency_ns=latency)
+            agent.train(env, self.episodes)
             scores[name] = agent.evaluate(live_env)
         floor = 10 * limit * grid.tick_size
         best = scores["live_trained"]

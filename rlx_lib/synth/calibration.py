@@ -1,5 +1,5 @@
-"""Calibration: the statistics of ``shared/research/calibration.md`` section 9, measured on
-live-view golden records (real captures and synthetic ones alike).
+"""Calibration: statistics of the live view (message rates, sizes, spreads, timing), measured
+on golden records (real captures and synthetic ones alike).
 
 :func:`measure` reads ``depth@100ms``, ``trade``, ``bookTicker`` and ``depthSnapshot``
 records of one symbol, syncs an exact book with the official spot rule (a small sorted-dict

@@ -12,7 +12,7 @@ off-grid values) are injected at their rates and listed in ``lake/_injected.json
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -20,10 +20,12 @@ import polars as pl
 
 from rlx_lib.catalog import lake_symbol
 from rlx_lib.golden import GoldenRecord, ReadReport, golden_files, iter_records
+from rlx_lib.results import Progress, ProgressCallback
 from rlx_lib.synth.faults import VendorFaults, empty_vendor_injected
 from rlx_lib.synth.live import MS
-from rlx_lib.synth.session import LakeWriter, SynthSummary, write_injected
+from rlx_lib.synth.result import SynthResult, SynthRow
 from rlx_lib.synth.vendor import LakeRecorder, float_clock
+from rlx_lib.synth.writers import LakeWriter, write_injected
 from rlx_lib.venues import market_of_path
 from rlx_lib.venues.binance import (
     SPOT,
@@ -149,50 +151,72 @@ class GoldenCollector:
 
 
 def vendor_from_golden(
-    paths: Iterable[Path],
     root: Path,
     *,
-    drop_rate: float = 0.0,
-    duplicate_rate: float = 0.0,
-    off_grid_rate: float = 0.0,
+    golden: Sequence[Path],
+    vendor_faults: VendorFaults | None = None,
     seed: int = 0,
     force: bool = False,
-) -> SynthSummary:
+    progress: ProgressCallback | None = None,
+) -> SynthResult:
     """Write under ``root`` the ``lake/`` tables Crypto Lake would have stored for the golden
-    files or folders ``paths``, with vendor faults injected at their rates (depth messages
-    dropped, ``book_delta_v2`` rows duplicated, values moved off the grid in Lake's raw float
-    form), each listed in ``_injected.json``.
+    files or folders ``golden``, with ``vendor_faults`` injected at their rates (depth
+    messages dropped, ``book_delta_v2`` rows duplicated, values moved off the grid in Lake's
+    raw float form), each listed in ``_injected.json``.
 
     Each file is read as its market's (``exchange=BINANCE_FUTURES`` in its path: USD-M
     futures, under the ``pu`` rule and ``-PERP`` symbols). Files are read one after the other
-    and their rows written as they come, so memory stays bounded by one golden file.
+    and their rows written as they come, so memory stays bounded by one golden file;
+    ``progress`` hears of each file read.
     """
-    faults = VendorFaults(
-        drop_rate=drop_rate, duplicate_rate=duplicate_rate, off_grid_rate=off_grid_rate
-    )
+    faults = vendor_faults or VendorFaults()
     root = Path(root)
-    summary = SynthSummary(root=root)
     collector = GoldenCollector(seed=seed)
     writers: dict[str, LakeWriter] = {}
-    files = golden_files(paths)
+    files = golden_files(golden)
     for number, path in enumerate(files):
-        report = ReadReport(str(path))
-        market = market_of_path(path)
-        for record in iter_records(path, report):
-            collector.add(record, market)
-        if not report.clean:
-            log.warning("%s: %s %s", path, report.truncated or "", report.bad_lines[:3])
+        _collect(collector, path)
         for symbol, frames in collector.flush(final=number == len(files) - 1).items():
             if symbol not in writers:
                 writers[symbol] = LakeWriter(root, symbol, faults=faults, seed=seed, force=force)
             writers[symbol].add(frames)
+        if progress is not None:
+            progress(Progress("vendor_from_golden", path.name, number + 1, len(files)))
+    return _close(root, writers)
+
+
+def _collect(collector: GoldenCollector, path: Path) -> None:
+    """Every record of one golden file into the collector (a damaged file is logged)."""
+    report = ReadReport(str(path))
+    market = market_of_path(path)
+    for record in iter_records(path, report):
+        collector.add(record, market)
+    if not report.clean:
+        log.warning("%s: %s %s", path, report.truncated or "", report.bad_lines[:3])
+
+
+def _close(root: Path, writers: dict[str, LakeWriter]) -> SynthResult:
+    """Finish every symbol's files and write ``lake/_injected.json``."""
     injected = empty_vendor_injected()
-    for writer in writers.values():
-        summary.lake_files += writer.close()
+    table_rows: dict[str, int] = {}
+    rows = []
+    for symbol, writer in writers.items():
+        files = writer.close()
         for key in injected:
             injected[key] += writer.injected[key]
         for table, count in writer.rows.items():
-            summary.rows[table] = summary.rows.get(table, 0) + count
+            table_rows[table] = table_rows.get(table, 0) + count
+        rows.append(
+            SynthRow(
+                symbol=symbol,
+                status="written",
+                messages=None,
+                level_changes=None,
+                vendor_rows=sum(writer.rows.values()),
+                lake_files=tuple(files),
+            )
+        )
     write_injected(root / "lake", injected)
-    summary.injected["lake"] = injected
-    return summary
+    return SynthResult(
+        rows=tuple(rows), root=root, table_rows=table_rows, injected={"lake": injected}
+    )

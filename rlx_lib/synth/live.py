@@ -1,7 +1,7 @@
 """The live view: what Binance sends for a ground-truth market, as golden records.
 
 From a :class:`~rlx_lib.synth.market.TruthStream` this derives the exchange's messages exactly
-as Binance publishes them (``shared/research/binance.md``, ``calibration.md`` §1, §6, §12-14):
+as Binance publishes them:
 
 - ``depth@100ms``: one ``depthUpdate`` per 100 ms window of exchange time holding a change;
   ``U``/``u`` the first and last update id of the window; ``b``/``a`` the final absolute size

@@ -381,20 +381,8 @@ def simulate(
         rng = np.random.default_rng(seed ^ symbol_seed(symbol))
         state = _fresh_state(rng, rules, par, price=preset.price, tick=preset.tick)
     else:
-        if initial.end_ns != start_ns:
-            msg = (
-                "a continuation must start where the previous window ended "
-                f"({initial.end_ns}), not at {start_ns}"
-            )
-            raise ConfigError(msg)
         rng = np.random.default_rng([seed ^ symbol_seed(symbol), initial.next_update_id])
-        state = MarketState(**{name: _copy(value) for name, value in vars(initial).items()})
-        middle = (state.ints[_BB] + state.ints[_BA]) // 2
-        if not WINDOW // 8 < middle < WINDOW - WINDOW // 8:
-            _recentre(state)
-        expected = _targets(par, np.arange(state.ints[_BB] + 1, dtype=np.float64)).sum()
-        if expected < rules.min_levels * 1.15:
-            par[_OCC_SCALE] = rules.min_levels * 1.15 / max(expected, 1e-9)
+        state = _continued(initial, rules, par, start_ns=start_ns)
     bid_price, bid_size = _levels(state, 0, tick=preset.tick, lot=preset.lot)
     ask_price, ask_size = _levels(state, 1, tick=preset.tick, lot=preset.lot)
     changes, trades = _execute(rng, par, state, rules, seconds)
@@ -410,6 +398,27 @@ def simulate(
         trades,
         (bid_price, bid_size, ask_price, ask_size),
     )
+
+
+def _continued(
+    initial: MarketState, rules: Regime, par: np.ndarray, *, start_ns: int
+) -> MarketState:
+    """A copy of ``initial`` to continue from, recentred if the book drifted toward an edge;
+    ``par`` is scaled when the book would be thinner than the regime's minimum."""
+    if initial.end_ns != start_ns:
+        msg = (
+            "a continuation must start where the previous window ended "
+            f"({initial.end_ns}), not at {start_ns}"
+        )
+        raise ConfigError(msg)
+    state = MarketState(**{name: _copy(value) for name, value in vars(initial).items()})
+    middle = (state.ints[_BB] + state.ints[_BA]) // 2
+    if not WINDOW // 8 < middle < WINDOW - WINDOW // 8:
+        _recentre(state)
+    expected = _targets(par, np.arange(state.ints[_BB] + 1, dtype=np.float64)).sum()
+    if expected < rules.min_levels * 1.15:
+        par[_OCC_SCALE] = rules.min_levels * 1.15 / max(expected, 1e-9)
+    return state
 
 
 def _copy(value: object) -> object:

@@ -1,8 +1,8 @@
 """Presets of the synthetic market: regimes (how busy, how bursty) and symbols (price grid).
 
 A :class:`Regime` holds every parameter of the event-level simulation in
-:mod:`rlx_lib.synth.market`. ``high`` is calibrated against section 9 of
-``shared/research/calibration.md`` (a real BTCUSDT capture); the others scale it.
+:mod:`rlx_lib.synth.market`. ``high`` is calibrated against a real BTCUSDT capture
+(:data:`rlx_lib.synth.calibration.OBSERVED`); the others scale it.
 Distances are in basis points of price so that one preset fits any tick size; sizes are
 notionals in quote currency so that one preset fits any price.
 """

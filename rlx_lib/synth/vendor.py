@@ -1,9 +1,9 @@
 """The vendor view: what Crypto Lake stores for the messages its collector received.
 
-:class:`LakeRecorder` plays Crypto Lake's collector for one symbol (``shared/research/lakeapi.md``
-§1): it keeps the exchange's sync rules, writes ``book_delta_v2`` rows per applied depth message
-(bids then asks, ``sequence_number = u``, ``origin_time`` = ``E`` through float seconds),
-REST snapshot rows when it (re)syncs (``origin_time`` 0, ``sequence_number = lastUpdateId``),
+:class:`LakeRecorder` plays Crypto Lake's collector for one symbol: it keeps the exchange's
+sync rules, writes ``book_delta_v2`` rows per applied depth message (bids then asks,
+``sequence_number = u``, ``origin_time`` = ``E`` through float seconds), REST snapshot rows
+when it (re)syncs (``origin_time`` 0, ``sequence_number = lastUpdateId``),
 a 20-level ``book`` row after a depth message unless one was saved less than 25 ms before,
 and ``trades`` rows per aggregate trade (``trade_id = a``, taker side, ``origin_time = T``).
 Frames come out loaded-style, as ``lakeapi.load_data`` returns them (float64 prices and

@@ -30,17 +30,18 @@ import numpy as np
 from rlx_lib.catalog import binance_symbol, lake_symbol
 from rlx_lib.golden import ReadReport, iter_line_blocks
 from rlx_lib.reconstruction import L2Book
+from rlx_lib.schemas import issue_row
 from rlx_lib.validation.batch import MISSING, BatchChecks
 from rlx_lib.validation.loader import GoldenMessage, levels, raw_units
 from rlx_lib.validation.sequence import Hole, Verdict
 from rlx_lib.validation.state import (
     STAGE,
     SymbolState,
-    issue_row,
     latency_bins,
     latency_quantiles,
     state_summary,
     units_text,
+    where_fields,
 )
 from rlx_lib.venues import MARKETS, market_of_exchange
 from rlx_lib.venues.binance import SPOT, Market, SyncVerdict
@@ -49,7 +50,6 @@ __all__ = [
     "STAGE",
     "GoldenValidator",
     "SymbolState",
-    "issue_row",
     "latency_quantiles",
     "state_summary",
 ]
@@ -152,7 +152,9 @@ class GoldenValidator(BatchChecks):
         key = (symbol, check)
         self._rows[key] += 1
         if self._rows[key] <= self.max_rows:
-            self.issues.append(issue_row(check, severity, symbol, detail, **where))
+            self.issues.append(
+                issue_row(STAGE, check, severity, symbol, detail, **where_fields(where))
+            )
 
     def _state(self, symbol: str) -> SymbolState:
         states = self.futures_states if self.market.chained else self.states

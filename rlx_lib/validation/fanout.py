@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from rlx_lib.parallel import open_pool, run_all
+from rlx_lib.results import Progress, ProgressCallback
 from rlx_lib.validation.checks import GoldenValidator
 from rlx_lib.validation.vendor import validate_lake
 
@@ -54,13 +55,22 @@ def _validate_files(index: int, files: list[Path], options: dict[str, int]) -> t
 
 
 def validate_golden_parallel(
-    files: list[Path], *, workers: int = 1, cluster: Any = None, **options: int
+    files: list[Path],
+    *,
+    workers: int = 1,
+    cluster: Any = None,
+    progress: ProgressCallback | None = None,
+    **options: int,
 ) -> GoldenValidator:
-    """Validate ``files`` (sorted golden files) one symbol per unit; the merged validator."""
+    """Validate ``files`` (sorted golden files) one symbol per unit; the merged validator.
+    ``progress`` is told each finished unit (its symbols)."""
     groups = group_by_symbol(files) or [files]
     with open_pool(workers=workers if len(groups) > 1 else 1, cluster=cluster) as pool:
         calls = [(index, group, options) for index, group in enumerate(groups)]
-        parts = dict(run_all(_validate_files, calls, pool=pool))
+        parts = {}
+        for index, validator in run_all(_validate_files, calls, pool=pool):
+            parts[index] = validator
+            _tell(progress, ",".join(sorted(validator.states)), len(parts), len(groups))
     ordered = [parts[index] for index in range(len(groups))]
     names = [name for part in ordered for name in part.states]
     if len(names) != len(set(names)):  # a symbol in two units: only a serial pass is exact
@@ -84,11 +94,16 @@ def validate_lake_parallel(
     workers: int = 1,
     cluster: Any = None,
     max_rows: int = 1000,
+    progress: ProgressCallback | None = None,
 ) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
-    """:func:`~rlx_lib.validation.vendor.validate_lake`, one symbol per unit, merged in order."""
+    """:func:`~rlx_lib.validation.vendor.validate_lake`, one symbol per unit, merged in order;
+    ``progress`` is told each finished symbol."""
     calls = [(i, root, symbol, start, end, max_rows) for i, symbol in enumerate(symbols)]
     with open_pool(workers=workers if len(calls) > 1 else 1, cluster=cluster) as pool:
-        found = dict(run_all(_validate_symbol, calls, pool=pool))
+        found = {}
+        for index, part in run_all(_validate_symbol, calls, pool=pool):
+            found[index] = part
+            _tell(progress, f"{symbols[index]} (lake)", len(found), len(calls))
     summaries: dict[str, dict[str, Any]] = {}
     issues: list[dict[str, Any]] = []
     for index in range(len(symbols)):
@@ -96,3 +111,8 @@ def validate_lake_parallel(
         summaries.update(part_summaries)
         issues += part_issues
     return summaries, issues
+
+
+def _tell(progress: ProgressCallback | None, unit: str, done: int, total: int) -> None:
+    if progress is not None:
+        progress(Progress("validate", unit, done, total, f"validated {unit}"))

@@ -23,7 +23,7 @@ from typing import Any
 import polars as pl
 
 from rlx_lib.catalog import atomic_path, exchange_of, lake_symbol, partition_dir, write_parquet
-from rlx_lib.schemas import ISSUE, check_schema
+from rlx_lib.schemas import ISSUE, check_schema, empty_frame
 from rlx_lib.validation.checks import GoldenValidator, state_summary
 
 __all__ = ["GAP_FIELDS", "ISSUES_FILE", "ValidationReport", "issues_frame"]
@@ -54,7 +54,7 @@ class ValidationReport:
     symbols: dict[str, dict[str, Any]] = field(default_factory=dict)
     futures_symbols: dict[str, dict[str, Any]] = field(default_factory=dict)
     lake: dict[str, dict[str, Any]] = field(default_factory=dict)
-    issues: pl.DataFrame = field(default_factory=lambda: issues_frame([]))
+    issues: pl.DataFrame = field(default_factory=lambda: empty_frame("issues"))
     files: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod

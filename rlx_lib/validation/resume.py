@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import logging
 import pickle
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from rlx_lib.catalog import atomic_path
 from rlx_lib.golden import golden_files
+from rlx_lib.results import Progress, ProgressCallback
 from rlx_lib.validation.checks import GoldenValidator
 from rlx_lib.validation.fanout import validate_golden_parallel
 from rlx_lib.validation.report import ValidationReport
@@ -55,7 +56,7 @@ def validate_golden(
     *,
     checkpoint: Path | None = None,
     every: int = 200_000,
-    progress: Callable[[Iterable[Path]], Iterable[Path]] | None = None,
+    progress: ProgressCallback | None = None,
     workers: int = 1,
     cluster: Any = None,
     **options: int,
@@ -71,7 +72,8 @@ def validate_golden(
     every
         Lines between checkpoints.
     progress
-        Wraps the file list (a progress bar).
+        Told the bytes of the files validated so far after each file (of all files' bytes),
+        or each finished symbol on a parallel run.
     workers, cluster
         Validate one symbol per unit in ``workers`` processes or on a Dask cluster (an address
         or a client), merged into the serial report (:mod:`rlx_lib.validation.fanout`); such a
@@ -82,8 +84,25 @@ def validate_golden(
     files = [str(path) for path in golden_files(paths)]
     if workers > 1 or cluster is not None:
         parts = [Path(name) for name in files]
-        merged = validate_golden_parallel(parts, workers=workers, cluster=cluster, **options)
+        merged = validate_golden_parallel(
+            parts, workers=workers, cluster=cluster, progress=progress, **options
+        )
         return ValidationReport.from_validator(merged)
+    validator = _validate_files(files, checkpoint, every, progress, options)
+    report = ValidationReport.from_validator(validator)
+    if checkpoint is not None:
+        Path(checkpoint).unlink(missing_ok=True)
+    return report
+
+
+def _validate_files(
+    files: list[str],
+    checkpoint: Path | None,
+    every: int,
+    progress: ProgressCallback | None,
+    options: dict[str, int],
+) -> GoldenValidator:
+    """Validate ``files`` in one process, from the checkpoint when there is one for them."""
     validator = load_checkpoint(checkpoint, files) if checkpoint is not None else None
     if validator is None:
         validator = GoldenValidator(**options)
@@ -95,12 +114,13 @@ def validate_golden(
             save_checkpoint(checkpoint, files, current)
 
     todo = [Path(name) for name in files if name not in validator.files_done]
-    for path in progress(todo) if progress is not None else todo:
+    total, done = sum(path.stat().st_size for path in todo), 0
+    for path in todo:
         position = validator.position
         skip = position[1] if position is not None and position[0] == str(path) else 0
         validator.add_file(path, skip_lines=skip, checkpoint=save, every=every)
         save(validator)
-    report = ValidationReport.from_validator(validator)
-    if checkpoint is not None:
-        Path(checkpoint).unlink(missing_ok=True)
-    return report
+        done += path.stat().st_size
+        if progress is not None:
+            progress(Progress("validate", path.name, done, total, f"validated {path}"))
+    return validator

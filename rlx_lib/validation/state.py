@@ -17,11 +17,11 @@ from rlx_lib.venues.binance import SPOT, DepthSync
 __all__ = [
     "STAGE",
     "SymbolState",
-    "issue_row",
     "latency_bins",
     "latency_quantiles",
     "state_summary",
     "units_text",
+    "where_fields",
 ]
 
 STAGE = "validation"
@@ -35,29 +35,14 @@ def latency_bins(latency: np.ndarray) -> np.ndarray:
     ).astype(np.int64)
 
 
-def issue_row(
-    check: str,
-    severity: str,
-    symbol: str,
-    detail: str,
-    *,
-    source: str | None = None,
-    position: int | None = None,
-    origin_ms: int | None = None,
-    update_id: int | None = None,
-) -> dict[str, Any]:
-    """One ``ISSUE`` row (``origin_ms`` is exchange time in ms, stored as ns)."""
-    return {
-        "stage": STAGE,
-        "check": check,
-        "severity": severity,
-        "symbol": symbol,
-        "source": source,
-        "position": position,
-        "origin_time": None if origin_ms is None else origin_ms * 1_000_000,
-        "update_id": update_id,
-        "detail": detail,
-    }
+def where_fields(where: dict[str, Any]) -> dict[str, Any]:
+    """Where a finding is, as :func:`rlx_lib.schemas.issue_row` takes it: ``origin_ms``
+    (exchange time in ms) becomes ``origin_time`` in ns."""
+    where = dict(where)
+    origin_ms = where.pop("origin_ms", None)
+    if origin_ms is not None:
+        where["origin_time"] = origin_ms * 1_000_000
+    return where
 
 
 def _iso_ms(ms: int | None) -> str | None:

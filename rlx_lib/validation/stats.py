@@ -1,7 +1,6 @@
 """Two-sample tests and power-law tails, each with an effect size beside its p-value.
 
-Market samples are large, tied (ms timestamps, lot sizes, ticks) and dependent, so (see
-``shared/research/fidelity.md`` section 6):
+Market samples are large, tied (ms timestamps, lot sizes, ticks) and dependent, so:
 
 - every test reports an effect size in natural units or on [0, 1], never a p-value alone;
 - with ties, p-values come from permutations of the pooled sample (asymptotic KS is

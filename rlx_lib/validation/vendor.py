@@ -6,13 +6,12 @@
   off-grid values (more decimals than the column's grid), days with no data;
 - ``book``: crossed snapshots (best bid at or above best ask);
 - ``trades``: aggregate trade ids contiguous, never repeated or decreasing.
-
-Facts: ``shared/research/lakeapi.md``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +22,7 @@ from rlx_lib import schemas
 from rlx_lib.catalog import binance_symbol, day_range, partition_dir, validate_symbol
 from rlx_lib.decimals import decimal_to_units, format_units
 from rlx_lib.schemas import LAKE_TABLES
-from rlx_lib.validation.checks import issue_row
+from rlx_lib.validation.state import STAGE, where_fields
 from rlx_lib.venues.lake import level_fault
 
 __all__ = ["grid_decimals", "validate_lake"]
@@ -101,7 +100,11 @@ class _Collector:
     def add(self, check: str, severity: str, detail: str, count: int = 1, **where: Any) -> None:
         self.counts[check] = self.counts.get(check, 0) + count
         if sum(1 for row in self.rows if row["check"] == check) < self.max_rows:
-            self.rows.append(issue_row(check, severity, self.symbol, detail, **where))
+            self.rows.append(
+                schemas.issue_row(
+                    STAGE, check, severity, self.symbol, detail, **where_fields(where)
+                )
+            )
 
 
 def _off_grid(
@@ -310,58 +313,80 @@ def validate_lake(
     for name in symbols:
         symbol = validate_symbol(name)
         out = _Collector(binance_symbol(symbol).upper(), max_rows)
-        rows = {table: 0 for table in TABLES}
-        messages = 0
-        empty_days = []
-        last_trade: int | None = None
+        tally = _Tally()
         for day in day_range(start, end):
             for table in TABLES:
-                files = _files(root, table, symbol, day)
-                frames = [(str(path), _read(path, table, out)) for path in files]
-                day_rows = sum(frame.height for _, frame in frames)
-                if not day_rows:
-                    empty_days.append(f"{day} {table}")
-                    out.add(
-                        "no_data",
-                        "warning",
-                        f"no {table} rows for {symbol} on {day}",
-                        origin_ms=int(
-                            dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp()
-                            * 1000
-                        ),
-                    )
-                rows[table] += day_rows
-                for source, frame in frames:
-                    if not frame.height:
-                        continue
-                    _times(frame, table, source, out)
-                    _bad_values(frame, table, source, out)
-                    if table == "book_delta_v2":
-                        messages += _deltas(frame, source, out)
-                        live = (frame["size"] > 0).to_numpy()
-                        _off_grid(frame, ["price", "size"], source, out, live)
-                    elif table == "book":
-                        _book(frame, source, out)
-                        _off_grid(frame, ["bid_0_price", "ask_0_price"], source, out)
-                    else:
-                        last_trade = _trades(frame, source, out, last_trade)
-                        _off_grid(frame, ["price", "quantity"], source, out)
-        counts = out.counts
-        summaries[out.symbol] = {
-            "rows": rows,
-            "delta_messages": messages,
-            "sequence_regressions": counts.get("sequence_regression", 0),
-            "duplicate_rows": counts.get("duplicate_rows", 0),
-            "snapshot_rows": counts.get("snapshot_rows", 0),
-            "origin_time_float_artefacts": counts.get("origin_time_float_artefact", 0),
-            "off_grid_values": counts.get("off_grid", 0),
-            "crossed_books": counts.get("crossed_book", 0),
-            "bad_values": counts.get("bad_value", 0),
-            "trade_id_gaps": counts.get("trade_id_gap", 0),
-            "trade_duplicates": counts.get("duplicate", 0),
-            "trade_out_of_order": counts.get("out_of_order", 0),
-            "unreadable_files": counts.get("unreadable_file", 0),
-            "days_without_data": empty_days,
-        }
+                _check_day(root, table, symbol, day, out, tally)
+        summaries[out.symbol] = _summary(out, tally)
         issues.extend(out.rows)
     return summaries, issues
+
+
+@dataclass
+class _Tally:
+    """What one symbol's checks counted besides issue rows."""
+
+    rows: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TABLES, 0))
+    messages: int = 0
+    empty_days: list[str] = field(default_factory=list)
+    last_trade: int | None = None  # the trade id chain runs across files and days
+
+
+def _check_day(
+    root: Path, table: str, symbol: str, day: dt.date, out: _Collector, tally: _Tally
+) -> None:
+    """The checks of one table's files of one day."""
+    frames = [(str(path), _read(path, table, out)) for path in _files(root, table, symbol, day)]
+    day_rows = sum(frame.height for _, frame in frames)
+    if not day_rows:
+        tally.empty_days.append(f"{day} {table}")
+        midnight = dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
+        out.add(
+            "no_data",
+            "warning",
+            f"no {table} rows for {symbol} on {day}",
+            origin_ms=int(midnight.timestamp() * 1000),
+        )
+    tally.rows[table] += day_rows
+    for source, frame in frames:
+        if frame.height:
+            _check_frame(frame, table, source, out, tally)
+
+
+def _check_frame(
+    frame: pl.DataFrame, table: str, source: str, out: _Collector, tally: _Tally
+) -> None:
+    """The checks of one file of ``table``."""
+    _times(frame, table, source, out)
+    _bad_values(frame, table, source, out)
+    if table == "book_delta_v2":
+        tally.messages += _deltas(frame, source, out)
+        live = (frame["size"] > 0).to_numpy()
+        _off_grid(frame, ["price", "size"], source, out, live)
+    elif table == "book":
+        _book(frame, source, out)
+        _off_grid(frame, ["bid_0_price", "ask_0_price"], source, out)
+    else:
+        tally.last_trade = _trades(frame, source, out, tally.last_trade)
+        _off_grid(frame, ["price", "quantity"], source, out)
+
+
+def _summary(out: _Collector, tally: _Tally) -> dict[str, Any]:
+    """The ``validation.json`` entry of one vendor symbol."""
+    counts = out.counts
+    return {
+        "rows": tally.rows,
+        "delta_messages": tally.messages,
+        "sequence_regressions": counts.get("sequence_regression", 0),
+        "duplicate_rows": counts.get("duplicate_rows", 0),
+        "snapshot_rows": counts.get("snapshot_rows", 0),
+        "origin_time_float_artefacts": counts.get("origin_time_float_artefact", 0),
+        "off_grid_values": counts.get("off_grid", 0),
+        "crossed_books": counts.get("crossed_book", 0),
+        "bad_values": counts.get("bad_value", 0),
+        "trade_id_gaps": counts.get("trade_id_gap", 0),
+        "trade_duplicates": counts.get("duplicate", 0),
+        "trade_out_of_order": counts.get("out_of_order", 0),
+        "unreadable_files": counts.get("unreadable_file", 0),
+        "days_without_data": tally.empty_days,
+    }

@@ -3,30 +3,58 @@ exact ingest of its float64 prices and sizes onto the 1e-8 grid.
 
 Raw files (``{table}/exchange=../symbol=../dt=../1.snappy.parquet``) use cryptofeed names
 (``timestamp``, ``receipt_timestamp``, ``amount``, ``id``); ``lakeapi`` renames them after
-loading. Facts: ``shared/research/lakeapi.md``.
+loading.
 """
 
 from __future__ import annotations
+
+import datetime as dt
 
 import numpy as np
 import polars as pl
 
 from rlx_lib import schemas
+from rlx_lib.catalog import parse_day, validate_exchange, validate_symbol
 from rlx_lib.decimals import MAX_UNITS, float_to_units, units_to_decimal
 from rlx_lib.errors import ConfigError, SchemaError
 
 __all__ = [
     "LOADED_TO_RAW",
+    "OBJECT_PREFIX",
     "RAW_TO_LOADED",
     "TABLES",
     "epoch_ns_from_ms_via_float",
     "level_fault",
     "normalize_loaded",
+    "object_key",
     "raw_columns",
     "to_raw",
 ]
 
 TABLES = ("trades", "book", "book_delta_v2")
+OBJECT_PREFIX = "market-data/cryptofeed"
+"""The key prefix of Crypto Lake's tables inside its bucket."""
+
+
+def object_key(
+    table: str, *, exchange: str, symbol: str, day: str | dt.date, prefix: str = OBJECT_PREFIX
+) -> str:
+    """Crypto Lake's object key of one table, exchange, symbol and day.
+
+    Examples
+    --------
+    >>> object_key("trades", exchange="BINANCE", symbol="BTC-USDT", day="2024-08-08")
+    'market-data/cryptofeed/trades/exchange=BINANCE/symbol=BTC-USDT/dt=2024-08-08/1.snappy.parquet'
+    """
+    parts = [
+        prefix.strip("/"),
+        table,
+        f"exchange={validate_exchange(exchange)}",
+        f"symbol={validate_symbol(symbol)}",
+        f"dt={parse_day(day).isoformat()}",
+        "1.snappy.parquet",
+    ]
+    return "/".join(part for part in parts if part)
 
 RAW_TO_LOADED = {
     "timestamp": "origin_time",

@@ -16,7 +16,8 @@ import polars as pl
 import pytest
 
 from rlx_lib import schemas
-from rlx_lib.acquisition import LakeSource, LocalLake
+from rlx_lib.acquisition.vendor import LakeSource
+from rlx_lib.local.s3 import LocalLake
 from rlx_lib.venues.lake import epoch_ns_from_ms_via_float
 
 FAKE_KEY_ID = "AKIAFAKEKEY7EXAMPLE42"

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rlx_lib import schemas
-from rlx_lib.acquisition import check_unit
+from rlx_lib.acquisition.checks import check_unit
 from rlx_lib.errors import NoDataError, SchemaError
 
 DAY = dt.date(2024, 8, 8)
@@ -38,10 +38,10 @@ def test_clean_vendor_day_has_no_issues(make_vendor, table):
     assert issues.height == 0
 
 
-def test_each_delta_fault_is_one_issue_row(make_vendor):
-    frame = make_vendor("book_delta_v2", DAY, rows=200).with_row_index("i")
+def _faulty_deltas(frame: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, int]]:
+    """``frame`` with one of each delta fault, and the row where each sits."""
     seq = frame["sequence_number"]
-    # Rows 10..12 replace the first message by a REST snapshot block (epoch-0 origin_time).
+    # Rows 0..2 are a REST snapshot block (epoch-0 origin_time) before the first message.
     first_message = frame.filter(pl.col("sequence_number") == seq[0]).height
     snapshot = pl.DataFrame(
         {
@@ -53,31 +53,40 @@ def test_each_delta_fault_is_one_issue_row(make_vendor):
             "size": [1.0, 2.0, 3.0],
         }
     )
-    body = frame.drop("i")
-    faulty = pl.concat([snapshot, body])
+    faulty = pl.concat([snapshot, frame])
     n = faulty.height
-    off_grid_row, artefact_row, dup_row = 3 + first_message, n - 40, n - 1
+    rows = {"off_grid": 3 + first_message, "artefact": n - 40}
     faulty = faulty.with_columns(
-        pl.when(pl.int_range(n) == off_grid_row)
+        pl.when(pl.int_range(n) == rows["off_grid"])
         .then(pl.lit(64000.123456789))
         .otherwise(pl.col("price"))
         .alias("price"),
-        pl.when(pl.int_range(n) == artefact_row)
+        pl.when(pl.int_range(n) == rows["artefact"])
         .then(pl.col("origin_time") + pl.duration(microseconds=300))
         .otherwise(pl.col("origin_time"))
         .alias("origin_time"),
     )
     faulty = pl.concat([faulty, faulty.tail(1)])  # an exact duplicate of the last row
-    dup_row = faulty.height - 1
+    rows["duplicate"] = faulty.height - 1
     # A decreasing sequence number in the middle.
-    middle = faulty.height // 2
+    rows["middle"] = faulty.height // 2
     faulty = faulty.with_columns(
-        pl.when(pl.int_range(faulty.height) == middle)
+        pl.when(pl.int_range(faulty.height) == rows["middle"])
         .then(pl.lit(1))
         .otherwise(pl.col("sequence_number"))
         .alias("sequence_number")
     )
+    return faulty, rows
 
+
+def test_each_delta_fault_is_one_issue_row(make_vendor):
+    faulty, rows = _faulty_deltas(make_vendor("book_delta_v2", DAY, rows=200))
+    off_grid_row, artefact_row, dup_row, middle = (
+        rows["off_grid"],
+        rows["artefact"],
+        rows["duplicate"],
+        rows["middle"],
+    )
     exact, issues = run("book_delta_v2", faulty)
     found = checks_of(issues)
 

@@ -116,12 +116,11 @@ def test_cli_without_credentials_says_what_to_set(data_root, aws_env, monkeypatc
 
 @pytest.mark.slow
 def test_demo_step_acquires_the_synthetic_vendor_view(aws_env, tmp_path):
-    from rlx_lib.synth import SynthConfig, synthesize
+    from rlx_lib.synth import synthesize
 
     context = DemoContext(root=tmp_path / "data", out=tmp_path / "out", symbols=("BTC-USDT",))
     vendor = context.out / "vendor"
-    config = SynthConfig(symbols=context.symbols, minutes=0.1, seed=3)
-    synthesize(config, vendor, views=("lake",))
+    synthesize(vendor, symbols=context.symbols, minutes=0.1, seed=3, views=("lake",))
     context.notes["synth"] = {"vendor": str(vendor)}
 
     acquire_command.demo_step(context)

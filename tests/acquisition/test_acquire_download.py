@@ -10,15 +10,9 @@ import polars as pl
 import pytest
 
 from rlx_lib import schemas
-from rlx_lib.acquisition import (
-    LakeSource,
-    acquire,
-    acquire_unit,
-    is_finished,
-    plan_units,
-    raise_for_failures,
-)
-from rlx_lib.acquisition.local_lake import raw_parquet
+from rlx_lib.acquisition import acquire
+from rlx_lib.acquisition.download import acquire_unit, is_finished, plan_units
+from rlx_lib.acquisition.vendor import LakeSource
 from rlx_lib.catalog import file_sha256, partition_dir, read_manifest
 from rlx_lib.errors import (
     AccessDeniedError,
@@ -29,6 +23,7 @@ from rlx_lib.errors import (
     OverwriteError,
     SchemaError,
 )
+from rlx_lib.local.s3 import raw_parquet
 from rlx_lib.venues.lake import normalize_loaded
 
 DAY = dt.date(2024, 8, 8)
@@ -44,6 +39,11 @@ def snapshot(root: Path) -> dict[str, str]:
     }
 
 
+def at(source: LakeSource) -> dict[str, str | None]:
+    """The front door's keywords reading where ``source`` reads."""
+    return {"endpoint_url": source.endpoint_url, "bucket": source.bucket}
+
+
 def lake_files(root: Path) -> list[str]:
     return sorted(str(p.relative_to(root)) for p in (root / "lake").rglob("*.parquet"))
 
@@ -55,17 +55,21 @@ def test_acquire_every_table_and_day_exactly(data_root, lake, source, make_vendo
         for seed, day in enumerate((DAY, NEXT)):
             frames[table, day] = make_vendor(table, day, rows=300, seed=seed)
             lake.put_frame(table, frames[table, day], symbol="BTC-USDT", day=day)
-    units = plan_units(
+    seen = []
+    results = acquire(
+        data_root,
         tables=["trades", "book", "book_delta_v2"],
         symbols=["BTC-USDT"],
         start=DAY,
         end="2024-08-10",
-    )
-    seen = []
-    results = acquire(data_root, units, source=source, progress=seen.append)
+        progress=seen.append,
+        **at(source),
+    ).rows
 
     assert [r.status for r in results] == ["written"] * 6
-    assert seen == results
+    assert [step.done for step in seen] == [1, 2, 3, 4, 5, 6]
+    assert {step.total for step in seen} == {6}
+    assert seen[0].unit == f"trades BINANCE BTC-USDT {DAY}"
     for (table, day), frame in frames.items():
         folder = partition_dir(data_root, f"lake/{table}", symbol="BTC-USDT", day=day)
         stored = pl.read_parquet(folder / "part-0.parquet", hive_partitioning=False)
@@ -89,17 +93,17 @@ def test_acquire_every_table_and_day_exactly(data_root, lake, source, make_vendo
 
 def test_rerun_skips_finished_units_and_changes_nothing(data_root, lake, source, make_vendor):
     lake.put_frame("trades", make_vendor("trades", DAY), symbol="BTC-USDT", day=DAY)
-    units = plan_units(tables=["trades"], symbols=["BTC-USDT"], start=DAY, end=NEXT)
-    first = acquire(data_root, units, source=source)
+    units = {"tables": ["trades"], "symbols": ["BTC-USDT"], "start": DAY, "end": NEXT}
+    first = acquire(data_root, **units, **at(source)).rows
     before = snapshot(data_root)
     # The vendor object changes: a re-run must not touch the finished unit ...
     lake.put_frame("trades", make_vendor("trades", DAY, seed=9), symbol="BTC-USDT", day=DAY)
-    second = acquire(data_root, units, source=source)
+    second = acquire(data_root, **units, **at(source)).rows
     assert [r.status for r in first] == ["written"]
     assert [r.status for r in second] == ["skipped"]
     assert snapshot(data_root) == before
     # ... while --force fetches the new content (no stale listing or data cache).
-    forced = acquire(data_root, units, source=source, force=True)
+    forced = acquire(data_root, **units, **at(source), force=True).rows
     assert forced[0].status == "written"
     stored = pl.read_parquet(forced[0].path, hive_partitioning=False)
     expected, _ = normalize_loaded("trades", make_vendor("trades", DAY, seed=9))
@@ -151,9 +155,15 @@ def test_faulty_unit_is_rejected_and_others_land(
         lake.put_frame("book_delta_v2", extra, symbol="BTC-USDT", day=NEXT)
     elif fault == "empty":
         lake.put_frame("book_delta_v2", bad.head(0), symbol="BTC-USDT", day=NEXT)
-    units = plan_units(tables=["book_delta_v2"], symbols=["BTC-USDT"], start=DAY, end="2024-08-10")
+    units = {
+        "tables": ["book_delta_v2"],
+        "symbols": ["BTC-USDT"],
+        "start": DAY,
+        "end": "2024-08-10",
+    }
 
-    results = acquire(data_root, units, source=source)
+    result = acquire(data_root, **units, **at(source))
+    results = result.rows
 
     assert [r.status for r in results] == ["written", "failed"]
     assert isinstance(results[1].error, error)
@@ -162,9 +172,11 @@ def test_faulty_unit_is_rejected_and_others_land(
         f"lake/book_delta_v2/exchange=BINANCE/symbol=BTC-USDT/dt={DAY}/part-0.parquet"
     ]
     with pytest.raises(error, match="1 unit"):
-        raise_for_failures(results)
+        result.raise_for_failures()
+    assert not result.ok
+    assert result.failed == [results[1]]
     # The re-run retries only the failed unit and still fails the same way.
-    again = acquire(data_root, units, source=source)
+    again = acquire(data_root, **units, **at(source)).rows
     assert [r.status for r in again] == ["skipped", "failed"]
 
 
@@ -172,9 +184,16 @@ def test_access_denied_to_a_table(data_root, lake, make_vendor):
     # Anonymous (sample) access: public objects are readable, private ones are refused by S3.
     lake.put_frame("trades", make_vendor("trades", DAY), symbol="BTC-USDT", day=DAY, public=True)
     lake.put_frame("book", make_vendor("book", DAY), symbol="BTC-USDT", day=DAY)
-    source = LakeSource(endpoint_url=lake.endpoint_url, bucket=lake.bucket_path, sample=True)
-    units = plan_units(tables=["trades", "book"], symbols=["BTC-USDT"], start=DAY, end=NEXT)
-    results = acquire(data_root, units, source=source)
+    results = acquire(
+        data_root,
+        tables=["trades", "book"],
+        symbols=["BTC-USDT"],
+        start=DAY,
+        end=NEXT,
+        endpoint_url=lake.endpoint_url,
+        bucket=lake.bucket_path,
+        sample=True,
+    ).rows
     assert [r.status for r in results] == ["written", "failed"]
     assert isinstance(results[1].error, AccessDeniedError)
     assert "'book'" in str(results[1].error)
@@ -210,20 +229,19 @@ def test_persistent_500_gives_up_and_lake_stays_empty(data_root, lake, make_vend
 def test_unreachable_endpoint_stops_the_run(data_root, aws_env, lake):
     lake.stop()  # nothing listens on that port any more
     source = LakeSource(endpoint_url=lake.endpoint_url, bucket=lake.bucket_path)
-    units = plan_units(tables=["trades"], symbols=["BTC-USDT"], start=DAY, end="2024-08-10")
     with pytest.raises(EndpointUnreachableError, match="cannot reach the storage endpoint"):
-        acquire(data_root, units, source=source)
+        acquire(data_root, symbols=["BTC-USDT"], start=DAY, end="2024-08-10", **at(source))
     assert lake_files(data_root) == []
 
 
 def test_no_credentials_is_a_clear_error(data_root, aws_env, monkeypatch):
     monkeypatch.delenv("AWS_ACCESS_KEY_ID")
     monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
-    units = plan_units(tables=["trades"], symbols=["BTC-USDT"], start=DAY, end=NEXT)
+    units = {"tables": ["trades"], "symbols": ["BTC-USDT"], "start": DAY, "end": NEXT}
     with pytest.raises(CredentialsError, match="AWS_ACCESS_KEY_ID"):
-        acquire(data_root, units, source=LakeSource())
+        acquire(data_root, **units)
     with pytest.raises(CredentialsError, match="profile 'nobody'"):
-        acquire(data_root, units, source=LakeSource(profile="nobody"))
+        acquire(data_root, **units, profile="nobody")
 
 
 def test_iam_policy_denies_a_table_and_unknown_keys_are_refused(
@@ -258,12 +276,12 @@ def test_iam_policy_denies_a_table_and_unknown_keys_are_refused(
             aws_secret_access_key=key["SecretAccessKey"],
             region_name="eu-west-1",
         )
-        source = LakeSource(
-            endpoint_url=lake.endpoint_url, bucket=lake.bucket_path, session=session
-        )
-        units = plan_units(tables=["trades", "book"], symbols=["BTC-USDT"], start=DAY, end=NEXT)
+        where = {"endpoint_url": lake.endpoint_url, "bucket": lake.bucket_path}
+        units = {"symbols": ["BTC-USDT"], "start": DAY, "end": NEXT}
 
-        results = acquire(data_root, units, source=source)
+        results = acquire(
+            data_root, tables=["trades", "book"], **units, **where, session=session
+        ).rows
 
         assert [r.status for r in results] == ["written", "failed"]
         assert isinstance(results[1].error, AccessDeniedError)
@@ -273,8 +291,4 @@ def test_iam_policy_denies_a_table_and_unknown_keys_are_refused(
         ]
         # The environment's dummy keys are unknown to this IAM: refused credentials stop the run.
         with pytest.raises(CredentialsError, match="refused"):
-            acquire(
-                data_root,
-                units[1:],
-                source=LakeSource(endpoint_url=lake.endpoint_url, bucket=lake.bucket_path),
-            )
+            acquire(data_root, tables=["book"], **units, **where)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from rlx_lib.acquisition import acquire, plan_units
-from rlx_lib.acquisition.inventory import acquired_units, acquisition_issues
+from rlx_lib.acquisition import acquire, acquired_units, acquisition_issues
 from rlx_lib.schemas import ISSUE
 
 DAY = dt.date(2024, 8, 8)
@@ -23,10 +22,16 @@ def test_units_and_issues_match_what_acquire_returned(data_root, lake, source, m
         if table == "trades":
             frame = frame.vstack(frame.tail(3))  # three duplicate rows: three issue rows
         lake.put_frame(table, frame, symbol="ETH-USDT", day=DAY)
-    units = plan_units(
-        tables=["trades", "book_delta_v2"], symbols=["ETH-USDT"], start=DAY, end="2024-08-09"
+    result = acquire(
+        data_root,
+        tables=["trades", "book_delta_v2"],
+        symbols=["ETH-USDT"],
+        start=DAY,
+        end="2024-08-09",
+        endpoint_url=source.endpoint_url,
+        bucket=source.bucket,
     )
-    results = {r.unit.table: r for r in acquire(data_root, units, source=source)}
+    results = {r.unit.table: r for r in result.rows}
 
     listed = acquired_units(data_root)
     issues = acquisition_issues(data_root)
@@ -41,5 +46,5 @@ def test_units_and_issues_match_what_acquire_returned(data_root, lake, source, m
         assert f"/{row['table']}/" in row["key"]
         assert "ETH-USDT" in row["key"]
         assert row["first"] <= row["last"]
-    assert issues.height == sum(r.issues for r in results.values()) >= 3
+    assert issues.height == sum(r.issue_rows for r in results.values()) >= 3
     assert set(issues["stage"]) == {"acquisition"}

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import nbformat
 
-from rlx_lib.acquisition import acquire, plan_units
+from rlx_lib.acquisition import acquire
 from workbench.coverage import calendar_chart, lake_coverage
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
@@ -25,10 +25,16 @@ def test_lake_coverage_counts_rows_bytes_and_issues(data_root, lake, source, mak
             if table == "trades" and seed == 1:
                 frame = frame.vstack(frame.tail(2))  # two duplicate rows: two issue rows
             lake.put_frame(table, frame, symbol="ETH-USDT", day=day)
-    units = plan_units(
-        tables=["trades", "book_delta_v2"], symbols=["ETH-USDT"], start=DAYS[0], end="2024-08-10"
+    result = acquire(
+        data_root,
+        tables=["trades", "book_delta_v2"],
+        symbols=["ETH-USDT"],
+        start=DAYS[0],
+        end="2024-08-10",
+        endpoint_url=source.endpoint_url,
+        bucket=source.bucket,
     )
-    results = {(r.unit.table, r.unit.day): r for r in acquire(data_root, units, source=source)}
+    results = {(r.unit.table, r.unit.day): r for r in result.rows}
 
     coverage = lake_coverage(data_root)
 
@@ -37,7 +43,7 @@ def test_lake_coverage_counts_rows_bytes_and_issues(data_root, lake, source, mak
         result = results[row["table"], row["dt"]]
         assert row["rows"] == result.rows
         assert row["bytes"] == result.path.stat().st_size
-        assert row["issues"] == result.issues
+        assert row["issues"] == result.issue_rows
         assert row["verified"]
         assert row["files"] == 1
     assert coverage.filter(table="trades", dt=DAYS[1])["issues"][0] == 2

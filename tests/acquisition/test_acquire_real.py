@@ -5,9 +5,10 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from rlx_lib.acquisition import LakeSource, LocalLake, acquire, plan_units
-from rlx_lib.capture.importers import import_files
+from rlx_lib.acquisition import acquire
+from rlx_lib.capture import import_capture
 from rlx_lib.catalog import read_manifest
+from rlx_lib.local.s3 import LocalLake
 from rlx_lib.synth import vendor_from_golden
 
 TABLES = ("trades", "book", "book_delta_v2")
@@ -19,16 +20,20 @@ def test_real_capture_vendor_view_round_trips_through_lakeapi(
 ):
     files = sorted((real_data / "hftbacktest-binance-2024-08-08" / "spot").glob("btcusdt_*.gz"))
     capture_root, vendor = tmp_path / "capture", tmp_path / "vendor"
-    import_files(files, capture_root, fmt="hftbacktest", symbol="BTC-USDT")
-    vendor_from_golden([capture_root / "golden"], vendor, seed=1)
+    import_capture(capture_root, paths=files, format="hftbacktest", symbol="BTC-USDT")
+    vendor_from_golden(vendor, golden=[capture_root / "golden"], seed=1)
 
     with LocalLake(bucket="real-capture-lake") as lake:
         keys = lake.upload_view(vendor)
-        source = LakeSource(endpoint_url=lake.endpoint_url, bucket=lake.bucket_path)
-        units = plan_units(
-            tables=TABLES, symbols=["BTC-USDT"], start="2024-08-08", end="2024-08-10"
-        )
-        results = acquire(data_root, units, source=source)
+        results = acquire(
+            data_root,
+            tables=TABLES,
+            symbols=["BTC-USDT"],
+            start="2024-08-08",
+            end="2024-08-10",
+            endpoint_url=lake.endpoint_url,
+            bucket=lake.bucket_path,
+        ).rows
 
     assert len(keys) == 6
     assert [r.status for r in results] == ["written"] * 6

@@ -15,10 +15,10 @@ from typing import Any
 import orjson
 import pytest
 
-from rlx_lib.capture.feed import synthetic_feed
-from rlx_lib.capture.server import FAULT_KINDS, BinanceServer
-from rlx_lib.capture.session import CaptureConfig, CaptureSession
+from rlx_lib.capture.config import CaptureConfig
+from rlx_lib.capture.session import CaptureSession
 from rlx_lib.golden import ReadReport, golden_files, iter_records
+from rlx_lib.local.binance import FAULT_KINDS, BinanceServer, synthetic_feed
 from rlx_lib.validation.resume import validate_golden
 
 SYMBOLS = ("btcusdt", "ethusdt")

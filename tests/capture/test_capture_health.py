@@ -8,6 +8,7 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from rlx_lib.capture import import_capture
 from rlx_lib.capture.health import (
     CaptureHealth,
     capture_gaps,
@@ -17,7 +18,6 @@ from rlx_lib.capture.health import (
     message_rates,
     session_events,
 )
-from rlx_lib.capture.importers import import_files
 from rlx_lib.capture.journal import Journal
 from rlx_lib.golden import ReadReport, format_record, iter_records
 
@@ -26,7 +26,7 @@ HOUR = 3_600_000_000_000
 
 def test_real_capture_health(real_data: Path, data_root: Path) -> None:
     files = sorted((real_data / "hftbacktest-binance-2024-08-08" / "spot").glob("btcusdt_*.gz"))
-    summary = import_files(files, data_root, fmt="hftbacktest")
+    summary = import_capture(data_root, paths=files, format="hftbacktest")
     frame = load_capture([data_root / "golden"])
     assert frame.height == sum(summary.records.values())
     assert capture_gaps(frame).is_empty()  # contiguous U/u and trade ids across midnight

@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from rlx_lib.capture.envelope import split_envelope, to_nanoseconds
-from rlx_lib.capture.importers import import_files, read_cryptofeed, read_hftbacktest
+from rlx_lib.capture.importers import import_capture, read_cryptofeed, read_hftbacktest
 from rlx_lib.errors import OverwriteError
 from rlx_lib.golden import ReadReport, golden_files, iter_records
 from rlx_lib.venues.binance import DepthSync, SyncVerdict, parse_depth_snapshot
@@ -36,7 +36,7 @@ def test_hftbacktest_real_capture_imports_every_message(real_data: Path, data_ro
             for line in handle:
                 stamp, _, text = line.rstrip(b"\n").partition(b" ")
                 source.append((int(stamp), text))
-    summary = import_files(files, data_root, fmt="hftbacktest")
+    summary = import_capture(data_root, paths=files, format="hftbacktest")
     assert summary.symbols == ["btcusdt"]
     records = _golden(data_root)
     assert len(records) == len(source)
@@ -73,8 +73,10 @@ def test_cryptofeed_real_capture_imports_four_symbols_with_snapshots(
     real_data: Path, data_root: Path
 ) -> None:
     folder = real_data / "cryptofeed-binance-2021-10-12"
-    summary = import_files(
-        [folder / "BINANCE.ws.1.0", folder / "BINANCE.http.0.0"], data_root, fmt="cryptofeed"
+    summary = import_capture(
+        data_root,
+        paths=[folder / "BINANCE.ws.1.0", folder / "BINANCE.http.0.0"],
+        format="cryptofeed",
     )
     assert summary.symbols == ["blzeth", "lrcbtc", "nknusdt", "runeeur"]
     assert len(summary.written) == 4
@@ -162,15 +164,15 @@ def test_hftbacktest_truncated_last_line_keeps_the_rest(tmp_path: Path) -> None:
 def test_import_rerun_is_a_no_op_and_a_change_needs_force(tmp_path: Path, data_root: Path) -> None:
     lines = [b"%d %s\n" % (1690000000200000000 + i, OLD_TRADE) for i in range(3)]
     path = _write_gz(tmp_path / "ethusdt_a.gz", lines)
-    first = import_files([path], data_root, fmt="hftbacktest")
-    again = import_files([path], data_root, fmt="hftbacktest")
+    first = import_capture(data_root, paths=[path], format="hftbacktest")
+    again = import_capture(data_root, paths=[path], format="hftbacktest")
     assert len(first.written) == 1
     assert again.written == []
     assert again.unchanged == first.written
     other = _write_gz(tmp_path / "ethusdt_b.gz", lines[:2])
     with pytest.raises(OverwriteError):
-        import_files([other], data_root, fmt="hftbacktest")
-    forced = import_files([other], data_root, fmt="hftbacktest", force=True)
+        import_capture(data_root, paths=[other], format="hftbacktest")
+    forced = import_capture(data_root, paths=[other], format="hftbacktest", force=True)
     assert len(_golden(data_root)) == 2
     assert forced.written == first.written
 

@@ -9,9 +9,8 @@ import sys
 import time
 from pathlib import Path
 
-from rlx_lib.capture.feed import synthetic_feed
-from rlx_lib.capture.server import BinanceServer, ServerThread
 from rlx_lib.golden import ReadReport, iter_records
+from rlx_lib.local.binance import BinanceServer, ServerThread, synthetic_feed
 
 RLX = Path(sys.executable).with_name("rlx")
 

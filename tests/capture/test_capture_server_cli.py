@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from rlx_lib.capture.server import FAULT_KINDS
 from rlx_lib.errors import ConfigError
+from rlx_lib.local.binance import FAULT_KINDS
 from workbench.commands import capture
 
 RLX = Path(sys.executable).with_name("rlx")

@@ -21,13 +21,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rlx_lib.capture.feed import synthetic_feed
+from rlx_lib.capture.config import CaptureConfig
 from rlx_lib.capture.journal import Journal
 from rlx_lib.capture.link import AttemptLimiter, backoff
 from rlx_lib.capture.recover import recover_parts
-from rlx_lib.capture.server import BinanceServer
-from rlx_lib.capture.session import CaptureConfig, CaptureSession
+from rlx_lib.capture.session import CaptureSession
 from rlx_lib.golden import GoldenRecord, ReadReport, golden_files, iter_records
+from rlx_lib.local.binance import BinanceServer, synthetic_feed
 
 SYMBOLS = ("btcusdt", "ethusdt")
 FEED = list(synthetic_feed(SYMBOLS, messages=1600, seed=3))

@@ -178,10 +178,7 @@ def build_market(
     snapshot; ``drop_trades`` names aggregate trades the vendor lacks.
     """
     rng = np.random.default_rng(seed)
-    truth: dict[bool, dict[int, int]] = {True: {}, False: {}}
-    for level in range(40):
-        truth[True][MID - TICK // 2 - level * TICK] = int(rng.integers(1, 500)) * 100_000
-        truth[False][MID + TICK // 2 + level * TICK] = int(rng.integers(1, 500)) * 100_000
+    truth = _opening_book(rng)
     live, vendor = _Side("golden", depth), _Side("lake", depth)
     first_id = 50_000_000_000
     snapshot_ns = (START_MS - 50) * 1_000_000
@@ -191,19 +188,7 @@ def build_market(
     lost = set(range(live_disconnect[0], sum(live_disconnect))) if live_disconnect else set()
     update_id, trade_id = first_id, 3_000_000_000
     for index in range(messages):
-        changes = []
-        for _ in range(int(rng.integers(1, 6))):
-            is_bid = bool(rng.integers(0, 2))
-            offset = int(rng.integers(0, 45)) * TICK + TICK // 2
-            price = MID - offset if is_bid else MID + offset
-            size = 0 if rng.random() < 0.3 else int(rng.integers(1, 500)) * 100_000
-            changes.append((is_bid, price, size))
-            truth[is_bid].pop(price, None) if size == 0 else truth[is_bid].__setitem__(price, size)
-        message = {
-            "U": update_id + 1,
-            "u": update_id + len(changes) + int(rng.integers(0, 3)),
-            "changes": changes,
-        }
+        message = _next_message(rng, truth, update_id)
         update_id = message["u"]
         exchange_ms = START_MS + 100 * (index + 1)
         origin_ns = exchange_ms * 1_000_000
@@ -228,6 +213,32 @@ def build_market(
     market.reference_book, market.reference_events = live.frames()
     market.candidate_book, market.candidate_events = vendor.frames()
     return market
+
+
+def _opening_book(rng: np.random.Generator) -> dict[bool, dict[int, int]]:
+    """The true book before the first message: 40 random levels a side around ``MID``."""
+    truth: dict[bool, dict[int, int]] = {True: {}, False: {}}
+    for level in range(40):
+        truth[True][MID - TICK // 2 - level * TICK] = int(rng.integers(1, 500)) * 100_000
+        truth[False][MID + TICK // 2 + level * TICK] = int(rng.integers(1, 500)) * 100_000
+    return truth
+
+
+def _next_message(rng: np.random.Generator, truth: dict[bool, dict[int, int]], update_id: int):
+    """One depth message of 1-5 random level changes after ``update_id``, applied to ``truth``."""
+    changes = []
+    for _ in range(int(rng.integers(1, 6))):
+        is_bid = bool(rng.integers(0, 2))
+        offset = int(rng.integers(0, 45)) * TICK + TICK // 2
+        price = MID - offset if is_bid else MID + offset
+        size = 0 if rng.random() < 0.3 else int(rng.integers(1, 500)) * 100_000
+        changes.append((is_bid, price, size))
+        truth[is_bid].pop(price, None) if size == 0 else truth[is_bid].__setitem__(price, size)
+    return {
+        "U": update_id + 1,
+        "u": update_id + len(changes) + int(rng.integers(0, 3)),
+        "changes": changes,
+    }
 
 
 def _trade(rng, truth, live, vendor, exchange_ms, trade_id, *, dropped) -> None:

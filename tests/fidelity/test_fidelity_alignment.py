@@ -10,9 +10,10 @@ import pytest
 
 from rlx_lib.errors import ConfigError, DataRangeError
 from rlx_lib.fidelity import align_frames, evaluate
+from rlx_lib.fidelity.align import _grid
 from rlx_lib.fidelity.metrics import agreement, resolve
 from rlx_lib.fidelity.run import compute_records
-from rlx_lib.schemas import FIDELITY_RESULT, check_schema
+from rlx_lib.schemas import FIDELITY_RESULT, book_state_schema, check_schema
 
 AGREEMENT = (
     "top_of_book_agreement",
@@ -46,7 +47,9 @@ def test_no_faults_every_agreement_is_one_and_the_verdict_passes(
 ):
     market = market_factory(messages=200, seed=1)
     write_market(data_root, market)
-    report = evaluate(data_root, ["BTC-USDT"], "2024-08-08", "2024-08-09", out=tmp_path / "out")
+    report = evaluate(
+        data_root, symbols=["BTC-USDT"], start="2024-08-08", end="2024-08-09", out=tmp_path / "out"
+    )
     whole = _whole(report.records)
     for name in AGREEMENT:
         assert whole[name].value == 1.0, name
@@ -136,8 +139,12 @@ def test_results_are_fidelity_rows_and_reruns_are_identical(
 ):
     write_market(data_root, market_factory(messages=120, seed=6, drop=(5,)))
     names = ["depth_agreement_20", "message_coverage"]
-    first = evaluate(data_root, ["BTC-USDT"], "2024-08-08", "2024-08-09", metrics=names)
-    second = evaluate(data_root, ["BTC-USDT"], "2024-08-08", "2024-08-09", metrics=names)
+    first = evaluate(
+        data_root, symbols=["BTC-USDT"], start="2024-08-08", end="2024-08-09", metrics=names
+    )
+    second = evaluate(
+        data_root, symbols=["BTC-USDT"], start="2024-08-08", end="2024-08-09", metrics=names
+    )
     assert first.run_id == second.run_id
     files = list((data_root / "fidelity").rglob("part-*.parquet"))
     assert len(files) == 1
@@ -150,9 +157,11 @@ def test_results_are_fidelity_rows_and_reruns_are_identical(
 
 def test_threshold_and_missing_inputs_are_clear_errors(data_root):
     with pytest.raises(ConfigError, match="threshold"):
-        evaluate(data_root, ["BTC-USDT"], "2024-08-08", "2024-08-09", threshold=1.5)
+        evaluate(
+            data_root, symbols=["BTC-USDT"], start="2024-08-08", end="2024-08-09", threshold=1.5
+        )
     with pytest.raises(DataRangeError, match="rlx reconstruct"):
-        evaluate(data_root, ["BTC-USDT"], "2024-08-08", "2024-08-09")
+        evaluate(data_root, symbols=["BTC-USDT"], start="2024-08-08", end="2024-08-09")
 
 
 def test_a_period_without_compared_states_is_undefined_not_an_error(market_factory):
@@ -161,3 +170,12 @@ def test_a_period_without_compared_states_is_undefined_not_an_error(market_facto
     view = dataclasses.replace(aligned, books=aligned.books.select(empty))
     records, _ = compute_records(view, resolve(["depth_agreement_20", "top_of_book_agreement"]))
     assert [(r.n, r.value != r.value) for r in _whole(records).values()] == [(0, True)] * 2
+
+
+def test_an_empty_book_gives_an_empty_grid_of_the_grid_columns():
+    grid = _grid(pl.DataFrame(schema=book_state_schema(2)))
+
+    assert grid.is_empty()
+    assert dict(grid.schema) == dict.fromkeys(
+        ("grid_ns", "bid", "ask", "bid_size", "ask_size", "ofi"), pl.Int64
+    )

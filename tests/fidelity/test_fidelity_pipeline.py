@@ -12,13 +12,13 @@ import json
 
 import numpy as np
 
-from rlx_lib.capture.importers import import_files
+from rlx_lib.capture import import_capture
 from rlx_lib.catalog import parse_day
 from rlx_lib.fidelity import evaluate
 from rlx_lib.fidelity.metrics.agreement import first_mismatches
 from rlx_lib.reconstruction.pipeline import ReconstructConfig
 from rlx_lib.reconstruction.runner import reconstruct
-from rlx_lib.synth import SynthConfig, VendorFaults, synthesize, vendor_from_golden
+from rlx_lib.synth import VendorFaults, synthesize, vendor_from_golden
 
 EXACT = (
     "top_of_book_agreement",
@@ -42,9 +42,11 @@ def _rebuild(root, symbols, days):
 
 
 def test_synthetic_market_without_faults_agrees_exactly(data_root, tmp_path):
-    synthesize(SynthConfig(symbols=("BTC-USDT",), regime="high", minutes=0.5, seed=3), data_root)
+    synthesize(data_root, symbols=["BTC-USDT"], regime="high", minutes=0.5, seed=3)
     _rebuild(data_root, ["BTC-USDT"], [DAY])
-    report = evaluate(data_root, ["BTC-USDT"], DAY, DAY + dt.timedelta(days=1), out=tmp_path)
+    report = evaluate(
+        data_root, symbols=["BTC-USDT"], start=DAY, end=DAY + dt.timedelta(days=1), out=tmp_path
+    )
     for name in EXACT:
         record = report.record(name)
         assert record.value == 1.0, (name, record.detail)
@@ -55,14 +57,13 @@ def test_synthetic_market_without_faults_agrees_exactly(data_root, tmp_path):
 
 def test_injected_vendor_faults_are_counted_exactly(data_root):
     faults = VendorFaults(drop_rate=0.02, duplicate_rate=0.01, off_grid_rate=0.001)
-    config = SynthConfig(symbols=("BTC-USDT",), minutes=0.5, seed=5, vendor_faults=faults)
-    synthesize(config, data_root)
+    synthesize(data_root, symbols=["BTC-USDT"], minutes=0.5, seed=5, vendor_faults=faults)
     injected = json.loads((data_root / "lake" / "_injected.json").read_text())
     dropped = sorted(_ids(injected["dropped_messages"]))
     assert dropped, "the synthetic market must have dropped some messages"
     assert injected["duplicated_rows"]
     _rebuild(data_root, ["BTC-USDT"], [DAY])
-    report = evaluate(data_root, ["BTC-USDT"], DAY, DAY + dt.timedelta(days=1))
+    report = evaluate(data_root, symbols=["BTC-USDT"], start=DAY, end=DAY + dt.timedelta(days=1))
     aligned = report.aligned["BTC-USDT"]
     reference = aligned.reference_messages.filter(kind="delta")["update_id"].to_numpy()
     expected_missing = sorted(set(dropped) & set(reference.tolist()))
@@ -95,12 +96,14 @@ def test_real_capture_vendor_view_reconstructs_to_full_agreement(real_data, data
     capture = real_data / "hftbacktest-binance-2024-08-08" / "spot"
     files = sorted(capture.glob("btcusdt_*.gz"))
     assert len(files) == 2
-    import_files(files, data_root, fmt="hftbacktest", symbol="BTC-USDT")
-    vendor_from_golden([data_root / "golden"], data_root, seed=1)
+    import_capture(data_root, paths=files, format="hftbacktest", symbol="BTC-USDT")
+    vendor_from_golden(data_root, golden=[data_root / "golden"], seed=1)
     days = [parse_day("2024-08-08"), parse_day("2024-08-09")]
     _rebuild(data_root, ["BTC-USDT"], days)
     metrics = ["depth_agreement_20", "top_of_book_agreement", "message_coverage"]
-    report = evaluate(data_root, ["BTC-USDT"], days[0], "2024-08-10", metrics=metrics)
+    report = evaluate(
+        data_root, symbols=["BTC-USDT"], start=days[0], end="2024-08-10", metrics=metrics
+    )
     headline = report.record("depth_agreement_20")
     assert headline.value == 1.0, headline.detail
     assert headline.n > 6000  # 3451 + 3044 depth messages in the two files

@@ -59,9 +59,9 @@ def test_third_party_metric_installed_by_entry_point_runs_in_a_fidelity_run(
     write_market(data_root, market_factory(messages=60, seed=11))
     report = evaluate(
         data_root,
-        ["BTC-USDT"],
-        "2024-08-08",
-        "2024-08-09",
+        symbols=["BTC-USDT"],
+        start="2024-08-08",
+        end="2024-08-09",
         metrics=["reference_state_count", "depth_agreement_20"],
     )
     record = report.record("reference_state_count")

@@ -31,7 +31,13 @@ def fixture_published(tmp_path_factory, market_factory, write_market):
     root = base / "data"
     built = market_factory(messages=400, seed=9, drop=(60,), live_disconnect=(200, 4))
     write_market(root, built)
-    report = evaluate(root, ["BTC-USDT"], "2024-08-08", "2024-08-09", out=base / "reports" / "run")
+    report = evaluate(
+        root,
+        symbols=["BTC-USDT"],
+        start="2024-08-08",
+        end="2024-08-09",
+        out=base / "reports" / "run",
+    )
     validation = base / "reports" / "validation" / "validation.json"
     validation.parent.mkdir(parents=True)
     validation.write_text("{}")

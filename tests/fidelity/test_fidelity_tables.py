@@ -18,12 +18,12 @@ def _aligned(market):
 
 def test_metrics_table_has_one_row_per_whole_run_record(data_root, market_factory, write_market):
     write_market(data_root, market_factory(messages=120, seed=4, drop=(50,)))
-    report = evaluate(data_root, ["BTC-USDT"], "2024-08-08", "2024-08-09")
+    report = evaluate(data_root, symbols=["BTC-USDT"], start="2024-08-08", end="2024-08-09")
 
     table = report.metrics_table()
 
     assert table.columns == ["name", "value", "unit", "n", "passed"]
-    whole = report.whole_run()
+    whole = list(report.rows)
     assert table.height == len(whole) > 0
     assert table["name"].to_list() == [record.name for record in whole]
     assert table["n"].to_list() == [record.n for record in whole]

@@ -16,7 +16,7 @@ import orjson
 import polars as pl
 
 from rlx_lib import catalog
-from rlx_lib.capture.importers import import_files
+from rlx_lib.capture import import_capture
 from rlx_lib.decimals import decimal_to_units
 from rlx_lib.reconstruction.pipeline import ReconstructConfig
 from rlx_lib.reconstruction.runner import reconstruct
@@ -179,7 +179,7 @@ def _capture(path: Path) -> tuple[list[tuple[int, int, int, int, int]], int]:
 def test_futures_capture_imports_validates_and_rebuilds(data_root: Path, tmp_path: Path) -> None:
     source = tmp_path / "btcusdt_20240808.gz"
     tickers, resync_id = _capture(source)
-    summary = import_files([source], data_root, fmt="hftbacktest")
+    summary = import_capture(data_root, paths=[source], format="hftbacktest")
     assert summary.market == "usdm"
     folders = sorted(p.relative_to(data_root).as_posix() for p in data_root.glob("golden/*/*"))
     assert folders == ["golden/exchange=BINANCE_FUTURES/symbol=BTC-USDT-PERP"]

@@ -10,7 +10,7 @@ import numpy as np
 import polars as pl
 
 from rlx_lib import catalog, schemas
-from rlx_lib.capture.importers import import_files
+from rlx_lib.capture import import_capture
 from rlx_lib.decimals import decimal_to_units
 from rlx_lib.golden import (
     GoldenRecord,
@@ -29,7 +29,7 @@ DAYS = [dt.date(2024, 8, 8), dt.date(2024, 8, 9)]
 
 def test_real_capture_top_of_book_agrees_with_book_ticker(real_data: Path, data_root: Path) -> None:
     folder = real_data / "hftbacktest-binance-2024-08-08" / "spot"
-    import_files(sorted(folder.glob("btcusdt_*.gz")), data_root, fmt="hftbacktest")
+    import_capture(data_root, paths=sorted(folder.glob("btcusdt_*.gz")), format="hftbacktest")
     rows = reconstruct(ReconstructConfig(root=data_root, source="golden"), [SYMBOL], DAYS)
     assert [r["status"] for r in rows] == ["done", "done"], rows
     assert rows[0]["notes"]["stale"] == 2  # the two diffs before the snapshot are dropped
@@ -81,7 +81,7 @@ def test_real_capture_overlapped_in_parallel_or_from_day_two_equals_a_one_thread
     folder = real_data / "hftbacktest-binance-2024-08-08" / "spot"
     roots = [tmp_path / "serial", tmp_path / "parallel", tmp_path / "day_two"]
     for root in roots:
-        import_files(sorted(folder.glob("btcusdt_*.gz")), root, fmt="hftbacktest")
+        import_capture(root, paths=sorted(folder.glob("btcusdt_*.gz")), format="hftbacktest")
     segment = 1_000  # messages: several segments a day, so writes overlap the next segment
     one_thread = ReconstructConfig(
         root=roots[0], source="golden", checkpoint_messages=segment, overlap=False

@@ -11,7 +11,7 @@ from rlx_lib import catalog
 from rlx_lib.decimals import decimal_to_units
 from rlx_lib.reconstruction.pipeline import ReconstructConfig
 from rlx_lib.reconstruction.runner import reconstruct
-from rlx_lib.synth import SynthConfig, synthesize
+from rlx_lib.synth import DEFAULT_START, synthesize
 from rlx_lib.synth.market import simulate
 
 SYMBOL = "BTC-USDT"
@@ -52,12 +52,10 @@ def truth_levels(truth, update_ids: np.ndarray) -> np.ndarray:
 
 
 def test_vendor_and_live_reconstructions_equal_the_truth(data_root: Path) -> None:
-    config = SynthConfig(symbols=(SYMBOL,), minutes=0.5, seed=3)
-    synthesize(config, data_root)
-    truth = simulate(
-        SYMBOL, config.regime, start_ns=config.start_ns, seconds=30.0, seed=config.seed
-    )
-    day = config.start.date()
+    synthesize(data_root, symbols=[SYMBOL], regime="high", minutes=0.5, seed=3)
+    start_ns = int(DEFAULT_START.timestamp()) * 1_000_000_000
+    truth = simulate(SYMBOL, "high", start_ns=start_ns, seconds=30.0, seed=3)
+    day = DEFAULT_START.date()
     for source in ("lake", "golden"):
         (row,) = reconstruct(ReconstructConfig(root=data_root, source=source), [SYMBOL], [day])
         assert row["status"] == "done", row

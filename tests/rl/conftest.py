@@ -6,10 +6,10 @@ import datetime as dt
 
 import pytest
 
-from rlx_lib.capture.importers import import_files
+from rlx_lib.capture import import_capture
 from rlx_lib.reconstruction.pipeline import ReconstructConfig
 from rlx_lib.reconstruction.runner import reconstruct
-from rlx_lib.synth import SynthConfig, synthesize, vendor_from_golden
+from rlx_lib.synth import synthesize, vendor_from_golden
 
 DAY = dt.date(2024, 8, 8)
 
@@ -27,9 +27,24 @@ def fixture_real_root(real_data, tmp_path_factory):
     """A data root holding the real capture's 2024-08-08 as golden and as a fault-free vendor."""
     root = tmp_path_factory.mktemp("rl_real")
     capture = real_data / "hftbacktest-binance-2024-08-08" / "spot"
-    import_files([capture / "btcusdt_20240808.gz"], root, fmt="hftbacktest", symbol="BTC-USDT")
-    vendor_from_golden([root / "golden"], root, seed=1)
+    import_capture(
+        root, paths=[capture / "btcusdt_20240808.gz"], format="hftbacktest", symbol="BTC-USDT"
+    )
+    vendor_from_golden(root, golden=[root / "golden"], seed=1)
     rebuild(root, ["BTC-USDT"], [DAY])
+    return root
+
+
+@pytest.fixture(name="real_two_days", scope="session")
+def fixture_real_two_days(real_data, tmp_path_factory):
+    """The real capture's two days (the second opens without a snapshot), rebuilt as golden."""
+    root = tmp_path_factory.mktemp("rl_real_two_days")
+    capture = real_data / "hftbacktest-binance-2024-08-08" / "spot"
+    files = [capture / "btcusdt_20240808.gz", capture / "btcusdt_20240809.gz"]
+    import_capture(root, paths=files, format="hftbacktest", symbol="BTC-USDT")
+    days = [DAY, DAY + dt.timedelta(days=1)]
+    results = reconstruct(ReconstructConfig(root=root, source="golden"), ["BTC-USDT"], days)
+    assert not [r for r in results if r.get("status") == "failed"]
     return root
 
 
@@ -37,6 +52,6 @@ def fixture_real_root(real_data, tmp_path_factory):
 def fixture_synthetic_root(tmp_path_factory):
     """Half a minute of the synthetic high regime, fault-free, rebuilt both ways."""
     root = tmp_path_factory.mktemp("rl_synth")
-    synthesize(SynthConfig(symbols=("BTC-USDT",), regime="high", minutes=0.5, seed=3), root)
+    synthesize(root, symbols=["BTC-USDT"], regime="high", minutes=0.5, seed=3)
     rebuild(root, ["BTC-USDT"], [DAY])
     return root

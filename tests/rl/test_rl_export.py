@@ -25,19 +25,13 @@ def _message_times(events: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-@pytest.mark.parametrize("source", ["golden", "lake"])
-def test_replaying_the_export_gives_rlx_best_bid_and_ask(real_root, tmp_path, source):
-    result = export(
-        real_root, symbols=["BTC-USDT"], start=DAY, end=NEXT, source=source, out=tmp_path
-    )
-    assert result.ok
-    path = tmp_path / f"BTCUSDT_{source}_{DAY}.npz"
-    assert result.rows[0]["path"] == str(path)
+def _assert_replay_matches_book(root, path, source, day) -> None:
+    """hftbacktest replaying ``path`` has rlx's best bid and ask at >= 1,000 states and the end."""
     feed = np.load(path)["data"]
     validate_event_order(feed)
-    part = f"dt={DAY}/part-{source}.parquet"
-    events = pl.read_parquet(real_root / "events/exchange=BINANCE/symbol=BTC-USDT" / part)
-    book = pl.read_parquet(real_root / "book/exchange=BINANCE/symbol=BTC-USDT" / part)
+    part = f"dt={day}/part-{source}.parquet"
+    events = pl.read_parquet(root / "events/exchange=BINANCE/symbol=BTC-USDT" / part)
+    book = pl.read_parquet(root / "book/exchange=BINANCE/symbol=BTC-USDT" / part)
     book = book.join(_message_times(events), on="update_id", how="left", maintain_order="left")
     local = book["local"].to_numpy()
     sampled = np.flatnonzero(np.diff(local) > 0)  # states a clock can stop between
@@ -59,6 +53,26 @@ def test_replaying_the_export_gives_rlx_best_bid_and_ask(real_root, tmp_path, so
     final = hbt.depth(0)
     assert (final.best_bid_tick, final.best_ask_tick) == (bid[-1], ask[-1])
     hbt.close()
+
+
+@pytest.mark.parametrize("source", ["golden", "lake"])
+def test_replaying_the_export_gives_rlx_best_bid_and_ask(real_root, tmp_path, source):
+    result = export(
+        real_root, symbols=["BTC-USDT"], start=DAY, end=NEXT, source=source, out=tmp_path
+    )
+    assert result.ok
+    path = tmp_path / f"BTCUSDT_{source}_{DAY}.npz"
+    assert result.rows[0]["path"] == str(path)
+    assert not result.rows[0]["carried_in"]
+    _assert_replay_matches_book(real_root, path, source, DAY)
+
+
+def test_a_carried_over_day_opens_from_the_carried_book(real_two_days, tmp_path):
+    result = export(real_two_days, symbols=["BTC-USDT"], start=NEXT, end="2024-08-10", out=tmp_path)
+    assert result.ok
+    assert result.rows[0]["carried_in"]  # the second day has no snapshot of its own
+    path = tmp_path / f"BTCUSDT_golden_{NEXT}.npz"
+    _assert_replay_matches_book(real_two_days, path, "golden", NEXT)
 
 
 def test_rerun_skips_finished_files(real_root, tmp_path):

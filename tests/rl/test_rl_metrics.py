@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import pytest
 
 from rlx_lib.errors import ConfigError, DataRangeError
-from rlx_lib.fidelity import available, evaluate
+from rlx_lib.fidelity import align, available, evaluate
+from rlx_lib.rl.feed import feed_latency, individual_trades, side_feed, sides
 from rlx_lib.rl.metrics import SimToRealGap, StateCoverage
 from rlx_lib.rl.policies import REFERENCE_POLICIES, get_policy
+from rlx_lib.rl.simulate import simulate
+from rlx_lib.rl.sizing import window_grid
 from rlx_lib.rl.transfer import TransferGap
 from tests.rl.conftest import DAY
+from workbench.rl_report import policy_table
 from workbench.rl_sweep import sweep
 
 RL = ["sim_to_real_gap", "state_coverage", "transfer_gap"]
@@ -41,12 +46,16 @@ def test_metrics_are_registered_through_the_entry_point_group():
 
 
 def test_fault_free_synthetic_vendor_has_no_gap(synthetic_root):
-    _assert_fault_free(evaluate(synthetic_root, ["BTC-USDT"], DAY, END, metrics=RL))
+    _assert_fault_free(
+        evaluate(synthetic_root, symbols=["BTC-USDT"], start=DAY, end=END, metrics=RL)
+    )
 
 
 def test_fault_free_vendor_view_of_the_real_capture_has_no_gap(real_root):
     metrics = ["sim_to_real_gap", "state_coverage", TransferGap(episodes=1)]
-    _assert_fault_free(evaluate(real_root, ["BTC-USDT"], DAY, END, metrics=metrics))
+    _assert_fault_free(
+        evaluate(real_root, symbols=["BTC-USDT"], start=DAY, end=END, metrics=metrics)
+    )
 
 
 def test_gap_rises_with_the_vendor_drop_rate(synthetic_root):
@@ -70,6 +79,32 @@ def test_bad_input_is_one_clear_line(synthetic_root, tmp_path):
         get_policy("nope")
     metric = SimToRealGap(tick_size=0.03)
     with pytest.raises(ConfigError, match=r"tick size 0\.03000000 does not divide the prices"):
-        evaluate(synthetic_root, ["BTC-USDT"], DAY, END, metrics=[metric])
+        evaluate(synthetic_root, symbols=["BTC-USDT"], start=DAY, end=END, metrics=[metric])
     with pytest.raises(DataRangeError, match="no book/ data from source 'golden'"):
-        evaluate(tmp_path, ["BTC-USDT"], DAY, END, metrics=[StateCoverage()])
+        evaluate(tmp_path, symbols=["BTC-USDT"], start=DAY, end=END, metrics=[StateCoverage()])
+
+
+def test_single_fills_variant_is_reported_beside_the_aggregate_default(real_root):
+    """The real capture has ``@trade`` only: its events hold single fills, its aggregates fewer."""
+    aligned = align(real_root, "BTC-USDT", DAY, END)
+    detail = SimToRealGap(recorded=False).compute(aligned).detail
+    live = sides(aligned)[0]
+    single = individual_trades(aligned.reference_events)
+    assert detail["live_trades_individual"] == single.height > live.trades.height
+    grid = window_grid(live)
+    latency = feed_latency(aligned)
+    feeds = [
+        side_feed(replace(live, trades=trades), latency_ns=latency)
+        for trades in (live.trades, single)
+    ]
+    qty = detail["order_qty"]
+    moved = []
+    for name, policy in detail["policies"].items():
+        aggregate, fed = (
+            simulate(feed, get_policy(name), grid, qty=qty, limit=5 * qty) for feed in feeds
+        )
+        assert policy["single_trades"]["fills"] == fed.fills - aggregate.fills, name
+        assert policy["single_trades"]["pnl"] == fed.pnl - aggregate.pnl, name
+        moved.append(policy["single_trades"]["fills"])
+    table = policy_table(detail)
+    assert table["single fills vs aggregates (fills)"].to_list() == moved

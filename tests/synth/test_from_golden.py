@@ -15,7 +15,7 @@ import pytest
 from rlx_lib.capture.importers import read_hftbacktest
 from rlx_lib.decimals import decimal_to_units
 from rlx_lib.golden import golden_files, golden_path, iter_records, write_golden_file
-from rlx_lib.synth import vendor_from_golden
+from rlx_lib.synth import VendorFaults, vendor_from_golden
 from rlx_lib.venues.binance import (
     DepthSync,
     SyncVerdict,
@@ -52,7 +52,7 @@ def fixture_golden(real_data: Path, tmp_path_factory: pytest.TempPathFactory) ->
 @pytest.fixture(name="vendor", scope="module")
 def fixture_vendor(golden: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("vendor")
-    vendor_from_golden([golden], root, seed=1)
+    vendor_from_golden(root, golden=[golden], seed=1)
     return root
 
 
@@ -150,7 +150,8 @@ def test_vendor_book_and_trades_follow_the_capture(golden: Path, vendor: Path) -
 
 
 def test_drops_are_listed_exactly(golden: Path, vendor: Path, tmp_path: Path) -> None:
-    summary = vendor_from_golden([golden], tmp_path, drop_rate=0.03, seed=4)
+    faults = VendorFaults(drop_rate=0.03)
+    summary = vendor_from_golden(tmp_path, golden=[golden], vendor_faults=faults, seed=4)
     dropped = json.loads((tmp_path / "lake" / "_injected.json").read_text())["dropped_messages"]
     assert dropped == summary.injected["lake"]["dropped_messages"]
     assert dropped
@@ -160,14 +161,12 @@ def test_drops_are_listed_exactly(golden: Path, vendor: Path, tmp_path: Path) ->
 
 
 def test_futures_golden_gives_a_futures_vendor_view(tmp_path: Path) -> None:
-    from rlx_lib.synth import SynthConfig, synthesize
+    from rlx_lib.synth import synthesize
 
     live = tmp_path / "live"
-    synthesize(
-        SynthConfig(symbols=("BTC-USDT-PERP",), minutes=0.2, seed=2), live, views=("golden",)
-    )
+    synthesize(live, symbols=["BTC-USDT-PERP"], minutes=0.2, seed=2, views=("golden",))
     out = tmp_path / "vendor"
-    vendor_from_golden([live / "golden"], out)
+    vendor_from_golden(out, golden=[live / "golden"])
     folder = "lake/book_delta_v2/exchange=BINANCE_FUTURES/symbol=BTC-USDT-PERP/dt=2024-08-08"
     deltas = pl.read_parquet(out / folder / "part-0.parquet")
     assert not (out / "lake/book_delta_v2/exchange=BINANCE").exists()

@@ -16,7 +16,7 @@ import pytest
 from rlx_lib.decimals import decimal_to_units, float_to_units
 from rlx_lib.errors import ConfigError
 from rlx_lib.golden import golden_files, iter_records
-from rlx_lib.synth import LiveFaults, SynthConfig, VendorFaults, synthesize
+from rlx_lib.synth import LiveFaults, VendorFaults, synthesize
 from rlx_lib.synth.faults import OFF_GRID_NUDGE
 from rlx_lib.venues.binance import DepthSync, SyncVerdict
 from rlx_lib.venues.lake import normalize_loaded
@@ -25,9 +25,10 @@ START = dt.datetime(2024, 8, 8, 6, tzinfo=dt.UTC)
 SKEW_NS = -1_270_000_000
 
 
-def _config(**faults) -> SynthConfig:
-    return SynthConfig(
-        symbols=("ETH-USDT",),
+def _session(root: Path, **faults: dict) -> None:
+    synthesize(
+        root,
+        symbols=["ETH-USDT"],
         regime="high",
         minutes=1.0,
         seed=11,
@@ -40,7 +41,7 @@ def _config(**faults) -> SynthConfig:
 @pytest.fixture(name="clean", scope="module")
 def fixture_clean(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("clean")
-    synthesize(_config(), root)
+    _session(root)
     return root
 
 
@@ -51,7 +52,7 @@ def fixture_faulty(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "live": {"disconnects": 2, "reorder_rate": 0.02, "clock_skew_ns": SKEW_NS},
         "vendor": {"drop_rate": 0.02, "duplicate_rate": 0.002, "off_grid_rate": 0.002},
     }
-    synthesize(_config(**faults), root)
+    _session(root, **faults)
     return root
 
 
@@ -211,10 +212,10 @@ def test_off_grid_values_are_listed_as_normalize_flags_them(faulty: Path) -> Non
         assert flagged.to_dicts() == mine
 
 
-def test_bad_fault_options_are_clear_errors() -> None:
+def test_bad_fault_options_are_clear_errors(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="drop_rate"):
         VendorFaults(drop_rate=1.5)
     with pytest.raises(ConfigError, match="disconnects"):
         LiveFaults(disconnects=-1)
     with pytest.raises(ConfigError, match="minutes"):
-        SynthConfig(minutes=0)
+        synthesize(tmp_path, minutes=0)

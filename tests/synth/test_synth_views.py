@@ -12,24 +12,25 @@ import pytest
 
 from rlx_lib.decimals import decimal_to_units
 from rlx_lib.golden import golden_files, iter_records
-from rlx_lib.synth import SynthConfig, synthesize
+from rlx_lib.synth import synthesize
 from rlx_lib.synth.market import simulate
 from rlx_lib.venues.binance import DepthSync, SyncVerdict, parse_book_ticker, parse_depth_update
 
 START = dt.datetime(2024, 8, 8, tzinfo=dt.UTC)
-CONFIG = SynthConfig(symbols=("BTC-USDT",), regime="high", minutes=1.0, seed=3, start=START)
+START_NS = int(START.timestamp()) * 1_000_000_000
+SEED = 3
 
 
 @pytest.fixture(name="session", scope="module")
 def fixture_session(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("views")
-    synthesize(CONFIG, root)
+    synthesize(root, symbols=["BTC-USDT"], regime="high", minutes=1.0, seed=SEED, start=START)
     return root
 
 
 @pytest.fixture(name="truth", scope="module")
 def fixture_truth():
-    return simulate("BTC-USDT", "high", start_ns=CONFIG.start_ns, seconds=60.0, seed=CONFIG.seed)
+    return simulate("BTC-USDT", "high", start_ns=START_NS, seconds=60.0, seed=SEED)
 
 
 class TruthBook:
@@ -249,8 +250,7 @@ def test_vendor_trades_are_the_aggregate_trades(session: Path) -> None:
 
 def test_window_by_window_session_stays_continuous(tmp_path: Path) -> None:
     """Simulated and written in 20 s windows: ids, clocks and both views stay continuous."""
-    config = SynthConfig(symbols=("ETH-USDT",), minutes=1.0, seed=8, start=START)
-    synthesize(config, tmp_path, chunk_seconds=20)
+    synthesize(tmp_path, symbols=["ETH-USDT"], minutes=1.0, seed=8, start=START, chunk_seconds=20)
     sync: DepthSync = DepthSync()
     bids: dict[int, int] = {}
     asks: dict[int, int] = {}

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from rlx_lib.capture.importers import import_files
+from rlx_lib.capture import import_capture
 
 
 @pytest.fixture(name="real_golden", scope="session")
@@ -14,7 +14,7 @@ def fixture_real_golden(real_data: Path, tmp_path_factory: pytest.TempPathFactor
     """The hftbacktest BTCUSDT capture (both files) as golden files; returns the data root."""
     root = tmp_path_factory.mktemp("real_golden")
     spot = real_data / "hftbacktest-binance-2024-08-08" / "spot"
-    import_files(sorted(spot.glob("btcusdt_*.gz")), root, fmt="hftbacktest")
+    import_capture(root, paths=sorted(spot.glob("btcusdt_*.gz")), format="hftbacktest")
     return root
 
 
@@ -23,5 +23,7 @@ def fixture_cryptofeed_golden(real_data: Path, tmp_path_factory: pytest.TempPath
     """The cryptofeed four-symbol capture (ws + REST snapshots) as golden files."""
     root = tmp_path_factory.mktemp("cryptofeed_golden")
     folder = real_data / "cryptofeed-binance-2021-10-12"
-    import_files([folder / "BINANCE.ws.1.0", folder / "BINANCE.http.0.0"], root, fmt="cryptofeed")
+    import_capture(
+        root, paths=[folder / "BINANCE.ws.1.0", folder / "BINANCE.http.0.0"], format="cryptofeed"
+    )
     return root

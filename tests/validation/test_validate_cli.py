@@ -17,7 +17,7 @@ from rlx_lib.capture.recover import recover_parts
 from rlx_lib.errors import ConfigError
 from rlx_lib.golden import iter_records, write_golden_file
 from rlx_lib.schemas import ISSUE
-from rlx_lib.synth import SynthConfig, VendorFaults, synthesize
+from rlx_lib.synth import VendorFaults, synthesize
 from rlx_lib.validation import resume
 from rlx_lib.validation.resume import validate_golden
 from rlx_lib.validation.vendor import validate_lake
@@ -122,9 +122,7 @@ def test_lake_checks_find_injected_vendor_faults(tmp_path: Path) -> None:
     root = tmp_path / "data"
     faults = VendorFaults(drop_rate=0.02, duplicate_rate=0.01, off_grid_rate=0.002)
     synthesize(
-        SynthConfig(symbols=("BTC-USDT",), minutes=0.1, seed=4, vendor_faults=faults),
-        root,
-        views=("lake",),
+        root, symbols=["BTC-USDT"], minutes=0.1, seed=4, vendor_faults=faults, views=("lake",)
     )
     injected = json.loads((root / "lake" / "_injected.json").read_text())
     assert injected["off_grid_values"]
@@ -148,7 +146,7 @@ def test_lake_checks_find_injected_vendor_faults(tmp_path: Path) -> None:
 
 def test_lake_off_grid_and_regressions_found_at_their_rows(tmp_path: Path) -> None:
     root = tmp_path / "data"
-    synthesize(SynthConfig(symbols=("BTC-USDT",), minutes=0.1, seed=5), root, views=("lake",))
+    synthesize(root, symbols=["BTC-USDT"], minutes=0.1, seed=5, views=("lake",))
     (path,) = sorted((root / "lake" / "book_delta_v2").rglob("*.parquet"))
     frame = pl.read_parquet(path)
     row = frame.height - 5
@@ -175,7 +173,7 @@ def test_lake_off_grid_and_regressions_found_at_their_rows(tmp_path: Path) -> No
 
 def test_cli_lake_writes_a_lake_section(tmp_path: Path) -> None:
     root = tmp_path / "data"
-    synthesize(SynthConfig(symbols=("ETH-USDT",), minutes=0.1, seed=6), root, views=("lake",))
+    synthesize(root, symbols=["ETH-USDT"], minutes=0.1, seed=6, views=("lake",))
     out = tmp_path / "report"
     result = CliRunner().invoke(
         app,
@@ -217,7 +215,7 @@ def test_cli_lake_needs_its_window(tmp_path: Path) -> None:
 @pytest.fixture(name="small_lake", scope="module")
 def fixture_small_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("lake") / "data"
-    synthesize(SynthConfig(symbols=("BTC-USDT",), minutes=0.1, seed=4), root, views=("lake",))
+    synthesize(root, symbols=["BTC-USDT"], minutes=0.1, seed=4, views=("lake",))
     return root
 
 
@@ -266,7 +264,7 @@ def test_lake_file_that_cannot_be_read_is_an_issue_row_not_a_traceback(
 def fixture_small_golden(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A data root with one clean golden file of several zstd frames."""
     root = tmp_path_factory.mktemp("small_golden")
-    synthesize(SynthConfig(symbols=("ETH-USDT",), minutes=0.2, seed=6), root, views=("golden",))
+    synthesize(root, symbols=["ETH-USDT"], minutes=0.2, seed=6, views=("golden",))
     (path,) = sorted((root / "golden").rglob("*.jsonl.zst"))
     write_golden_file(path, list(iter_records(path)), frame_bytes=20_000)
     return root
@@ -318,7 +316,7 @@ def test_strict_exits_1_on_a_damaged_file(
 
 def test_vendor_negative_sizes_and_null_prices_are_issue_rows(tmp_path: Path) -> None:
     root = tmp_path / "data"
-    synthesize(SynthConfig(symbols=("ETH-USDT",), minutes=0.1, seed=6), root, views=("lake",))
+    synthesize(root, symbols=["ETH-USDT"], minutes=0.1, seed=6, views=("lake",))
     (path,) = sorted((root / "lake" / "book_delta_v2").rglob("*.parquet"))
     frame = pl.read_parquet(path).with_row_index("row")
     snapshot = pl.col("origin_time").dt.epoch("ns") == 0

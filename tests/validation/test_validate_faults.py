@@ -11,7 +11,7 @@ import pytest
 import zstandard
 
 from rlx_lib.golden import golden_files, iter_lines
-from rlx_lib.synth import SynthConfig, synthesize
+from rlx_lib.synth import synthesize
 from rlx_lib.validation.report import ValidationReport
 from rlx_lib.validation.resume import validate_golden
 
@@ -58,7 +58,7 @@ def fixture_real_lines(real_golden: Path) -> list[bytes]:
 @pytest.fixture(name="synthetic_lines", scope="module")
 def fixture_synthetic_lines(tmp_path_factory: pytest.TempPathFactory) -> list[bytes]:
     root = tmp_path_factory.mktemp("synthetic")
-    synthesize(SynthConfig(symbols=("ETH-USDT",), minutes=0.5, seed=3), root, views=("golden",))
+    synthesize(root, symbols=["ETH-USDT"], minutes=0.5, seed=3, views=("golden",))
     return _lines(root)
 
 

@@ -15,8 +15,8 @@ import numpy as np
 import orjson
 import pytest
 
+from rlx_lib.capture import import_capture
 from rlx_lib.capture.health import load_capture
-from rlx_lib.capture.importers import import_files
 from rlx_lib.catalog import lake_symbol
 from rlx_lib.errors import ParseError
 from rlx_lib.golden import (
@@ -171,9 +171,9 @@ def test_importer_files_each_payload_under_its_market(entry: Payload, tmp_path: 
     root = tmp_path / "data"
     if MARKETS[entry.market].classify(entry.stream) == "other":  # no market's stream
         with pytest.raises(ParseError, match="no Binance spot or USD-M futures"):
-            import_files([source], root, fmt="hftbacktest")
+            import_capture(root, paths=[source], format="hftbacktest")
         return
-    summary = import_files([source], root, fmt="hftbacktest")
+    summary = import_capture(root, paths=[source], format="hftbacktest")
     assert summary.market == entry.market
     (path,) = golden_files([root / "golden"])
     exchange = MARKETS[entry.market].exchange

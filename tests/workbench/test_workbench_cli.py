@@ -91,9 +91,9 @@ def test_sql_counts_match_a_synthesized_market(
     data_root: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Rows the synthetic market reports writing are the rows ``rlx sql`` counts."""
-    from rlx_lib.synth import SynthConfig, synthesize
+    from rlx_lib.synth import synthesize
 
-    summary = synthesize(SynthConfig(symbols=("BTC-USDT",), minutes=0.1, seed=3), data_root)
+    result = synthesize(data_root, symbols=["BTC-USDT"], minutes=0.1, seed=3)
     query = (
         "SELECT 'book' AS t, count(*) FROM lake_book UNION ALL "
         "SELECT 'book_delta_v2', count(*) FROM lake_book_delta_v2 UNION ALL "
@@ -102,7 +102,7 @@ def test_sql_counts_match_a_synthesized_market(
     )
     assert _run(monkeypatch, "sql", "--data-root", str(data_root), "--format", "csv", query) == 0
     counted = dict(line.split(",") for line in capsys.readouterr().out.splitlines()[1:])
-    expected = {**summary.rows, "golden": summary.records["BTC-USDT"]}
+    expected = {**result.table_rows, "golden": result.rows[0].messages}
     assert {table: int(count) for table, count in counted.items()} == expected
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 
 import polars as pl
 
-from rlx_lib.synth import SynthConfig
+from rlx_lib.synth import DEFAULT_START
 from workbench import charts, regimes
 
 MINUTES = 0.1
@@ -14,7 +14,7 @@ MINUTES = 0.1
 
 def test_window_bounds_offset_the_session_start():
     start, end = regimes.window_bounds((2, 5))
-    assert start == SynthConfig().start + dt.timedelta(seconds=2)
+    assert start == DEFAULT_START + dt.timedelta(seconds=2)
     assert end - start == dt.timedelta(seconds=3)
     origin = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
     assert regimes.window_bounds((0, 1), start=origin) == (origin, origin + dt.timedelta(seconds=1))

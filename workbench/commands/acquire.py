@@ -9,12 +9,14 @@ S3-compatible endpoint holding the same key layout.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from workbench.console import track
+from workbench.console import is_terminal
 from workbench.options import (
     DataRootOption,
     at_least,
@@ -24,6 +26,9 @@ from workbench.options import (
     resolve_root,
     url,
 )
+
+if TYPE_CHECKING:
+    from rlx_lib.results import Progress
 
 __all__ = ["acquire_command", "demo_step", "register"]
 
@@ -61,61 +66,76 @@ def acquire_command(
     data_root: DataRootOption = None,
 ) -> None:
     """Download Crypto Lake tables per symbol and day into lake/, verified and resumable."""
-    from rlx_lib.acquisition import LakeSource, acquire_unit, plan_units, raise_for_failures
+    from rlx_lib.acquisition import acquire
 
     root = resolve_root(data_root)
     first, stop = day_span(start, end)
-    units = plan_units(
-        tables=items(tables, option="--tables"),
-        symbols=lake_symbols(symbols),
-        start=first,
-        end=stop,
-        exchange=exchange,
-    )
+    wanted, names = items(tables, option="--tables"), lake_symbols(symbols)
     if endpoint_url is not None:
         url(endpoint_url, option="--endpoint-url", schemes=("http", "https"))
-    source = LakeSource(bucket=bucket, endpoint_url=endpoint_url, sample=sample, profile=profile)
-    results = [
-        acquire_unit(root, unit, source=source, retries=retries, force=force)
-        for unit in track(units, description="acquiring", total=len(units))
-    ]
-    for result in results:
-        detail = f"{result.rows} rows, {result.issues} issue rows" if result.rows else ""
-        if result.error is not None:
-            detail = type(result.error).__name__
-        typer.echo(f"{result.status:8} {result.unit}  {detail}".rstrip())
-    raise_for_failures(results)
+    with _bar() as advance:
+        result = acquire(
+            root,
+            symbols=names,
+            tables=wanted,
+            start=first,
+            end=stop,
+            exchange=exchange,
+            endpoint_url=endpoint_url,
+            bucket=bucket,
+            sample=sample,
+            profile=profile,
+            retries=retries,
+            force=force,
+            progress=advance,
+        )
+    for row in result.rows:
+        detail = f"{row.rows} rows, {row.issue_rows} issue rows" if row.rows else ""
+        if row.error is not None:
+            detail = type(row.error).__name__
+        typer.echo(f"{row.status:8} {row.unit}  {detail}".rstrip())
+    result.raise_for_failures()
+
+
+@contextmanager
+def _bar() -> Iterator[Callable[[Progress], None] | None]:
+    """A ``progress`` callback drawing a bar of the units done, on a terminal only."""
+    if not is_terminal():
+        yield None
+        return
+    from rich.progress import Progress as Bar
+
+    with Bar(transient=True) as bar:
+        task = bar.add_task("acquiring", total=None)
+
+        def advance(step: Progress) -> None:
+            bar.update(task, completed=step.done, total=step.total)
+
+        yield advance
 
 
 def demo_step(context: Any) -> None:
     """Serve the synthetic vendor view from a local S3 server and acquire all of it."""
-    from rlx_lib.acquisition import (
-        LakeSource,
-        LocalLake,
-        acquire_unit,
-        plan_units,
-        raise_for_failures,
-    )
+    from rlx_lib.acquisition import acquire
+    from rlx_lib.local.s3 import LocalLake
 
-    vendor = _vendor_root(context)
     with LocalLake() as lake:
-        keys = lake.upload_view(vendor)
-        source = LakeSource(
-            endpoint_url=lake.endpoint_url, bucket=lake.bucket_path, session=lake.session()
-        )
-        units = plan_units(
-            tables=("trades", "book", "book_delta_v2"),
+        keys = lake.upload_view(_vendor_root(context))
+        result = acquire(
+            context.root,
             symbols=context.symbols,
             start=context.day,
             end=context.day.fromordinal(context.day.toordinal() + 1),
+            endpoint_url=lake.endpoint_url,
+            bucket=lake.bucket_path,
+            session=lake.session(),
         )
-        results = [acquire_unit(context.root, unit, source=source) for unit in units]
-    raise_for_failures(results)
-    rows = sum(r.rows for r in results)
-    issues = sum(r.issues for r in results)
-    context.notes["acquire"] = {"units": len(results), "rows": rows, "objects": len(keys)}
+    result.raise_for_failures()
+    rows = sum(r.rows for r in result.rows)
+    issues = sum(r.issue_rows for r in result.rows)
+    context.notes["acquire"] = {"units": len(result.rows), "rows": rows, "objects": len(keys)}
     context.summary.append(
-        f"acquire: {len(results)} units ({rows:,} rows, {issues} issue rows) from a local "
+        f"acquire: {len(result.rows)} units ({rows:,} rows, {issues} issue rows) from a local "
         f"S3 server via lakeapi into lake/"
     )
 

@@ -7,7 +7,6 @@ import asyncio
 import heapq
 import logging
 import re
-import signal
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -120,32 +119,26 @@ def _rest_failures(text: str) -> list[int]:
     return statuses
 
 
-def _status(line: str) -> None:
-    sys.stderr.write("\r\x1b[2K" + line)
+def _status(update: Any) -> None:
+    """A capture's progress as one status line on the terminal."""
+    sys.stderr.write("\r\x1b[2K" + update.text)
     sys.stderr.flush()
 
 
-def _echo_summary(summary: dict[str, Any]) -> None:
+def _echo_summary(result: Any) -> None:
     typer.echo(
-        f"captured {summary['messages']} messages ({summary['messages_per_second']}/s) "
-        f"in {summary['seconds']} s: depth gaps {summary['depth_gaps']}, trade gaps "
-        f"{summary['trade_gaps']}, resyncs {summary['resyncs']}, snapshots "
-        f"{summary['snapshots']}, reconnects {summary['reconnects']}, "
-        f"{summary['bytes'] / 1e6:.1f} MB"
+        f"captured {result.messages} messages ({result.messages_per_second}/s) "
+        f"in {result.seconds} s: depth gaps {result.depth_gaps}, trade gaps "
+        f"{result.trade_gaps}, resyncs {result.resyncs}, snapshots "
+        f"{result.snapshots}, reconnects {result.reconnects}, "
+        f"{result.bytes / 1e6:.1f} MB"
     )
-    if summary.get("write_failures"):
-        typer.echo(f"  write failures (retried): {summary['write_failures']}")
-    for stream, count in summary["streams"].items():
+    if result.write_failures:
+        typer.echo(f"  write failures (retried): {result.write_failures}")
+    for stream, count in result.streams.items():
         typer.echo(f"  {stream}: {count}")
-    for path in summary["files"]:
+    for path in result.files:
         typer.echo(f"  file: {path}")
-
-
-async def _run(session: Any) -> dict[str, Any]:
-    loop = asyncio.get_running_loop()
-    for number in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(number, session.stop, f"signal {signal.Signals(number).name}")
-    return await session.run()
 
 
 _SESSION_OPTIONS = [
@@ -153,6 +146,47 @@ _SESSION_OPTIONS = [
     "flush_interval",
 ]
 """Options of a capture session, which ``--recover`` does not start."""
+
+
+def _recover(ctx: typer.Context, data_root: Path | None) -> None:
+    """``--recover``: close the ``.part`` files a killed capture left open."""
+    from rlx_lib.capture import recover_parts
+
+    refuse_given(ctx, _SESSION_OPTIONS, because="with --recover (it only closes .part files)")
+    recovered = recover_parts(resolve_root(data_root))
+    for part, closed in recovered:
+        typer.echo(f"recovered {part} -> {closed}")
+    typer.echo(f"{len(recovered)} .part file(s) recovered")
+
+
+def _endpoints(ws_url: str | None, rest_url: str | None) -> tuple[str, str]:
+    """``--ws-url`` and ``--rest-url`` checked ("": the market's endpoints)."""
+    ws = url(ws_url, option="--ws-url", schemes=("ws", "wss")) if ws_url else ""
+    rest = url(rest_url, option="--rest-url", schemes=("http", "https")) if rest_url else ""
+    return ws, rest
+
+
+def _log_to_stderr() -> None:
+    """The figures go to the log; on a terminal, only warnings."""
+    if not logging.getLogger().handlers:
+        logging.basicConfig(
+            level=logging.WARNING if is_terminal() else logging.INFO,
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        )
+
+
+def _finish(result: Any) -> None:
+    """Print what the capture did; exit 1 when records could not be written."""
+    if is_terminal():
+        sys.stderr.write("\n")
+    _echo_summary(result)
+    if not result.ok:
+        typer.echo(
+            f"rlx: capture stopped: {result.stop_reason}; {result.unwritten_records} "
+            "records could not be written (what was written is in the golden files)",
+            err=True,
+        )
+        raise typer.Exit(1)
 
 
 def capture_command(
@@ -194,45 +228,26 @@ def capture_command(
     """Capture live Binance spot (or USD-M futures) streams into golden files (one per symbol
     and hour)."""
     if recover:
-        from rlx_lib.capture.recover import recover_parts
-
-        refuse_given(ctx, _SESSION_OPTIONS, because="with --recover (it only closes .part files)")
-        recovered = recover_parts(resolve_root(data_root))
-        for part, closed in recovered:
-            typer.echo(f"recovered {part} -> {closed}")
-        typer.echo(f"{len(recovered)} .part file(s) recovered")
+        _recover(ctx, data_root)
         return
-    from rlx_lib.capture.session import CaptureConfig, CaptureSession
+    from rlx_lib.capture import capture
 
-    config = CaptureConfig(
+    ws, rest = _endpoints(ws_url, rest_url)
+    _log_to_stderr()
+    result = capture(
+        resolve_root(data_root),
         symbols=_binance_symbols(symbols),
-        market=market,
         streams=_stream_kinds(streams, market=market),
         duration=parse_duration(duration),
-        ws_url=url(ws_url, option="--ws-url", schemes=("ws", "wss")) if ws_url else "",
-        rest_url=url(rest_url, option="--rest-url", schemes=("http", "https")) if rest_url else "",
+        market=market,
+        ws_url=ws,
+        rest_url=rest,
         snapshot_limit=snapshot_limit,
         flush_interval=flush_interval,
+        stop_on_signals=True,
+        progress=_status if is_terminal() else None,
     )
-    if not logging.getLogger().handlers:  # the figures go to the log; on a terminal, warnings
-        logging.basicConfig(
-            level=logging.WARNING if is_terminal() else logging.INFO,
-            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        )
-    session = CaptureSession(
-        config, resolve_root(data_root), status=_status if is_terminal() else None
-    )
-    summary = asyncio.run(_run(session))
-    if is_terminal():
-        sys.stderr.write("\n")
-    _echo_summary(summary)
-    if not summary["ok"]:
-        typer.echo(
-            f"rlx: capture stopped: {summary['stop_reason']}; {summary['unwritten_records']} "
-            "records could not be written (what was written is in the golden files)",
-            err=True,
-        )
-        raise typer.Exit(1)
+    _finish(result)
 
 
 def _golden_feed(paths: list[Path]) -> Any:
@@ -242,6 +257,47 @@ def _golden_feed(paths: list[Path]) -> Any:
     return heapq.merge(
         *(iter_records(path) for path in golden_files(paths)), key=lambda r: r.capture_ns
     )
+
+
+def _server_feed(
+    from_golden: list[Path] | None, synthetic: int, symbols: str, market: str, *, counted: bool
+) -> tuple[Any, int]:
+    """The records to serve and how many there are (counted for faults only)."""
+    from rlx_lib.local.binance import synthetic_feed
+
+    if from_golden and synthetic:
+        msg = "give --from-golden DIR or --synthetic N, not both"
+        raise ConfigError(msg)
+    if from_golden:
+        return _golden_feed(from_golden), sum(
+            1 for _ in _golden_feed(from_golden)
+        ) if counted else 0
+    if synthetic:
+        symbols_ = list(_binance_symbols(symbols))
+        return synthetic_feed(symbols_, messages=synthetic, market=market), synthetic
+    msg = "give --from-golden DIR or --synthetic N"
+    raise ConfigError(msg)
+
+
+def _serve(server: Any, listen_port: int) -> None:
+    """Serve until Ctrl-C."""
+
+    async def serve_forever() -> None:
+        try:
+            await server.start()
+        except OSError as error:
+            msg = f"cannot listen on 127.0.0.1:{listen_port}: {error.strerror or error}"
+            raise ConfigError(msg) from None
+        typer.echo(f"serving --ws-url {server.ws_url} --rest-url {server.rest_url} (Ctrl-C stops)")
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await server.stop()
+
+    try:
+        asyncio.run(serve_forever())
+    except KeyboardInterrupt:
+        typer.echo("server stopped")
 
 
 def server_command(
@@ -267,21 +323,9 @@ def server_command(
     ] = "",
 ) -> None:
     """Serve a local Binance-protocol stream and REST snapshots from golden files."""
-    from rlx_lib.capture.feed import synthetic_feed
-    from rlx_lib.capture.server import BinanceServer
+    from rlx_lib.local.binance import BinanceServer
 
-    if from_golden and synthetic:
-        msg = "give --from-golden DIR or --synthetic N, not both"
-        raise ConfigError(msg)
-    if from_golden:
-        records: Any = _golden_feed(from_golden)
-        total = sum(1 for _ in _golden_feed(from_golden)) if fault else 0
-    elif synthetic:
-        records = synthetic_feed(list(_binance_symbols(symbols)), messages=synthetic, market=market)
-        total = synthetic
-    else:
-        msg = "give --from-golden DIR or --synthetic N"
-        raise ConfigError(msg)
+    records, total = _server_feed(from_golden, synthetic, symbols, market, counted=bool(fault))
     server = BinanceServer(
         records,
         rate=rate or None,
@@ -289,23 +333,7 @@ def server_command(
         faults=parse_faults(fault or [], total=total),
         rest_failures=_rest_failures(rest_failures),
     )
-
-    async def serve_forever() -> None:
-        try:
-            await server.start()
-        except OSError as error:
-            msg = f"cannot listen on 127.0.0.1:{listen_port}: {error.strerror or error}"
-            raise ConfigError(msg) from None
-        typer.echo(f"serving --ws-url {server.ws_url} --rest-url {server.rest_url} (Ctrl-C stops)")
-        try:
-            await asyncio.Event().wait()
-        finally:
-            await server.stop()
-
-    try:
-        asyncio.run(serve_forever())
-    except KeyboardInterrupt:
-        typer.echo("server stopped")
+    _serve(server, listen_port)
 
 
 def import_command(
@@ -318,34 +346,34 @@ def import_command(
     data_root: DataRootOption = None,
 ) -> None:
     """Convert other recorders' captures into golden samples."""
-    from rlx_lib.capture.importers import import_files
+    from rlx_lib.capture import import_capture
 
     if fmt not in FORMATS:
         msg = f"--format must be one of {', '.join(FORMATS)}, received {fmt!r}"
         raise ConfigError(msg)
     chosen = _binance_symbols(symbol)[0] if symbol else None
-    summary = import_files(
-        files,
+    result = import_capture(
         resolve_root(data_root),
-        fmt=fmt,
+        paths=files,
+        format=fmt,  # type: ignore[arg-type]
         symbol=chosen,
-        force=force,  # type: ignore[arg-type]
+        force=force,
     )
     typer.echo(
-        f"imported {sum(summary.records.values())} records of {', '.join(summary.symbols)}: "
-        f"{len(summary.written)} files written, {len(summary.unchanged)} unchanged"
+        f"imported {sum(result.records.values())} records of {', '.join(result.symbols)}: "
+        f"{len(result.written)} files written, {len(result.unchanged)} unchanged"
     )
-    for report in summary.reports:
+    for report in result.reports:
         state = "clean" if report.clean else f"{report.bad_lines[:3]} {report.truncated or ''}"
         typer.echo(f"  {report.path}: {report.lines} lines, {state}")
-    for path in summary.written:
+    for path in result.written:
         typer.echo(f"  file: {path}")
 
 
 def demo_step(context: Any) -> None:
     """Replay the synthetic live view through a local server and capture it for a few seconds."""
-    from rlx_lib.capture.local import capture_local
     from rlx_lib.catalog import binance_symbol
+    from rlx_lib.local.binance import capture_local
 
     golden = Path(context.notes["synth"]["golden"])
     records = list(_golden_feed([golden]))
@@ -354,12 +382,12 @@ def demo_step(context: Any) -> None:
     symbols = tuple(binance_symbol(symbol) for symbol in context.symbols)
     out = Path(context.out) / "capture"
     rate = min(max(market / seconds, 100.0), 5000.0)
-    summary = capture_local(records, out, symbols=symbols, rate=rate, seconds=seconds + 1.0)
-    context.notes["capture"] = {"root": str(out), "summary": summary}
+    result = capture_local(out, records=records, symbols=symbols, rate=rate, seconds=seconds + 1.0)
+    context.notes["capture"] = {"root": str(out), "summary": result}
     context.summary.append(
-        f"capture: {summary['messages']} messages from a local Binance-protocol server "
-        f"({summary['messages_per_second']}/s), {summary['snapshots']} snapshots, "
-        f"{summary['depth_gaps']} depth gaps, {len(summary['files'])} golden files in {out}"
+        f"capture: {result.messages} messages from a local Binance-protocol server "
+        f"({result.messages_per_second}/s), {result.snapshots} snapshots, "
+        f"{result.depth_gaps} depth gaps, {len(result.files)} golden files in {out}"
     )
 
 

@@ -104,37 +104,45 @@ def fidelity_command(
     names = lake_symbols(symbols)
     first, stop = day_span(start, end)
     root = resolve_root(data_root)
-    from rlx_lib.fidelity import evaluate
+    from rlx_lib.fidelity import available, evaluate
     from rlx_lib.parallel import check_address
-    from workbench.fidelity_report import publish_report  # panel: a slow import
-    from workbench.rl_report import load_sweep
 
     if cluster is not None:
         check_address(cluster)  # a bad address fails first, in one line
     folder = out or Path("reports") / f"fidelity-{'_'.join(names)}-{first}"
     reconstruct_missing(root, names, first, stop, workers=workers, cluster=cluster)
-    with progress("fidelity: aligning and measuring symbols", total=len(names)) as done:
-        report = evaluate(
+    chosen = split_list(metrics) or available()
+    total = len(names) * len(chosen)
+    with progress("fidelity: measuring metrics per symbol", total=total) as done:
+        result = evaluate(
             root,
-            names,
-            first,
-            stop,
-            metrics=split_list(metrics) or None,
+            symbols=names,
+            start=first,
+            end=stop,
+            metrics=chosen,
             threshold=threshold,
             out=folder,
-            progress=done,
             workers=workers,
             cluster=cluster,
+            progress=lambda step: done(step.text),
         )
-    for record in report.whole_run():
+    _publish(result, root, folder, validation=validation)
+    if fail_on_verdict and not result.ok:
+        raise typer.Exit(1)
+
+
+def _publish(result: Any, root: Path, folder: Path, *, validation: Path | None) -> None:
+    """Print each whole-run metric and the verdict, write the HTML report, print its path."""
+    from workbench.fidelity_report import publish_report  # panel: a slow import
+    from workbench.rl_report import load_sweep
+
+    for record in result.rows:
         value = "undefined" if record.value != record.value else f"{record.value:.6g}"
         typer.echo(f"{record.symbol} {record.name}: {value} {record.unit} (n={record.n})")
-    typer.echo(report.verdict.sentence())
+    typer.echo(result.verdict.sentence())
     links = {"validation summary": validation} if validation is not None else {}
-    path = publish_report(report, folder, links=links, sweep=load_sweep(resolve_root(data_root)))
+    path = publish_report(result, folder, links=links, sweep=load_sweep(root))
     typer.echo(str(path.resolve()))
-    if fail_on_verdict and not report.verdict.passed:
-        raise typer.Exit(1)
 
 
 def demo_step(context: Any) -> None:
@@ -166,9 +174,9 @@ def demo_step(context: Any) -> None:
         os.replace(summary, context.out / "summary.html")  # the fidelity report takes its place
     report = evaluate(
         context.root,
-        list(context.symbols),
-        day,
-        day + dt.timedelta(days=1),
+        symbols=list(context.symbols),
+        start=day,
+        end=day + dt.timedelta(days=1),
         out=context.out,
     )
     links = {}

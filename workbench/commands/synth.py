@@ -4,6 +4,7 @@ existing golden samples (``--from-golden``)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -14,9 +15,140 @@ from workbench.console import progress
 from workbench.options import DataRootOption, at_least, refuse_given, resolve_root, split_list
 
 if TYPE_CHECKING:
-    from rlx_lib.synth import SynthSummary
+    from rlx_lib.results import Progress
+    from rlx_lib.synth import SynthResult
 
 __all__ = ["demo_step", "register", "synth_command"]
+
+Symbols = Annotated[str, typer.Option(help="Lake symbols, comma-separated.")]
+Market = Annotated[
+    str, typer.Option(help="spot, or usdm: USD-M futures shapes under BINANCE_FUTURES (-PERP).")
+]
+Regime = Annotated[str, typer.Option(help="high, low, weekend, stress or illiquid.")]
+Minutes = Annotated[float, typer.Option(help="Minutes of market to simulate.")]
+Seed = Annotated[int, at_least(0, "Seed: the same seed gives the same bytes.")]
+Start = Annotated[str, typer.Option(help="Session start, UTC (ISO).")]
+Views = Annotated[str, typer.Option(help="Views to write: golden,lake.")]
+DropRate = Annotated[float, typer.Option(help="Vendor: share of depth messages dropped.")]
+DuplicateRate = Annotated[
+    float, typer.Option(help="Vendor: share of book_delta_v2 rows duplicated.")
+]
+OffGridRate = Annotated[
+    float, typer.Option(help="Vendor: share of prices/sizes moved off the 1e-8 grid.")
+]
+Disconnects = Annotated[int, typer.Option(help="Live: disconnects (gaps + resync).")]
+ReorderRate = Annotated[
+    float, typer.Option(help="Live: share of neighbouring records arriving swapped.")
+]
+ClockSkew = Annotated[float, typer.Option(help="Live: capture clock skew, ms.")]
+Plant = Annotated[
+    str, typer.Option(help="Plant labelled patterns: spoofing,layering,momentum_ignition.")
+]
+PlantEvery = Annotated[float, typer.Option(help="Seconds between instances of each planted kind.")]
+FromGolden = Annotated[
+    Path | None, typer.Option(help="Derive only the vendor view (lake/) from these golden samples.")
+]
+Force = Annotated[bool, typer.Option("--force", help="Replace files that differ.")]
+
+_LIVE = ["disconnects", "reorder_rate", "clock_skew_ms"]
+_VENDOR = ["drop_rate", "duplicate_rate", "off_grid_rate"]
+_SESSION = ["symbols", "market", "regime", "minutes", "start", "views", "plant", "plant_every"]
+
+
+def synth_command(
+    ctx: typer.Context,
+    symbols: Symbols = "BTC-USDT",
+    market: Market = "spot",
+    regime: Regime = "high",
+    minutes: Minutes = 1.0,
+    seed: Seed = 0,
+    start: Start = "2024-08-08T00:00Z",
+    views: Views = "golden,lake",
+    drop_rate: DropRate = 0.0,
+    duplicate_rate: DuplicateRate = 0.0,
+    off_grid_rate: OffGridRate = 0.0,
+    disconnects: Disconnects = 0,
+    reorder_rate: ReorderRate = 0.0,
+    clock_skew_ms: ClockSkew = 0.0,
+    plant: Plant = "",
+    plant_every: PlantEvery = 240.0,
+    from_golden: FromGolden = None,
+    force: Force = False,
+    data_root: DataRootOption = None,
+) -> None:
+    """Simulate a market and write its live view (golden/) and vendor view (lake/).
+
+    With --from-golden DIR, write the vendor view Crypto Lake would have made from those
+    golden samples instead (real captures included). Faults are listed in _injected.json.
+    """
+    from rlx_lib.synth import LiveFaults, VendorFaults
+
+    root = resolve_root(data_root)
+    vendor_faults = VendorFaults(
+        drop_rate=drop_rate, duplicate_rate=duplicate_rate, off_grid_rate=off_grid_rate
+    )
+    if from_golden is not None:
+        refuse_given(ctx, _SESSION + _LIVE, because="with --from-golden (only lake/ is written)")
+        _from_golden(root, from_golden, vendor_faults=vendor_faults, seed=seed, force=force)
+        return
+    written = _check_modes(ctx, views=views, plant=plant)
+    skew = round(clock_skew_ms * 1_000_000)
+    live = LiveFaults(disconnects=disconnects, reorder_rate=reorder_rate, clock_skew_ns=skew)
+    result = _simulate(
+        root,
+        symbols=split_list(symbols),
+        market=market,
+        regime=regime,
+        minutes=minutes,
+        seed=seed,
+        start=_start(start),
+        live_faults=live,
+        vendor_faults=vendor_faults,
+        plant=split_list(plant),
+        plant_every_s=plant_every,
+        views=written,
+        force=force,
+    )
+    _echo(result, planted=bool(split_list(plant)))
+
+
+def _from_golden(root: Path, golden: Path, **options: Any) -> None:
+    """The vendor view of the golden samples under ``golden``, written and summarized."""
+    from rlx_lib.synth import vendor_from_golden
+
+    _echo(vendor_from_golden(root, golden=[golden], **options), planted=False)
+
+
+def _simulate(root: Path, **options: Any) -> SynthResult:
+    """:func:`rlx_lib.synth.synthesize` with a bar counting the simulated minutes."""
+    from rlx_lib.synth import synthesize
+
+    total = options["minutes"] * len(options["symbols"])
+    with progress("simulated minutes", total=total) as done:
+        return synthesize(root, progress=_advance(done), **options)
+
+
+def _check_modes(ctx: typer.Context, *, views: str, plant: str) -> list[str]:
+    """The views to write; options that have no effect without their view are refused."""
+    written = split_list(views)
+    if "golden" not in written:
+        refuse_given(ctx, _LIVE, because="without the golden view (--views)")
+    if "lake" not in written:
+        refuse_given(ctx, _VENDOR, because="without the lake view (--views)")
+    if not plant:
+        refuse_given(ctx, ["plant_every"], because="without --plant")
+    return written
+
+
+def _advance(done: Callable[..., None]) -> Callable[[Progress], None]:
+    """A ``progress`` callback moving the bar by the minutes simulated since the last call."""
+    seen = [0.0]
+
+    def advance(step: Progress) -> None:
+        done(step.text, step.done - seen[0])
+        seen[0] = step.done
+
+    return advance
 
 
 def _start(value: str) -> dt.datetime:
@@ -28,162 +160,49 @@ def _start(value: str) -> dt.datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
-def _echo(summary: SynthSummary) -> None:
-    for line in summary.lines():
+def _echo(result: SynthResult, *, planted: bool) -> None:
+    for line in result.lines():
         typer.echo(line)
-    for view, injected in sorted(summary.injected.items()):
+    for view, injected in sorted(result.injected.items()):
         counts = ", ".join(
             f"{key} {len(value)}"
             for key, value in sorted(injected.items())
             if isinstance(value, list)
         )
-        typer.echo(
-            f"{view} faults injected: {counts} ({summary.root / _folder(view)}/_injected.json)"
-        )
-
-
-def _folder(view: str) -> str:
-    return "golden" if view == "golden" else "lake"
-
-
-_LIVE = ["disconnects", "reorder_rate", "clock_skew_ms"]
-_VENDOR = ["drop_rate", "duplicate_rate", "off_grid_rate"]
-_SESSION = ["symbols", "market", "regime", "minutes", "start", "views", "plant", "plant_every"]
-
-
-def market_symbols(symbols: list[str], market: str) -> list[str]:
-    """Lake symbols of ``market``: ``BTC-USDT`` becomes ``BTC-USDT-PERP`` for ``usdm``."""
-    from rlx_lib.catalog import lake_symbol
-    from rlx_lib.venues import market as find_market
-
-    name = find_market(market).name
-    return [lake_symbol(symbol, market=name) for symbol in symbols]
-
-
-def synth_command(
-    ctx: typer.Context,
-    symbols: Annotated[str, typer.Option(help="Lake symbols, comma-separated.")] = "BTC-USDT",
-    market: Annotated[
-        str, typer.Option(help="spot, or usdm: USD-M futures shapes under BINANCE_FUTURES (-PERP).")
-    ] = "spot",
-    regime: Annotated[str, typer.Option(help="high, low, weekend, stress or illiquid.")] = "high",
-    minutes: Annotated[float, typer.Option(help="Minutes of market to simulate.")] = 1.0,
-    seed: Annotated[int, at_least(0, "Seed: the same seed gives the same bytes.")] = 0,
-    start: Annotated[str, typer.Option(help="Session start, UTC (ISO).")] = "2024-08-08T00:00Z",
-    views: Annotated[str, typer.Option(help="Views to write: golden,lake.")] = "golden,lake",
-    drop_rate: Annotated[
-        float, typer.Option(help="Vendor: share of depth messages dropped.")
-    ] = 0.0,
-    duplicate_rate: Annotated[
-        float, typer.Option(help="Vendor: share of book_delta_v2 rows duplicated.")
-    ] = 0.0,
-    off_grid_rate: Annotated[
-        float, typer.Option(help="Vendor: share of prices/sizes moved off the 1e-8 grid.")
-    ] = 0.0,
-    disconnects: Annotated[int, typer.Option(help="Live: disconnects (gaps + resync).")] = 0,
-    reorder_rate: Annotated[
-        float, typer.Option(help="Live: share of neighbouring records arriving swapped.")
-    ] = 0.0,
-    clock_skew_ms: Annotated[float, typer.Option(help="Live: capture clock skew, ms.")] = 0.0,
-    plant: Annotated[
-        str,
-        typer.Option(help="Plant labelled patterns: spoofing,layering,momentum_ignition."),
-    ] = "",
-    plant_every: Annotated[
-        float, typer.Option(help="Seconds between instances of each planted kind.")
-    ] = 240.0,
-    from_golden: Annotated[
-        Path | None,
-        typer.Option(help="Derive only the vendor view (lake/) from these golden samples."),
-    ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Replace files that differ.")] = False,
-    data_root: DataRootOption = None,
-) -> None:
-    """Simulate a market and write its live view (golden/) and vendor view (lake/).
-
-    With --from-golden DIR, write the vendor view Crypto Lake would have made from those
-    golden samples instead (real captures included). Faults are listed in _injected.json.
-    """
-    from rlx_lib.synth import LiveFaults, SynthConfig, VendorFaults, synthesize, vendor_from_golden
-
-    root = resolve_root(data_root)
-    if from_golden is not None:
-        refuse_given(ctx, _SESSION + _LIVE, because="with --from-golden (only lake/ is written)")
-        summary = vendor_from_golden(
-            [from_golden],
-            root,
-            drop_rate=drop_rate,
-            duplicate_rate=duplicate_rate,
-            off_grid_rate=off_grid_rate,
-            seed=seed,
-            force=force,
-        )
-        _echo(summary)
-        return
-    written = split_list(views)
-    if "golden" not in written:
-        refuse_given(ctx, _LIVE, because="without the golden view (--views)")
-    if "lake" not in written:
-        refuse_given(ctx, _VENDOR, because="without the lake view (--views)")
-    if not plant:
-        refuse_given(ctx, ["plant_every"], because="without --plant")
-    config = SynthConfig(
-        symbols=tuple(market_symbols(split_list(symbols), market)),
-        regime=regime,
-        minutes=minutes,
-        seed=seed,
-        start=_start(start),
-        live_faults=LiveFaults(
-            disconnects=disconnects,
-            reorder_rate=reorder_rate,
-            clock_skew_ns=round(clock_skew_ms * 1_000_000),
-        ),
-        vendor_faults=VendorFaults(
-            drop_rate=drop_rate, duplicate_rate=duplicate_rate, off_grid_rate=off_grid_rate
-        ),
-        plant=tuple(split_list(plant)) if plant else (),
-        plant_every_s=plant_every,
-    )
-    with progress("simulated minutes", total=config.minutes * len(config.symbols)) as done:
-        summary = synthesize(
-            config,
-            root,
-            views=written,
-            force=force,
-            progress=lambda symbol, minutes: done(
-                f"{symbol}: {minutes:g} minutes simulated", minutes
-            ),
-        )
-    _echo(summary)
-    if config.plant:
-        typer.echo(f"planted {len(summary.planted)} patterns ({root / '_planted.json'})")
+        folder = "golden" if view == "golden" else "lake"
+        typer.echo(f"{view} faults injected: {counts} ({result.root / folder}/_injected.json)")
+    if planted:
+        path = result.root / "_planted.json"
+        typer.echo(f"planted {len(result.planted)} patterns ({path})")
 
 
 def demo_step(context: Any) -> None:
     """Synthesize the demo's market: golden into the data root, the vendor view beside it."""
-    from rlx_lib.synth import SynthConfig, synthesize
+    from rlx_lib.synth import synthesize
 
-    config = SynthConfig(
-        symbols=tuple(context.symbols),
+    vendor = Path(context.out) / "vendor"
+    result = synthesize(
+        context.root,
+        symbols=context.symbols,
         regime=context.regime,
         minutes=context.minutes,
         seed=context.seed,
-        start=dt.datetime.combine(context.day, dt.time(), tzinfo=dt.UTC),
+        start=context.day,
+        vendor_root=vendor,
+        force=True,
     )
-    vendor = Path(context.out) / "vendor"
-    summary = synthesize(config, context.root, vendor_root=vendor, force=True)
     context.notes["synth"] = {
         "golden": str(Path(context.root) / "golden"),
         "vendor": str(vendor),
-        "golden_files": [str(p) for p in summary.golden_files],
-        "lake_files": [str(p) for p in summary.lake_files],
+        "golden_files": [str(p) for p in result.golden_files],
+        "lake_files": [str(p) for p in result.lake_files],
     }
-    records = sum(summary.records.values())
-    changes = sum(summary.changes.values())
+    records = sum(row.messages or 0 for row in result.rows)
+    changes = sum(row.level_changes or 0 for row in result.rows)
     context.summary.append(
-        f"synth: {len(config.symbols)} symbols, {config.minutes} min of {config.regime}: "
+        f"synth: {len(result.rows)} symbols, {context.minutes} min of {context.regime}: "
         f"{changes} level changes, {records} golden records, "
-        f"{sum(summary.rows.values())} vendor rows in {vendor}"
+        f"{sum(result.table_rows.values())} vendor rows in {vendor}"
     )
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -10,83 +12,12 @@ import typer
 
 from rlx_lib.errors import ConfigError
 from workbench import options
-from workbench.console import track
 from workbench.options import DataRootOption, at_least, day_span, resolve_root
 
 if TYPE_CHECKING:
-    from rlx_lib.validation.report import ValidationReport
+    from rlx_lib.results import Progress, ProgressCallback
 
-__all__ = ["demo_step", "register", "run_validation"]
-
-
-def run_validation(
-    root: Path,
-    *,
-    paths: list[Path] | None = None,
-    lake_symbols: list[str] | None = None,
-    start: str | dt.date | None = None,
-    end: str | dt.date | None = None,
-    out: Path,
-    golden: bool = True,
-    force: bool = False,
-    resume: bool = True,
-    workers: int = 1,
-    cluster: str | None = None,
-) -> ValidationReport:
-    """Validate golden data (``paths``, default all under ``root/golden``) and, when
-    ``lake_symbols`` is given, vendor tables; write the report and issue rows.
-
-    ``workers`` processes or a Dask ``cluster`` validate one symbol per unit; the report is
-    the serial one."""
-    from rlx_lib.parallel import open_pool
-
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    with open_pool(workers=workers, cluster=cluster) as pool:
-        report = _validate(root, paths, lake_symbols, start, end, out, golden, resume, pool)
-    report.write(out)
-    report.write_issues(root, force=force)
-    return report
-
-
-def _validate(
-    root: Path,
-    paths: list[Path] | None,
-    lake_symbols: list[str] | None,
-    start: str | dt.date | None,
-    end: str | dt.date | None,
-    out: Path,
-    golden: bool,
-    resume: bool,
-    pool: Any,
-) -> ValidationReport:
-    from rlx_lib.validation.fanout import validate_lake_parallel
-    from rlx_lib.validation.report import ValidationReport, issues_frame
-    from rlx_lib.validation.resume import validate_golden
-
-    if golden:
-        targets = paths or [root / "golden"]
-        if not paths and not targets[0].exists():
-            msg = f"no golden data under {targets[0]}; pass PATH... or use --lake"
-            raise ConfigError(msg)
-        report = validate_golden(
-            targets,
-            checkpoint=out / ".validation.checkpoint" if resume else None,
-            progress=lambda files: track(files, description="validating golden files"),
-            cluster=pool,
-        )
-    else:
-        report = ValidationReport()
-    if lake_symbols:
-        if start is None or end is None:
-            msg = "--lake needs --start and --end (UTC days, end exclusive)"
-            raise ConfigError(msg)
-        summaries, rows = validate_lake_parallel(
-            root, lake_symbols, *day_span(start, end), cluster=pool
-        )
-        report.lake = summaries
-        report.issues = issues_frame([*report.issues.to_dicts(), *rows])
-    return report
+__all__ = ["demo_step", "register"]
 
 
 def validate_command(
@@ -117,70 +48,85 @@ def validate_command(
 ) -> None:
     """Check golden samples (or, with --lake, vendor tables) and write validation.json/.md."""
     from rlx_lib.parallel import check_address
+    from rlx_lib.validation import validate
 
     if cluster is not None:
         check_address(cluster)  # a bad address fails first, in one line
     root = resolve_root(data_root)
-    if lake and not symbols.strip():
-        msg = "--lake needs --symbols"
-        raise ConfigError(msg)
-    vendor_symbols = options.lake_symbols(symbols) if lake else None
-    report = run_validation(
-        root,
-        paths=paths or None,
-        lake_symbols=vendor_symbols,
-        start=start,
-        end=end,
-        out=out or root / "validation",
-        golden=not lake or bool(paths),
-        force=force,
-        workers=workers,
-        cluster=cluster,
-    )
-    for line in summary_lines(report):
-        typer.echo(line)
-    typer.echo(str((out or root / "validation") / "validation.json"))
-    if strict and (report.gaps or report.errors):
-        found = f"{report.gaps} sequence gaps and {report.errors} error findings"
+    with _progress_lines() as progress:
+        result = validate(
+            root,
+            paths=paths or None,
+            symbols=_lake_symbols(symbols, start, end) if lake else None,
+            lake=lake,
+            start=start,
+            end=end,
+            out=out,
+            force=force,
+            workers=workers,
+            cluster=cluster,
+            progress=progress,
+        )
+    for row in result.rows:
+        typer.echo(row.detail)
+    typer.echo(str(result.path))
+    if strict and (result.gaps or result.errors):
+        found = f"{result.gaps} sequence gaps and {result.errors} error findings"
         typer.echo(f"rlx: {found} (--strict)", err=True)
         raise typer.Exit(1)
 
 
-def summary_lines(report: ValidationReport) -> list[str]:
-    """One line per symbol (golden, then vendor)."""
-    lines = []
-    for name, s in report.all_symbols():
-        agreement = s["book_ticker_agreement"]
-        shown = f"{agreement:.4%}" if agreement is not None else "n/a"
-        lines.append(
-            f"{name}: {s['depth_messages']} depth msgs, {s['depth_gaps']} depth gaps, "
-            f"{s['trade_messages']} trades, {s['trade_id_gaps']} trade-id gaps, "
-            f"{s['out_of_order']} out of order, {s['duplicates']} duplicates, "
-            f"bookTicker agreement {shown} of {s['book_ticker_checks']}"
-        )
-    for name, s in report.lake.items():
-        lines.append(
-            f"{name} (lake): {s['delta_messages']} delta msgs, {s['sequence_regressions']} "
-            f"sequence regressions, {s['trade_id_gaps']} trade-id gaps, {s['off_grid_values']} "
-            f"off-grid, {s['crossed_books']} crossed, {len(s['days_without_data'])} empty days, "
-            f"{s['unreadable_files']} unreadable files"
-        )
-    return lines
+def _lake_symbols(symbols: str, start: str | None, end: str | None) -> list[str]:
+    """The symbols of ``--lake``, with ``--start``/``--end`` checked in the options' words."""
+    if not symbols.strip():
+        msg = "--lake needs --symbols"
+        raise ConfigError(msg)
+    if start is None or end is None:
+        msg = "--lake needs --start and --end (UTC days, end exclusive)"
+        raise ConfigError(msg)
+    day_span(start, end)
+    return options.lake_symbols(symbols)
+
+
+@contextmanager
+def _progress_lines() -> Iterator[ProgressCallback]:
+    """A ``progress`` callback: rich bars on a terminal (one per total: golden bytes, then
+    symbols), one line on standard error per step otherwise."""
+    from workbench.console import is_terminal
+
+    if not is_terminal():
+        yield lambda step: typer.echo(step.text, err=True)
+        return
+    from rich.progress import BarColumn, Progress, TimeElapsedColumn
+
+    with Progress("{task.description}", BarColumn(), TimeElapsedColumn(), transient=True) as bar:
+        tasks: dict[float | None, Any] = {}
+
+        def show(step: Progress) -> None:
+            if step.total not in tasks:
+                tasks[step.total] = bar.add_task(step.unit, total=step.total)
+            bar.update(tasks[step.total], completed=step.done, description=step.text)
+
+        yield show
 
 
 def demo_step(context: Any) -> None:
     """Validate the demo's golden and vendor data into ``context.out / "validation"``."""
+    from rlx_lib.validation import validate
+
     out = context.out / "validation"
     day = context.day
-    report = run_validation(
+    golden = context.root / "golden"
+    report = validate(
         context.root,
-        lake_symbols=list(context.symbols),
+        paths=[golden] if golden.exists() else None,
+        symbols=list(context.symbols),
+        lake=True,
         start=day,
         end=day + dt.timedelta(days=1),
         out=out,
-        golden=(context.root / "golden").exists(),
         force=True,
-    )
+    ).report
     context.notes["validation"] = out / "validation.json"
     agreement = [
         s["book_ticker_agreement"]

@@ -1,4 +1,5 @@
-"""A local S3-protocol server holding data in Crypto Lake's exact layout, for tests and the demo.
+"""A local S3-protocol server holding data in Crypto Lake's exact layout, for the demo, tests
+and benchmarks.
 
 It runs ``moto``'s threaded server on 127.0.0.1 (a random free port) and fills a bucket with
 keys ``market-data/cryptofeed/{table}/exchange=../symbol=../dt=../1.snappy.parquet`` whose
@@ -19,39 +20,17 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from rlx_lib import schemas
-from rlx_lib.catalog import parse_day, partitions, validate_exchange, validate_symbol
-from rlx_lib.venues.lake import TABLES, to_raw
+from rlx_lib.catalog import partitions
+from rlx_lib.venues.lake import OBJECT_PREFIX, TABLES, object_key, to_raw
 
-__all__ = ["DEFAULT_PREFIX", "LOCAL_KEY", "LocalLake", "object_key"]
+__all__ = ["LOCAL_KEY", "LocalLake", "raw_parquet"]
 
 log = logging.getLogger(__name__)
 
-DEFAULT_PREFIX = "market-data/cryptofeed"
 LOCAL_KEY = ("rlx-local-lake", "rlx-local-lake-secret")
 """The fixed access key pair of the local server (it accepts any; these are not secrets)."""
 
 _REGION = "eu-west-1"
-
-
-def object_key(
-    table: str, *, exchange: str, symbol: str, day: str | dt.date, prefix: str = DEFAULT_PREFIX
-) -> str:
-    """Crypto Lake's object key of one table, exchange, symbol and day.
-
-    Examples
-    --------
-    >>> object_key("trades", exchange="BINANCE", symbol="BTC-USDT", day="2024-08-08")
-    'market-data/cryptofeed/trades/exchange=BINANCE/symbol=BTC-USDT/dt=2024-08-08/1.snappy.parquet'
-    """
-    parts = [
-        prefix.strip("/"),
-        table,
-        f"exchange={validate_exchange(exchange)}",
-        f"symbol={validate_symbol(symbol)}",
-        f"dt={parse_day(day).isoformat()}",
-        "1.snappy.parquet",
-    ]
-    return "/".join(part for part in parts if part)
 
 
 def raw_parquet(table: str, frame: pl.DataFrame) -> bytes:
@@ -73,8 +52,8 @@ def raw_parquet(table: str, frame: pl.DataFrame) -> bytes:
 class LocalLake:
     """A loopback S3 server with one bucket in Crypto Lake's layout.
 
-    Use it as a context manager; ``endpoint_url`` and ``bucket_path`` are what
-    :class:`rlx_lib.acquisition.LakeSource` needs to read it.
+    Use it as a context manager; pass ``endpoint_url``, ``bucket_path`` and ``session()`` to
+    :func:`rlx_lib.acquisition.acquire` to read it.
 
     Parameters
     ----------
@@ -84,7 +63,7 @@ class LocalLake:
         Key prefix inside the bucket.
     """
 
-    def __init__(self, *, bucket: str = "qnt.data", prefix: str = DEFAULT_PREFIX) -> None:
+    def __init__(self, *, bucket: str = "qnt.data", prefix: str = OBJECT_PREFIX) -> None:
         self.bucket = bucket
         self.prefix = prefix
         self.endpoint_url: str | None = None

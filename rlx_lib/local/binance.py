@@ -1,4 +1,4 @@
-"""A local server that speaks Binance's market-data protocol, with fault injection.
+"""A local stand-in for Binance: a server speaking its market-data protocol, with faults.
 
 It serves the combined stream (``/stream`` with ``SUBSCRIBE`` or ``/stream?streams=a/b``) over
 ``websockets`` and ``GET /api/v3/depth?symbol=..&limit=..`` (spot) or ``/fapi/v1/depth`` (USD-M
@@ -13,6 +13,10 @@ Faults (``faults=[("abort", 500), ...]``: kind and the feed position that trigge
 ``expire`` (the 24 h disconnect, also automatic after ``max_age`` seconds), ``shutdown``
 (a ``serverShutdown`` event, then a close after ``shutdown_lead``), ``malformed`` (a broken
 frame). ``rest_failures=[429, 500]`` answers the next snapshot requests with those statuses.
+
+:func:`capture_local` serves records (:func:`synthetic_feed`, the synthetic market's live view,
+a real capture) from a :class:`BinanceServer` on 127.0.0.1 and captures them through the real
+capture, for the demo, notebooks and tests.
 """
 
 from __future__ import annotations
@@ -25,9 +29,10 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from http import HTTPStatus
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -37,11 +42,21 @@ from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
+from rlx_lib.capture import CaptureResult, CaptureTuning, capture
 from rlx_lib.errors import ConfigError
 from rlx_lib.golden import GoldenRecord
+from rlx_lib.local.binance_feed import synthetic_feed
+from rlx_lib.results import ProgressCallback
 from rlx_lib.venues.binance import SESSION_STREAM, SNAPSHOT_SUFFIX, split_stream
 
-__all__ = ["FAULT_KINDS", "BinanceServer", "ServerThread"]
+__all__ = [
+    "FAULT_KINDS",
+    "BinanceServer",
+    "LocalCaptureResult",
+    "ServerThread",
+    "capture_local",
+    "synthetic_feed",
+]
 
 log = logging.getLogger(__name__)
 
@@ -416,3 +431,50 @@ class ServerThread:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
         self._loop.close()
+
+
+@dataclass(frozen=True)
+class LocalCaptureResult(CaptureResult):
+    """A capture from the local server, with what the server did."""
+
+    sent: int = 0  # messages handed to live connections
+    feed_position: int = 0  # feed messages the server went through
+    faults: tuple[tuple[str, int, int], ...] = ()  # (kind, connection, position) injected
+
+
+def capture_local(
+    root: Path,
+    *,
+    records: Iterable[GoldenRecord],
+    symbols: Sequence[str],
+    rate: float = 2000.0,
+    seconds: float | None = None,
+    faults: Sequence[tuple[str, int]] = (),
+    progress: ProgressCallback | None = None,
+) -> LocalCaptureResult:
+    """Serve ``records`` at ``rate`` messages/s with ``faults`` and capture ``symbols`` (Binance
+    names) into golden files under ``root``.
+
+    The capture lasts ``seconds`` (default: the feed's length at ``rate`` plus one second).
+    """
+    records = list(records)
+    market = sum(1 for r in records if "@" in r.stream and not r.stream.endswith("Snapshot"))
+    duration = seconds if seconds is not None else market / rate + 1.0
+    server = BinanceServer(records, rate=rate, faults=faults)
+    with ServerThread(server) as running:
+        result = capture(
+            Path(root),
+            symbols=symbols,
+            ws_url=running.ws_url,
+            rest_url=running.rest_url,
+            duration=duration,
+            flush_interval=0.5,
+            tuning=CaptureTuning(backoff_initial=0.05),
+            progress=progress,
+        )
+    return LocalCaptureResult(
+        **{f.name: getattr(result, f.name) for f in fields(result)},
+        sent=len(server.sent),
+        feed_position=server.feed_position,
+        faults=tuple(server.injected),
+    )
