@@ -11,7 +11,7 @@ from rlx_lib.errors import StageError
 from workbench.console import progress
 from workbench.options import DataRootOption, at_least, day_span, lake_symbols, resolve_root
 
-__all__ = ["demo_step", "reconstruct_command", "register", "summary_line"]
+__all__ = ["reconstruct_command", "register", "summary_line"]
 
 BOOK_EVERY = ("message", "100ms", "1s")
 """The library's ``BOOK_EVERY`` keys, repeated so ``--help`` needs no heavy import."""
@@ -100,27 +100,6 @@ def reconstruct_command(
             f"{row['symbol']} {row['day']}" for row in failed
         )
         raise StageError(msg)
-
-
-def demo_step(context: Any) -> None:
-    """Reconstruct both views (lake and golden) of the demo's symbols and day."""
-    from rlx_lib.reconstruction.pipeline import ReconstructConfig
-    from rlx_lib.reconstruction.runner import reconstruct
-
-    days = [context.day]
-    lines = []
-    for source in ("lake", "golden"):
-        config = ReconstructConfig(root=context.root, source=source)
-        rows = reconstruct(config, list(context.symbols), days)
-        failed = [row for row in rows if row["status"] == "failed"]
-        if failed:
-            msg = "reconstruct failed: " + "; ".join(summary_line(row) for row in failed)
-            raise StageError(msg)
-        events = sum(row.get("rows", {}).get("events", 0) for row in rows)
-        books = sum(row.get("rows", {}).get("book", 0) for row in rows)
-        lines.append(f"{source}: {events:,} events, {books:,} book rows")
-    context.notes["reconstruct"] = lines
-    context.summary.append("reconstruct: " + "; ".join(lines) + " into events/ and book/")
 
 
 def register(app: typer.Typer) -> None:
