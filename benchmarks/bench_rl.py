@@ -38,8 +38,7 @@ import zstandard
 
 from rlx_lib.capture import import_capture
 from rlx_lib.fidelity import evaluate
-from rlx_lib.reconstruction.pipeline import ReconstructConfig
-from rlx_lib.reconstruction.runner import reconstruct
+from rlx_lib.reconstruction import reconstruct
 from rlx_lib.rl import export
 from rlx_lib.rl.models import Grid, backtester
 from rlx_lib.rl.policies import REFERENCE_POLICIES, PassiveQuoter
@@ -66,9 +65,11 @@ print(json.dumps([time.perf_counter() - began, time.process_time()]))
 
 
 def _rebuilt(root: Path, days: list[dt.date], sources=("golden", "lake")) -> None:
+    end = days[-1] + dt.timedelta(days=1)
     for source in sources:
-        config = ReconstructConfig(root=root, source=source, force=True)
-        failed = [r for r in reconstruct(config, [SYMBOL], days) if r.get("status") == "failed"]
+        failed = reconstruct(
+            root, source=source, symbols=[SYMBOL], start=days[0], end=end, force=True
+        ).failed
         if failed:
             raise RuntimeError(f"reconstruction failed: {failed}")
 

@@ -10,9 +10,9 @@ damage is reported.
 
 from __future__ import annotations
 
-import heapq
 import datetime as dt
 import gzip
+import heapq
 import io
 import os
 import zlib
