@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import zstandard
@@ -85,80 +86,39 @@ def capture_path(folder: Path, market: str) -> Path:
     return part / "00.jsonl.zst"
 
 
+_BID, _ASK = 6_000_000_000_000, 6_000_001_000_000
+_TOP = f'"b":"{_units(_BID)}","B":"1.50000000","a":"{_units(_ASK)}","A":"2.00000000"'.encode()
+
+
+@dataclass
+class _Cursor:
+    """The ids and the capture clock of the capture being written."""
+
+    update_id: int = 1_000_000_000
+    trade_id: int = 500_000_000
+    capture: int = 1_723_161_600_000_000_000
+
+    def tick(self) -> int:
+        """The next line's capture time, 10 ms on."""
+        self.capture += 10_000_000
+        return self.capture
+
+
 def write_capture(path: Path, messages: int, market: str = "spot") -> int:
     """Write a consistent synthetic golden file of about ``messages`` lines in ``market``'s
     shapes, as one zstd frame; return the count. Futures ids skip (they are shared with other
     symbols), the snapshot falls inside the first diff and the last bookTicker of a window
     carries its diff's final id."""
-    futures = market == "usdm"
-    shapes = _SHAPES[market]
-    bid, ask = 6_000_000_000_000, 6_000_001_000_000
-    top = f'"b":"{_units(bid)}","B":"1.50000000","a":"{_units(ask)}","A":"2.00000000"'
-    snapshot_levels = ",".join(
-        f'["{_units(bid - i * 1_000_000)}","1.50000000"]' for i in range(1000)
-    )
-    ask_levels = ",".join(f'["{_units(ask + i * 1_000_000)}","2.00000000"]' for i in range(1000))
-    update_id, trade_id, capture = 1_000_000_000, 500_000_000, 1_723_161_600_000_000_000
+    cursor = _Cursor()
     written = 0
     compressor = zstandard.ZstdCompressor(level=1)
     with open(path, "wb") as raw, compressor.stream_writer(raw) as out:
-        out.write(
-            b'{"capture_ns": %d, "stream": "btcusdt@depthSnapshot", "data": '
-            b'{"lastUpdateId":%d,"bids":[%s],"asks":[%s]}}\n'
-            % (capture, update_id + 5 * futures, snapshot_levels.encode(), ask_levels.encode())
-        )
+        out.write(_snapshot_line(cursor, market == "usdm"))
         written += 1
         window = 0
         chunk: list[bytes] = []
         while written < messages:
-            event_ms = 1_723_161_600_000 + window * 100
-            previous = update_id
-            first = update_id + (3 if futures else 1)
-            last = first + 9
-            for k in range(7):
-                capture += 10_000_000
-                ticker = last if futures and k == 6 else first + k
-                data = shapes["ticker"] % (ticker, top.encode())
-                chunk.append(
-                    b'{"capture_ns": %d, "stream": "btcusdt@bookTicker", "data": %s}\n'
-                    % (capture, data)
-                )
-            for _ in range(2):
-                trade_id += 1
-                capture += 10_000_000
-                price = _units(bid).encode()
-                data = (
-                    shapes["trade"] % (event_ms, event_ms, trade_id, price)
-                    if futures
-                    else shapes["trade"] % (event_ms, trade_id, price, event_ms)
-                )
-                chunk.append(
-                    b'{"capture_ns": %d, "stream": "btcusdt@trade", "data": %s}\n' % (capture, data)
-                )
-            update_id = last
-            levels = ",".join(
-                f'["{_units(bid - (5 + (window + i) % 40) * 1_000_000)}","{i % 3}.00000000"]'
-                for i in range(3)
-            )
-            asks = ",".join(
-                f'["{_units(ask + (5 + (window + i) % 40) * 1_000_000)}","{i % 3}.00000000"]'
-                for i in range(3)
-            )
-            capture += 10_000_000
-            chained = b',"pu":%d' % previous if futures else b""
-            times = (event_ms, event_ms) if futures else (event_ms,)
-            data = shapes["depth"] % (
-                *times,
-                first,
-                update_id,
-                chained,
-                levels.encode(),
-                asks.encode(),
-            )
-            chunk.append(
-                b'{"capture_ns": %d, "stream": "%s", "data": %s}\n'
-                % (capture, shapes["stream"], data)
-            )
+            chunk += _window_lines(cursor, window, market)
             written += 10
             window += 1
             if len(chunk) >= 5_000:
@@ -166,6 +126,66 @@ def write_capture(path: Path, messages: int, market: str = "spot") -> int:
                 chunk.clear()
         out.write(b"".join(chunk))
     return written
+
+
+def _snapshot_line(cursor: _Cursor, futures: bool) -> bytes:
+    """The depth snapshot that opens the capture: 1000 levels a side."""
+    bids = ",".join(f'["{_units(_BID - i * 1_000_000)}","1.50000000"]' for i in range(1000))
+    asks = ",".join(f'["{_units(_ASK + i * 1_000_000)}","2.00000000"]' for i in range(1000))
+    return (
+        b'{"capture_ns": %d, "stream": "btcusdt@depthSnapshot", "data": '
+        b'{"lastUpdateId":%d,"bids":[%s],"asks":[%s]}}\n'
+        % (
+            cursor.capture,
+            cursor.update_id + 5 * futures,
+            bids.encode(),
+            asks.encode(),
+        )
+    )
+
+
+def _window_lines(cursor: _Cursor, window: int, market: str) -> list[bytes]:
+    """One 100 ms window: seven bookTickers, two trades, one depth diff."""
+    futures, shapes = market == "usdm", _SHAPES[market]
+    event_ms = 1_723_161_600_000 + window * 100
+    previous = cursor.update_id
+    first = cursor.update_id + (3 if futures else 1)
+    last = first + 9
+    lines = []
+    for k in range(7):
+        capture = cursor.tick()
+        data = shapes["ticker"] % (last if futures and k == 6 else first + k, _TOP)
+        lines.append(
+            b'{"capture_ns": %d, "stream": "btcusdt@bookTicker", "data": %s}\n' % (capture, data)
+        )
+    for _ in range(2):
+        cursor.trade_id += 1
+        capture = cursor.tick()
+        price = _units(_BID).encode()
+        data = (
+            shapes["trade"] % (event_ms, event_ms, cursor.trade_id, price)
+            if futures
+            else shapes["trade"] % (event_ms, cursor.trade_id, price, event_ms)
+        )
+        lines.append(
+            b'{"capture_ns": %d, "stream": "btcusdt@trade", "data": %s}\n' % (capture, data)
+        )
+    cursor.update_id = last
+    bids, asks = (
+        ",".join(
+            f'["{_units(base + sign * (5 + (window + i) % 40) * 1_000_000)}","{i % 3}.00000000"]'
+            for i in range(3)
+        )
+        for base, sign in ((_BID, -1), (_ASK, 1))
+    )
+    chained = b',"pu":%d' % previous if futures else b""
+    times = (event_ms, event_ms) if futures else (event_ms,)
+    data = shapes["depth"] % (*times, first, last, chained, bids.encode(), asks.encode())
+    capture = cursor.tick()
+    lines.append(
+        b'{"capture_ns": %d, "stream": "%s", "data": %s}\n' % (capture, shapes["stream"], data)
+    )
+    return lines
 
 
 def _baseline(path: Path, limit: int) -> float:

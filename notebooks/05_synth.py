@@ -67,7 +67,7 @@ def _(database, params):
 
 @app.cell
 def _(charts, series):
-    charts.mid_spread_chart(series, title="Vendor book snapshots: mid and spread")
+    charts.mid_spread_chart(series, title="Lake's book snapshots: mid and spread")
     return
 
 

@@ -143,12 +143,12 @@ class LakeRecorder:
             )
 
     def _row(
-        self, origin: int, received: int, sequence: int, is_bid: bool, price: int, size: int
+        self, origin: int, received: int, update_id: int, is_bid: bool, price: int, size: int
     ) -> None:
         rows = self.delta
         rows["origin_time"].append(origin)
         rows["received_time"].append(received)
-        rows["sequence_number"].append(sequence)
+        rows["sequence_number"].append(update_id)
         rows["side_is_bid"].append(is_bid)
         rows["price"].append(price * _UNIT)
         rows["size"].append(size * _UNIT)

@@ -294,11 +294,11 @@ def _drop_messages(
     frame: pl.DataFrame, *, rate: float, rng: np.random.Generator
 ) -> tuple[pl.DataFrame, list[int]]:
     """Drop every row of a share ``rate`` of the depth messages (never snapshot rows)."""
-    sequence = frame["sequence_number"].to_numpy()
+    update_ids = frame["sequence_number"].to_numpy()
     is_snapshot = (frame["origin_time"].dt.epoch("ns") == 0).to_numpy()
-    messages = np.unique(sequence[~is_snapshot])
+    messages = np.unique(update_ids[~is_snapshot])
     dropped = messages[rng.random(len(messages)) < rate]
-    keep = is_snapshot | ~np.isin(sequence, dropped)
+    keep = is_snapshot | ~np.isin(update_ids, dropped)
     return frame.filter(pl.Series(keep)), [int(u) for u in dropped]
 
 

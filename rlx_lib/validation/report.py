@@ -24,7 +24,8 @@ import polars as pl
 
 from rlx_lib.catalog import atomic_path, exchange_of, lake_symbol, partition_dir, write_parquet
 from rlx_lib.schemas import ISSUE, check_schema, empty_frame
-from rlx_lib.validation.checks import GoldenValidator, state_summary
+from rlx_lib.validation.checks import GoldenValidator
+from rlx_lib.validation.state import state_summary
 
 __all__ = ["GAP_FIELDS", "ISSUES_FILE", "ValidationReport", "issues_frame"]
 

@@ -25,7 +25,7 @@ from rlx_lib.validation.report import ValidationReport
 __all__ = ["load_checkpoint", "save_checkpoint", "validate_golden"]
 
 log = logging.getLogger(__name__)
-_VERSION = 1
+_VERSION = 2
 
 
 def save_checkpoint(path: Path, files: list[str], validator: GoldenValidator) -> None:
@@ -117,7 +117,7 @@ def _validate_files(
     total, done = sum(path.stat().st_size for path in todo), 0
     for path in todo:
         position = validator.position
-        skip = position[1] if position is not None and position[0] == str(path) else 0
+        skip = position.lines if position is not None and position.source == str(path) else 0
         validator.add_file(path, skip_lines=skip, checkpoint=save, every=every)
         save(validator)
         done += path.stat().st_size

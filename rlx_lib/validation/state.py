@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -16,7 +16,10 @@ from rlx_lib.venues.binance import SPOT, DepthSync
 
 __all__ = [
     "STAGE",
+    "BookOp",
+    "SnapshotLevels",
     "SymbolState",
+    "Where",
     "latency_bins",
     "latency_quantiles",
     "state_summary",
@@ -59,6 +62,33 @@ def units_text(units: int | None) -> str:
     return f"{whole}.{frac:08d}".rstrip("0").rstrip(".")
 
 
+class Where(NamedTuple):
+    """Where a message is: its file, its line there, its exchange time in ms when known."""
+
+    source: str
+    position: int
+    origin_ms: int | None = None
+
+
+class BookOp(NamedTuple):
+    """One change waiting to be replayed on a symbol's book: a snapshot or an applied diff."""
+
+    snapshot: bool
+    is_bid: np.ndarray
+    price: np.ndarray
+    size: np.ndarray
+    update_id: int | None = None  # the diff's ``u`` (None for a snapshot)
+    where: Where | None = None  # the diff's message (None for a snapshot)
+
+
+class SnapshotLevels(NamedTuple):
+    """A depth snapshot's id and how many levels it held per side."""
+
+    last_update_id: int
+    bids: int
+    asks: int
+
+
 @dataclass
 class SymbolState:
     """Everything the validator knows about one symbol so far."""
@@ -73,7 +103,7 @@ class SymbolState:
     sync: DepthSync = field(init=False)
     book: L2Book | None = None  # the shared exact book, created at the first snapshot
     book_valid: bool = False  # False until a snapshot, and again after a gap
-    ops: list = field(default_factory=list)  # book changes not yet replayed (see _flush)
+    ops: list[BookOp] = field(default_factory=list)  # book changes not yet replayed
     last_ticker_id: int | None = None
     # bookTickers kept for the join (u ascending) and their (b, B, a, A) in units
     ticker_ids: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
@@ -81,12 +111,12 @@ class SymbolState:
     # book states waiting for a bookTicker with a larger u: ids, tops (0 = empty side), where
     pending_ids: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
     pending_tops: np.ndarray = field(default_factory=lambda: np.empty((0, 4), dtype=np.int64))
-    pending_where: list[tuple[str, int, int | None]] = field(default_factory=list)
+    pending_where: list[Where] = field(default_factory=list)
     latency: Counter = field(default_factory=Counter)  # ms -> messages
     previous_latency: int | None = None
     first_ms: int | None = None
     last_ms: int | None = None
-    snapshot_levels: list[tuple[int, int, int]] = field(default_factory=list)
+    snapshot_levels: list[SnapshotLevels] = field(default_factory=list)
     depth_since_reset: bool = False
 
     def __post_init__(self) -> None:
@@ -146,8 +176,8 @@ def state_summary(state: SymbolState) -> dict[str, Any]:
         book_resets=counts["book_resets"],
         session_resets=counts["session_resets"],
         snapshot_levels=[
-            {"last_update_id": last_id, "bids": bids, "asks": asks}
-            for last_id, bids, asks in state.snapshot_levels
+            {"last_update_id": level.last_update_id, "bids": level.bids, "asks": level.asks}
+            for level in state.snapshot_levels
         ],
         latency_ms=latency_quantiles(state.latency),
         negative_latency=counts["negative_latency"],

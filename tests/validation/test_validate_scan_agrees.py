@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rlx_lib.golden import format_record
-from rlx_lib.validation.checks import _payload_ids
+from rlx_lib.validation.lines import payload_ids
 from rlx_lib.validation.loader import GoldenMessage
 from rlx_lib.validation.scan import FIELDS, scan_block
 from rlx_lib.venues import MARKETS
@@ -99,7 +99,7 @@ def test_scan_and_typed_decoder_agree_on_kind_and_ids(drawn: tuple[str, str, dic
         "U": data.U,
         "u": data.u,
         "pu": data.pu,
-        "id": market.trade_id(kind, _payload_ids(data)),
+        "id": market.trade_id(kind, payload_ids(data)),
     }
     for key in _READ.get(kind, ()):
         value = scanned[key]

@@ -28,7 +28,8 @@ from rlx_lib.golden import (
 )
 from rlx_lib.reconstruction.replay import golden_input
 from rlx_lib.validation import batch
-from rlx_lib.validation.checks import GoldenValidator, _payload_ids
+from rlx_lib.validation.checks import GoldenValidator
+from rlx_lib.validation.lines import payload_ids
 from rlx_lib.validation.loader import GoldenMessage
 from rlx_lib.validation.scan import FIELDS, scan_block
 from rlx_lib.venues import MARKETS, stream_kind
@@ -112,7 +113,7 @@ def test_typed_fallback_reads_kind_and_ids(entry: Payload) -> None:
     kind = market.classify(message.stream, message.data.e)
     assert kind == entry.kind
     data = message.data
-    assert market.trade_id(kind, _payload_ids(data)) == entry.ids.get("id")
+    assert market.trade_id(kind, payload_ids(data)) == entry.ids.get("id")
     if kind == "depth":
         assert (data.U, data.u, data.pu) == tuple(entry.ids.get(k) for k in ("U", "u", "pu"))
 
