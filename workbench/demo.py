@@ -14,16 +14,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from rlx_lib.acquisition import AcquireResult, acquire
+from rlx_lib.acquisition import AcquireResult
 from rlx_lib.catalog import binance_symbol
 from rlx_lib.errors import StageError
 from rlx_lib.fidelity import evaluate
 from rlx_lib.golden import merged_records
 from rlx_lib.local.binance import LocalCaptureResult, capture_local
-from rlx_lib.local.s3 import LocalLake
 from rlx_lib.reconstruction import ReconstructResult, reconstruct
 from rlx_lib.synth import SynthResult, synthesize
 from rlx_lib.validation import ValidationResult, validate
+from workbench.sessions import acquire_from_local_lake
 
 __all__ = ["Demo", "run_demo"]
 
@@ -67,7 +67,8 @@ def run_demo(demo: Demo, *, say: Callable[[str], None] = log.info) -> Path:
     vendor, window = demo.out / "vendor", {"start": demo.day, "end": demo.end}
     demo.out.mkdir(parents=True, exist_ok=True)
     step(_synth_line(demo, _synthesize(demo, vendor), vendor))
-    step(_acquire_line(_acquire_from_local_lake(demo, vendor)))
+    acquired = acquire_from_local_lake(demo.root, vendor=vendor, symbols=demo.symbols, day=demo.day)
+    step(_acquire_line(acquired))
     step(_capture_line(_capture_from_local_binance(demo), demo.out / "capture"))
     step(_validation_line(_validate(demo), demo.out / "validation"))
     rebuilt = {
@@ -103,23 +104,6 @@ def _synthesize(demo: Demo, vendor: Path) -> SynthResult:
         vendor_root=vendor,
         force=True,
     )
-
-
-def _acquire_from_local_lake(demo: Demo, vendor: Path) -> AcquireResult:
-    """Serve the vendor view from a local S3 server in Crypto Lake's layout; acquire all of it."""
-    with LocalLake() as lake:
-        lake.upload_view(vendor)
-        result = acquire(
-            demo.root,
-            symbols=demo.symbols,
-            start=demo.day,
-            end=demo.end,
-            endpoint_url=lake.endpoint_url,
-            bucket=lake.bucket_path,
-            session=lake.session(),
-        )
-    result.raise_for_failures()
-    return result
 
 
 def _capture_from_local_binance(demo: Demo) -> LocalCaptureResult:

@@ -38,7 +38,7 @@ def test_publish_summary_is_offline_and_escaped(catalog: Any, tmp_path: Path) ->
     assert HOSTILE not in text
     # escaped once by us, then again by Panel and Bokeh's document embedding
     assert re.search(r"&(amp;)+lt;script&(amp;)+gt;alert\(1\)", text)
-    assert "BTC-USDT (vendor)" in text  # the synthetic book's mid and spread chart
+    assert "BTC-USDT (lake_snapshot)" in text  # the synthetic book's mid and spread chart
 
 
 def test_inline_panel_css_replaces_cdn_stylesheets() -> None:
