@@ -62,6 +62,7 @@ COMMAND_MODULES = (
     "workbench.commands.validate",
     "workbench.commands.reconstruct",
     "workbench.commands.fidelity",
+    "workbench.commands.compare",
     "workbench.commands.rl",
     "workbench.commands.serve",
     "workbench.commands.notebooks",

@@ -16,8 +16,9 @@ from pathlib import Path
 from rlx_lib.acquisition import acquire
 from rlx_lib.local.s3 import LocalLake
 from rlx_lib.synth import DEFAULT_START, VendorFaults, synthesize
+from workbench.commands import fidelity
 
-__all__ = ["acquired_lake", "fidelity_session", "regime_sessions"]
+__all__ = ["acquired_lake", "fidelity_session", "phenomena_session", "regime_sessions"]
 
 
 def regime_sessions(
@@ -58,6 +59,35 @@ def fidelity_session(
         seed=seed,
         vendor_faults=VendorFaults(drop_rate=drop_rate),
     ).root
+
+
+def phenomena_session(
+    root: Path | str | None,
+    *,
+    symbols: Sequence[str],
+    day: dt.date,
+    minutes: float,
+    seed: int,
+    plant_every_s: float,
+) -> Path:
+    """``root`` (a fresh temporary folder when empty); when it holds no ``golden/`` or
+    ``lake/`` data, a ``high`` session starting at ``day``'s midnight (UTC) is synthesized into
+    it with spoofing, layering and momentum ignition planted every ``plant_every_s`` seconds
+    (``_planted.json``). Both sides of ``day`` are then reconstructed where they are not yet."""
+    root = Path(root) if root else Path(tempfile.mkdtemp(prefix="rlx-phenomena-"))
+    if not any(path.is_dir() for path in (root / "golden", root / "lake")):
+        synthesize(
+            root,
+            symbols=symbols,
+            start=day,
+            minutes=minutes,
+            seed=seed,
+            plant=("spoofing", "layering", "momentum_ignition"),
+            plant_every_s=plant_every_s,
+        )
+    end = day + dt.timedelta(days=1)
+    fidelity.reconstruct_missing(root, list(symbols), day.isoformat(), end.isoformat())
+    return root
 
 
 def acquired_lake(
