@@ -19,7 +19,6 @@ from rlx_lib.errors import RlxError
 __all__ = ["COMMAND_MODULES", "app", "main"]
 
 
-
 def _flags_skip_pydantic() -> None:
     """Pass boolean flags through instead of building a pydantic adapter for them.
 

@@ -13,12 +13,18 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from rlx_lib.acquisition import acquire
+from rlx_lib.acquisition import AcquireResult, acquire
 from rlx_lib.local.s3 import LocalLake
 from rlx_lib.synth import DEFAULT_START, VendorFaults, synthesize
 from workbench.commands import fidelity
 
-__all__ = ["acquired_lake", "fidelity_session", "phenomena_session", "regime_sessions"]
+__all__ = [
+    "acquire_from_local_lake",
+    "acquired_lake",
+    "fidelity_session",
+    "phenomena_session",
+    "regime_sessions",
+]
 
 
 def regime_sessions(
@@ -100,15 +106,25 @@ def acquired_lake(
     scratch = Path(tempfile.mkdtemp(prefix="rlx_acquire_"))
     data_root, vendor, day = scratch / "data", scratch / "out" / "vendor", DEFAULT_START.date()
     synthesize(data_root, symbols=symbols, minutes=minutes, seed=seed, vendor_root=vendor)
+    acquire_from_local_lake(data_root, vendor=vendor, symbols=symbols, day=day)
+    return data_root
+
+
+def acquire_from_local_lake(
+    root: Path, *, vendor: Path, symbols: Sequence[str], day: dt.date
+) -> AcquireResult:
+    """Serve a vendor view (``vendor/lake/...``) from a local S3 server in Crypto Lake's layout
+    and acquire all of its ``day`` into ``root`` through ``lakeapi``; a failed unit raises."""
     with LocalLake() as lake:
         lake.upload_view(vendor)
-        acquire(
-            data_root,
+        result = acquire(
+            root,
             symbols=symbols,
             start=day,
             end=day + dt.timedelta(days=1),
             endpoint_url=lake.endpoint_url,
             bucket=lake.bucket_path,
             session=lake.session(),
-        ).raise_for_failures()
-    return data_root
+        )
+    result.raise_for_failures()
+    return result
