@@ -16,8 +16,7 @@ import time
 from pathlib import Path
 
 from rlx_lib.fidelity import evaluate
-from rlx_lib.reconstruction.pipeline import ReconstructConfig
-from rlx_lib.reconstruction.runner import reconstruct
+from rlx_lib.reconstruction import reconstruct
 from rlx_lib.synth import synthesize
 
 DAY = dt.date(2024, 8, 8)
@@ -48,10 +47,10 @@ def _inputs(minutes: int) -> tuple[Path, dict[str, float]]:
         timings["setup synth"] = time.perf_counter() - began
         for source in ("golden", "lake"):
             began = time.perf_counter()
-            config = ReconstructConfig(root=root, source=source, force=True)
-            failed = [
-                r for r in reconstruct(config, [SYMBOL], [DAY]) if r.get("status") == "failed"
-            ]
+            end = DAY + dt.timedelta(days=1)
+            failed = reconstruct(
+                root, source=source, symbols=[SYMBOL], start=DAY, end=end, force=True
+            ).failed
             if failed:
                 raise RuntimeError(f"reconstruction failed: {failed}")
             timings[f"setup reconstruct {source}"] = time.perf_counter() - began

@@ -5,7 +5,7 @@ anchors on the same data, all in one invocation.
   in the pipeline's segments of 20,000 messages (as ``rlx reconstruct`` runs it), per
   CPU-second, median of 3; on the stream below and on an hour of the synthetic market's
   ``high`` regime, whose book keeps thousands of levels far from the touch, as real books do.
-- **End to end**: ``reconstruct_day`` in a fresh process on an empty output folder: read the
+- **End to end**: ``reconstruct`` of one day in a fresh process on an empty output folder: read the
   Parquet, apply, write ``events/`` and ``book/`` (depth 20, every message), manifests. It
   runs three times on one thread and three times overlapped (segments encoded and written on
   two more threads while the next is rebuilt), alternating, so a change of load hits both;
@@ -43,6 +43,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 import numba
 import numpy as np
@@ -292,20 +293,24 @@ def lakeapi_seconds(data: dict[str, np.ndarray]) -> float:
 
 
 _CHILD = """
-import json, resource, shutil, sys, time, datetime as dt
+import datetime as dt, json, resource, shutil, sys, time
 from pathlib import Path
-from rlx_lib.reconstruction.pipeline import ReconstructConfig, reconstruct_day
-root = Path(sys.argv[1])
-config = ReconstructConfig(root=root, force=True, overlap=sys.argv[3] == "overlap")
+from rlx_lib.reconstruction import reconstruct
+DAY = dt.date(2024, 8, 8)
+def rebuild(root, **options):
+    result = reconstruct(root, source="lake", symbols=["BTC-USDT"], start=DAY,
+                         end=DAY + dt.timedelta(days=1), force=True, **options)
+    if not result.ok:
+        raise SystemExit(result.failed[0].error)
 def cpu():
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
-warm = ReconstructConfig(root=Path(sys.argv[2]), force=True)
-reconstruct_day(warm, "BTC-USDT", dt.date(2024, 8, 8))  # load the JIT cache on a tiny day
+root = Path(sys.argv[1])
+rebuild(Path(sys.argv[2]))  # load the JIT cache on a tiny day
 for name in ("events", "book", "drift", "issues", "_checkpoints"):  # a previous run's output
     shutil.rmtree(root / name, ignore_errors=True)
 began, wall = cpu(), time.perf_counter()
-summary = reconstruct_day(config, "BTC-USDT", dt.date(2024, 8, 8))
+rebuild(root, overlap=sys.argv[3] == "overlap")
 seconds, wall = cpu() - began, time.perf_counter() - wall
 # VmHWM, not ru_maxrss: ru_maxrss keeps the forking parent's peak across exec
 status = Path("/proc/self/status").read_text().splitlines()
@@ -315,7 +320,7 @@ print(json.dumps({"seconds": seconds, "wall": wall, "rss_mb": rss}))
 
 
 def end_to_end(root: Path, warm: Path, *, overlap: bool) -> dict:
-    """``reconstruct_day`` in a fresh process (after a tiny warm-up day), for CPU time, wall
+    """One day's ``reconstruct`` in a fresh process (after a tiny warm-up day), for CPU time, wall
     time and RSS; ``overlap``: segments written on two more threads, else all on one."""
     mode = "overlap" if overlap else "one-thread"
     done = subprocess.run(
@@ -351,8 +356,22 @@ def _figure(figure: str, value: float, unit: str, **extra: object) -> dict:
     return {"figure": figure, "value": value, "unit": unit, **extra}
 
 
-def run(*, quick: bool) -> list[dict]:
-    """Figures: kernel, end to end on one and two cores, peak RSS, anchors and ratios."""
+class _Measured(NamedTuple):  # not a dataclass: this file is loaded outside sys.modules
+    """What one invocation measured (rates in level updates or rows per second)."""
+
+    rows: int
+    messages: int
+    kernel: float
+    shaped_rows: int
+    shaped: float
+    wall: dict[bool, float]  # end to end by overlap
+    cpu: float  # end to end, overlapped, per CPU-second
+    rss: dict[bool, float]  # MB by overlap
+    anchors: dict[str, float]
+
+
+def measure(*, quick: bool) -> _Measured:
+    """Run the kernel, the end-to-end runs and the anchors on the same stream."""
     rows = 1_000_000 if quick else 10_000_000
     data = generate(rows)
     kernel_seconds(_head(data, 3))  # JIT
@@ -366,102 +385,123 @@ def run(*, quick: bool) -> list[dict]:
         write_lake(warm, generate(20_000))
         runs = _end_to_end_runs(root, warm, 3)
         anchors = _anchor_rates(data, Path(folder))
-    wall = {o: rows / statistics.median(r["wall"] for r in runs[o]) for o in runs}
-    cpu = rows / statistics.median(r["seconds"] for r in runs[True])
-    rss = {o: statistics.median(r["rss_mb"] for r in runs[o]) for o in runs}
-    updates = "level updates/s"
+    return _Measured(
+        rows=rows,
+        messages=len(data["start"]) - 1,
+        kernel=kernel,
+        shaped_rows=shaped_rows,
+        shaped=shaped_rate,
+        wall={o: rows / statistics.median(r["wall"] for r in runs[o]) for o in runs},
+        cpu=rows / statistics.median(r["seconds"] for r in runs[True]),
+        rss={o: statistics.median(r["rss_mb"] for r in runs[o]) for o in runs},
+        anchors=anchors,
+    )
+
+
+_UPDATES = "level updates/s"
+
+
+def _own_figures(m: _Measured) -> list[dict]:
+    """Kernel and end-to-end figures."""
     return [
-        _figure("input rows (book_delta_v2)", rows, "rows"),
-        _figure("messages", len(data["start"]) - 1, "messages"),
-        _figure("kernel, top 20 after every message", kernel, updates, target=">= 20M"),
+        _figure("input rows (book_delta_v2)", m.rows, "rows"),
+        _figure("messages", m.messages, "messages"),
+        _figure("kernel, top 20 after every message", m.kernel, _UPDATES, target=">= 20M"),
         _figure(
-            f"kernel on {shaped_rows:,} rows of the synthetic high regime (far levels)",
-            shaped_rate,
-            updates,
+            f"kernel on {m.shaped_rows:,} rows of the synthetic high regime (far levels)",
+            m.shaped,
+            _UPDATES,
             target=">= 20M",
         ),
         _figure(
             "end to end, two cores (read, apply, write events+book, depth 20; wall clock)",
-            wall[True],
+            m.wall[True],
             "rows/s",
             baseline="kernel",
-            ratio=wall[True] / kernel,
+            ratio=m.wall[True] / m.kernel,
             target="ratio >= 0.5",
         ),
         _figure(
             "end to end, one thread (wall clock)",
-            wall[False],
+            m.wall[False],
             "rows/s",
             baseline="kernel",
-            ratio=wall[False] / kernel,
+            ratio=m.wall[False] / m.kernel,
         ),
         _figure(
             "two cores vs one thread, end to end",
-            wall[True],
+            m.wall[True],
             "rows/s",
             baseline="end to end, one thread",
-            ratio=wall[True] / wall[False],
+            ratio=m.wall[True] / m.wall[False],
         ),
         _figure(
             "end to end per CPU-second (all threads)",
-            cpu,
+            m.cpu,
             "rows/s",
             baseline="kernel",
-            ratio=cpu / kernel,
+            ratio=m.cpu / m.kernel,
         ),
-        _figure("end to end peak RSS, one thread", rss[False], "MB"),
+        _figure("end to end peak RSS, one thread", m.rss[False], "MB"),
         _figure(
             "end to end peak RSS, two cores",
-            rss[True],
+            m.rss[True],
             "MB",
             baseline="one thread",
-            ratio=rss[True] / rss[False],
+            ratio=m.rss[True] / m.rss[False],
             target="<= 1.1",
         ),
-        _figure("anchor: minimal dense-tick numba book, top 20", anchors["dense"], updates),
-        _figure("anchor: pure-Python SortedDict, top 20", anchors["sorteddict"], updates),
-        _figure("anchor: lakeapi updater, bests and sizes only", anchors["lakeapi"], updates),
-        _figure(
-            "kernel vs dense-tick numba book",
-            kernel,
-            updates,
-            baseline="dense-tick numba book",
-            ratio=kernel / anchors["dense"],
-            target=">= 0.8",
-        ),
-        _figure(
-            "kernel vs SortedDict",
-            kernel,
-            updates,
-            baseline="pure-Python SortedDict",
-            ratio=kernel / anchors["sorteddict"],
-            target=">= 30x",
-        ),
-        _figure(
-            "kernel vs lakeapi updater",
-            kernel,
-            updates,
-            baseline="lakeapi OrderBookUpdater",
-            ratio=kernel / anchors["lakeapi"],
-            target=">= 100x",
-        ),
-        _figure(
-            "end to end (two cores) vs SortedDict",
-            wall[True],
-            "rows/s",
-            baseline="pure-Python SortedDict",
-            ratio=wall[True] / anchors["sorteddict"],
-            target="(also writes)",
-        ),
-        _figure(
-            "end to end (two cores) vs lakeapi updater",
-            wall[True],
-            "rows/s",
-            baseline="lakeapi OrderBookUpdater",
-            ratio=wall[True] / anchors["lakeapi"],
-            target="(also writes)",
-        ),
     ]
+
+
+def _anchor_figures(m: _Measured) -> list[dict]:
+    """The anchors and our rates against them."""
+    anchors, kernel, wall = m.anchors, m.kernel, m.wall[True]
+    figures = [
+        _figure("anchor: minimal dense-tick numba book, top 20", anchors["dense"], _UPDATES),
+        _figure("anchor: pure-Python SortedDict, top 20", anchors["sorteddict"], _UPDATES),
+        _figure("anchor: lakeapi updater, bests and sizes only", anchors["lakeapi"], _UPDATES),
+    ]
+    against = (
+        ("dense", "dense-tick numba book", ">= 0.8"),
+        ("sorteddict", "pure-Python SortedDict", ">= 30x"),
+        ("lakeapi", "lakeapi OrderBookUpdater", ">= 100x"),
+    )
+    titles = {
+        "dense": "dense-tick numba book",
+        "sorteddict": "SortedDict",
+        "lakeapi": "lakeapi updater",
+    }
+    for key, baseline, target in against:
+        ratio = kernel / anchors[key]
+        figures.append(
+            _figure(
+                f"kernel vs {titles[key]}",
+                kernel,
+                _UPDATES,
+                baseline=baseline,
+                ratio=ratio,
+                target=target,
+            )
+        )
+    for key, baseline, _ in against[1:]:
+        figures.append(
+            _figure(
+                f"end to end (two cores) vs {titles[key]}",
+                wall,
+                "rows/s",
+                baseline=baseline,
+                ratio=wall / anchors[key],
+                target="(also writes)",
+            )
+        )
+    return figures
+
+
+def run(*, quick: bool) -> list[dict]:
+    """Figures: kernel, end to end on one and two cores, peak RSS, anchors and ratios."""
+    measured = measure(quick=quick)
+    return _own_figures(measured) + _anchor_figures(measured)
 
 
 if __name__ == "__main__":

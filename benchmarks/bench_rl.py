@@ -38,8 +38,7 @@ import zstandard
 
 from rlx_lib.capture import import_capture
 from rlx_lib.fidelity import evaluate
-from rlx_lib.reconstruction.pipeline import ReconstructConfig
-from rlx_lib.reconstruction.runner import reconstruct
+from rlx_lib.reconstruction import reconstruct
 from rlx_lib.rl import export
 from rlx_lib.rl.models import Grid, backtester
 from rlx_lib.rl.policies import REFERENCE_POLICIES, PassiveQuoter
@@ -66,9 +65,11 @@ print(json.dumps([time.perf_counter() - began, time.process_time()]))
 
 
 def _rebuilt(root: Path, days: list[dt.date], sources=("golden", "lake")) -> None:
+    end = days[-1] + dt.timedelta(days=1)
     for source in sources:
-        config = ReconstructConfig(root=root, source=source, force=True)
-        failed = [r for r in reconstruct(config, [SYMBOL], days) if r.get("status") == "failed"]
+        failed = reconstruct(
+            root, source=source, symbols=[SYMBOL], start=days[0], end=end, force=True
+        ).failed
         if failed:
             raise RuntimeError(f"reconstruction failed: {failed}")
 
@@ -107,7 +108,7 @@ def _strategy_seconds(feed: np.ndarray, grid: Grid, repeats: int) -> float:
 def _exported(root: Path, source: str, out: Path) -> tuple[np.ndarray, Grid, dict]:
     result = export(root, symbols=[SYMBOL], start=DAY, end=END, source=source, out=out, force=True)
     row = result.rows[0]
-    return np.load(row["path"])["data"], Grid(tick=round(row["tick_size"] * 1e8), lot=1), row
+    return np.load(row.path)["data"], Grid(tick=round(row.tick_size * 1e8), lot=1), row
 
 
 def _policy_figures(feed: np.ndarray, grid: Grid) -> list[dict]:
@@ -158,7 +159,7 @@ def _synthetic_figures(minutes: int, repeats: int) -> list[dict]:
             {"figure": f"anchor: bare hftbacktest replay, {minutes} min of high",
              "value": round(anchor, 2), "unit": "s", "baseline": f"{feed.size:,} rows"},
             {"figure": f"export to hftbacktest, {minutes} min of high", "value": round(seconds, 2),
-             "unit": "s", "baseline": f"{row['events']:,} events"},
+             "unit": "s", "baseline": f"{row.events:,} events"},
             *_policy_figures(feed, grid),
         ]  # fmt: skip
         ours, grid, _ = _exported(root, "golden", Path(scratch) / "golden")

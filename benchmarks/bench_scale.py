@@ -24,8 +24,7 @@ from typing import Any
 
 from rlx_lib.fidelity import evaluate
 from rlx_lib.golden import golden_files
-from rlx_lib.reconstruction.pipeline import ReconstructConfig
-from rlx_lib.reconstruction.runner import reconstruct
+from rlx_lib.reconstruction import reconstruct
 from rlx_lib.synth import synthesize
 from rlx_lib.validation.fanout import validate_golden_parallel, validate_lake_parallel
 
@@ -47,8 +46,9 @@ def stages(root: Path, symbols: list[str], days: list[dt.date]) -> dict[str, Cal
     end = days[-1] + dt.timedelta(days=1)
 
     def rebuild(source: str) -> Callable:
-        config = ReconstructConfig(root=root, source=source)  # type: ignore[arg-type]
-        return lambda client: reconstruct(config, symbols, days, cluster=client)
+        return lambda client: reconstruct(
+            root, source=source, symbols=symbols, start=days[0], end=end, cluster=client
+        )
 
     def validate(client: Any) -> None:
         files = golden_files([root / "golden"])

@@ -6,14 +6,14 @@ app = marimo.App(width="medium")
 
 @app.cell
 def _():
+    import datetime as dt
     import tempfile
     from pathlib import Path
 
     import marimo as mo
 
     from rlx_lib import catalog
-    from rlx_lib.reconstruction.pipeline import ReconstructConfig
-    from rlx_lib.reconstruction.runner import reconstruct
+    from rlx_lib.reconstruction import reconstruct
     from rlx_lib.synth import synthesize
     from workbench import charts
     from workbench.db import connect
@@ -21,10 +21,10 @@ def _():
 
     return (
         Path,
-        ReconstructConfig,
         catalog,
         charts,
         connect,
+        dt,
         mo,
         params,
         reconstruct,
@@ -58,25 +58,26 @@ def _(config, root, synthesize):
 
 
 @app.cell
-def _(catalog, config, session):
+def _(catalog, config, dt, session):
     days = catalog.days(session.root, "golden", symbol=config["symbol"])
+    start, end = days[0], days[-1] + dt.timedelta(days=1)
     days
-    return (days,)
+    return end, start
 
 
 @app.cell
-def _(ReconstructConfig, config, days, reconstruct, root):
+def _(config, end, reconstruct, root, start):
     # The book after every message, rebuilt from the vendor view.
-    from_lake = reconstruct(ReconstructConfig(root=root, source="lake"), [config["symbol"]], days)
+    from_lake = reconstruct(root, source="lake", symbols=[config["symbol"]], start=start, end=end)
     from_lake
     return (from_lake,)
 
 
 @app.cell
-def _(ReconstructConfig, config, days, reconstruct, root):
+def _(config, end, reconstruct, root, start):
     # The same, rebuilt from the live (golden) view through Binance's sync procedure.
     from_golden = reconstruct(
-        ReconstructConfig(root=root, source="golden"), [config["symbol"]], days
+        root, source="golden", symbols=[config["symbol"]], start=start, end=end
     )
     from_golden
     return (from_golden,)

@@ -12,15 +12,13 @@ def _():
     import marimo as mo
 
     from rlx_lib.fidelity import evaluate, first_mismatch_levels, get
-    from rlx_lib.reconstruction.pipeline import ReconstructConfig
-    from rlx_lib.reconstruction.runner import reconstruct
+    from rlx_lib.reconstruction import reconstruct
     from workbench.fidelity_report import coverage_chart, publish_report
     from workbench.notebook import params
     from workbench.sessions import fidelity_session
 
     return (
         Path,
-        ReconstructConfig,
         coverage_chart,
         dt,
         evaluate,
@@ -76,19 +74,21 @@ def _(config, dt):
 
 
 @app.cell
-def _(ReconstructConfig, config, day, reconstruct, root):
+def _(config, day, dt, reconstruct, root):
     # Rebuild the live view into book/ and events/ through the Binance sync procedure.
     from_golden = reconstruct(
-        ReconstructConfig(root=root, source="golden"), [config["symbol"]], [day]
+        root, source="golden", symbols=[config["symbol"]], start=day, end=day + dt.timedelta(days=1)
     )
     from_golden
     return (from_golden,)
 
 
 @app.cell
-def _(ReconstructConfig, config, day, reconstruct, root):
+def _(config, day, dt, reconstruct, root):
     # The same from the vendor view.
-    from_lake = reconstruct(ReconstructConfig(root=root, source="lake"), [config["symbol"]], [day])
+    from_lake = reconstruct(
+        root, source="lake", symbols=[config["symbol"]], start=day, end=day + dt.timedelta(days=1)
+    )
     from_lake
     return (from_lake,)
 

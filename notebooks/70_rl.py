@@ -12,8 +12,7 @@ def _():
     import marimo as mo
 
     from rlx_lib.fidelity import evaluate
-    from rlx_lib.reconstruction.pipeline import ReconstructConfig
-    from rlx_lib.reconstruction.runner import reconstruct
+    from rlx_lib.reconstruction import reconstruct
     from rlx_lib.rl import export, market_env
     from workbench.notebook import params
     from workbench.rl_report import heat_chart, policy_table
@@ -21,7 +20,6 @@ def _():
 
     return (
         Path,
-        ReconstructConfig,
         dt,
         evaluate,
         export,
@@ -79,10 +77,16 @@ def _(config, dt):
 
 
 @app.cell
-def _(ReconstructConfig, config, day, reconstruct, root):
+def _(config, day, dt, reconstruct, root):
     # Rebuild the live view (golden) and the vendor view (lake) into book/ and events/.
     rebuilt = [
-        reconstruct(ReconstructConfig(root=root, source=source), [config["symbol"]], [day])
+        reconstruct(
+            root,
+            source=source,
+            symbols=[config["symbol"]],
+            start=day,
+            end=day + dt.timedelta(days=1),
+        )
         for source in ("golden", "lake")
     ]
     rebuilt

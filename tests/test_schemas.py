@@ -55,3 +55,22 @@ def test_check_schema_names_missing_extra_and_wrong_columns() -> None:
 
 def test_check_schema_accepts_an_empty_frame_of_the_schema() -> None:
     schemas.check_schema(pl.DataFrame(schema=schemas.ISSUE), schemas.ISSUE, name="issues")
+
+
+def test_issue_frame_fills_constants_and_nulls_in_issue_order() -> None:
+    found = pl.DataFrame(
+        {
+            "detail": ["a", "b"],
+            "position": [3, 7],
+            "check": ["off_grid"] * 2,
+            "severity": ["warning"] * 2,
+        }
+    )
+    issues = schemas.issue_frame(found, stage="acquisition", symbol="BTC-USDT", source="lake/x")
+    schemas.check_schema(issues, schemas.ISSUE, name="issues")
+    assert issues["position"].to_list() == [3, 7]
+    assert issues["stage"].to_list() == ["acquisition"] * 2
+    assert issues["update_id"].null_count() == 2
+    assert schemas.issue_frame(found.clear(), stage="acquisition").height == 0
+    with pytest.raises(SchemaError, match="sequence"):
+        schemas.issue_frame(found, sequence=1)

@@ -21,8 +21,7 @@ import polars as pl
 from rlx_lib.catalog import day_range, parse_day, partition_dir
 from rlx_lib.errors import DataRangeError, StageError
 from rlx_lib.fidelity import evaluate
-from rlx_lib.reconstruction.pipeline import ReconstructConfig
-from rlx_lib.reconstruction.runner import reconstruct
+from rlx_lib.reconstruction import reconstruct
 from rlx_lib.results import StageResult
 from rlx_lib.rl.metrics import SimToRealGap, StateCoverage
 from rlx_lib.synth import VendorFaults, vendor_from_golden
@@ -106,8 +105,8 @@ def _vendor_view(root, work, symbols, days, rate, seed) -> None:
                 os.link(source, target)
     faults = VendorFaults(drop_rate=rate)
     vendor_from_golden(work, golden=[root / "golden"], vendor_faults=faults, seed=seed)
-    results = reconstruct(ReconstructConfig(root=work, source="lake"), list(symbols), days)
-    failed = [r for r in results if r.get("status") == "failed"]
-    if failed:
-        msg = f"vendor rebuild failed at drop rate {rate}, seed {seed}: {failed[0].get('error')}"
+    end = days[-1] + dt.timedelta(days=1)
+    result = reconstruct(work, source="lake", symbols=list(symbols), start=days[0], end=end)
+    if result.failed:
+        msg = f"vendor rebuild failed at drop rate {rate}, seed {seed}: {result.failed[0].error}"
         raise StageError(msg)

@@ -41,8 +41,8 @@ __all__ = [
 WINDOW = 1 << 20
 """Dense ticks per side: 8 MB, about 10,000 USD of BTC-USDT at its 0.01 tick. A smaller window
 sends the busy far levels of a real-shaped book to the sorted fallback, whose inserts shift
-elements: a synthetic ``high`` day rebuilds at 6.1M level updates/s with 2**16 ticks, 19.8M
-with 2**20."""
+elements, and a real-shaped day rebuilds markedly slower (measure with ``rlx bench
+reconstruct``)."""
 BLOCK_SHIFT = 6
 EMPTY_KEY = np.iinfo(np.int64).max
 # meta columns per side

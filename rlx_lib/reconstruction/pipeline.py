@@ -17,7 +17,7 @@ import datetime as dt
 import itertools
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -37,6 +37,7 @@ from rlx_lib.reconstruction.checkpoint import (
     work_folder,
 )
 from rlx_lib.reconstruction.lock import day_lock
+from rlx_lib.reconstruction.result import DayResult
 
 __all__ = ["BOOK_EVERY", "ReconstructConfig", "carry_state", "reconstruct_day"]
 
@@ -159,19 +160,22 @@ def _crossed_issues(
     issues = []
     for begin, end in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True):
         first, last = lo + begin, lo + end - 1
+        detail = (
+            f"best bid >= best ask for {end - begin} message(s), update ids "
+            f"{day.update_id[first]}..{day.update_id[last]}; kept as is (not repaired)"
+        )
         issues.append(
-            {
-                "stage": "reconstruction",
-                "check": "crossed_book",
-                "severity": "warning",
-                "symbol": symbol,
-                "source": source,
-                "position": int(first),
-                "origin_time": int(day.origin_ns[first]),
-                "update_id": int(day.update_id[first]),
-                "detail": f"best bid >= best ask for {end - begin} message(s), update ids "
-                f"{day.update_id[first]}..{day.update_id[last]}; kept as is (not repaired)",
-            }
+            schemas.issue_row(
+                "reconstruction",
+                "crossed_book",
+                "warning",
+                symbol,
+                detail,
+                source=source,
+                position=int(first),
+                origin_time=int(day.origin_ns[first]),
+                update_id=int(day.update_id[first]),
+            )
         )
     return issues
 
@@ -226,6 +230,8 @@ def _drift(
 def _seed(
     config: ReconstructConfig, symbol: str, day: dt.date
 ) -> tuple[L2Book, int | None, dict[str, Any]]:
+    """The previous day's final book, the id it ends at and the seeding record; or an empty
+    book (seed ``none``)."""
     previous = final_state_path(
         config.root, source=config.source, symbol=symbol, day=day - dt.timedelta(days=1)
     )
@@ -236,10 +242,20 @@ def _seed(
     return L2Book(), None, {"seed": "none"}
 
 
-def _input_day(
-    config: ReconstructConfig, symbol: str, day: dt.date
-) -> tuple[replay.DayInput, L2Book, int, dict[str, Any]]:
-    """Read the day, seed the book; return the input, the book and the first message to apply."""
+@dataclass(frozen=True)
+class _Seeded:
+    """A symbol-day read and its book seeded: what the segments replay."""
+
+    day_input: replay.DayInput
+    book: L2Book
+    first: int  # the first message applied (those the seed already holds are skipped)
+    seeding: dict[str, Any]  # how the book was seeded, as the manifest records it
+    cuts: list[int]  # segment starts, then the end
+    segment: int = 0  # the first segment rebuilt (after a resume: past the last checkpoint)
+
+
+def _input_day(config: ReconstructConfig, symbol: str, day: dt.date) -> _Seeded:
+    """Read the day and seed the book; messages the seed already holds are skipped."""
     book, seed_id, seeding = _seed(config, symbol, day)
     if config.source == "golden":
         day_input = replay.golden_input(
@@ -247,23 +263,23 @@ def _input_day(
         )
         if seeding["seed"] == "none":
             seeding = {"seed": "snapshot", "update_id": None}
-        return day_input, book, 0, seeding
+        cuts = _segments(day_input.event_ns, 0, config.checkpoint_messages)
+        return _Seeded(day_input, book, 0, seeding, cuts)
     day_input = replay.lake_input(config.root, symbol=symbol, day=day)
     if seeding["seed"] == "none":
         if day_input.messages and day_input.reset[0]:
             seeding = {"seed": "snapshot", "update_id": int(day_input.update_id[0])}
-        else:
-            vendor = replay.lake_book_seed(config.root, symbol=symbol, day=day)
-            if vendor is not None:
-                seed_id, levels = vendor
-                book.reset(levels["bids"], levels["asks"])
-                seeding = {"seed": "vendor_book", "update_id": seed_id, "levels": 20}
+        elif (lake_seed := replay.lake_book_seed(config.root, symbol=symbol, day=day)) is not None:
+            seed_id, levels = lake_seed
+            book.reset(levels["bids"], levels["asks"])
+            seeding = {"seed": "vendor_book", "update_id": seed_id, "levels": 20}
     first = 0
     if seed_id is not None:
         skip = (day_input.update_id <= seed_id) & ~day_input.reset
         first = int(np.argmin(skip)) if not skip.all() else day_input.messages
     seeding["skipped_messages"] = first
-    return day_input, book, first, seeding
+    cuts = _segments(day_input.event_ns, first, config.checkpoint_messages)
+    return _Seeded(day_input, book, first, seeding, cuts)
 
 
 def _input_checksums(config: ReconstructConfig, symbol: str, day: dt.date) -> dict[str, str]:
@@ -309,158 +325,210 @@ def _check_resumable(
         raise StageError(msg)
 
 
-def carry_state(config: ReconstructConfig, symbol: str, day: dt.date) -> dict[str, Any]:
+def carry_state(config: ReconstructConfig, symbol: str, day: dt.date) -> DayResult:
     """Save the book at the end of a symbol-day without writing any output.
 
     The same replay as :func:`reconstruct_day` (same seeding, same final state), minus the
-    top-level reads and the writes: under a third of its cost. It lets the next day start
-    in parallel, seeded exactly as in a serial run. A state already saved from the same
-    inputs is kept. Returns ``{"symbol", "day", "status": "carried" | "kept"}``.
+    top-level reads and the writes. It lets the next day start in parallel, seeded exactly as
+    in a serial run. A state already saved from the same inputs is kept (status ``kept``,
+    else ``carried``).
     """
     checksums = _input_checksums(config, symbol, day)
     path = final_state_path(config.root, source=config.source, symbol=symbol, day=day)
-    status = {"symbol": symbol, "day": day.isoformat()}
     if path.exists() and read_header(path).get("inputs") == checksums:
-        return {**status, "status": "kept"}
-    day_input, book, first, _ = _input_day(config, symbol, day)
-    cuts = _segments(day_input.event_ns, first, config.checkpoint_messages)
-    for lo, hi in itertools.pairwise(cuts):
+        return DayResult(symbol=symbol, day=day, status="kept", source=config.source)
+    seeded = _input_day(config, symbol, day)
+    day_input = seeded.day_input
+    for lo, hi in itertools.pairwise(seeded.cuts):
         first_row = int(day_input.start[lo])
         rows = day_input.reader.rows(first_row, int(day_input.start[hi]))
-        book.replay(
-            *rows, day_input.start[lo : hi + 1] - first_row, day_input.reset[lo:hi], depth=0
+        offsets = day_input.start[lo : hi + 1] - first_row
+        seeded.book.replay(*rows, offsets, day_input.reset[lo:hi], depth=0)
+    save_checkpoint(path, seeded.book, _final_header(day_input, checksums))
+    return DayResult(symbol=symbol, day=day, status="carried", source=config.source)
+
+
+@dataclass(frozen=True)
+class _DayPlan:
+    """One symbol-day to reconstruct: the run's settings and the day's input checksums."""
+
+    config: ReconstructConfig
+    symbol: str
+    day: dt.date
+    checksums: dict[str, str]
+
+    @property
+    def root(self) -> Path:
+        return Path(self.config.root)
+
+    @property
+    def source(self) -> str:
+        return self.config.source
+
+    @property
+    def unit(self) -> str:
+        return f"{self.symbol} {self.day}"
+
+    @property
+    def work(self) -> Path:
+        """The folder of the day's spooled segments and progress checkpoint."""
+        return work_folder(self.root, source=self.source, symbol=self.symbol, day=self.day)
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        """The settings the output depends on (recorded in the manifests)."""
+        return {"depth": self.config.depth, "book_every": self.config.book_every}
+
+    @property
+    def resume_settings(self) -> dict[str, Any]:
+        """The settings a resumed run must share with the interrupted one."""
+        return {**self.settings, "checkpoint_messages": self.config.checkpoint_messages}
+
+    def output(self, dataset: str) -> Path:
+        """The day's published file of ``dataset``."""
+        return sinks.output_path(
+            self.root, dataset, source=self.source, symbol=self.symbol, day=self.day
         )
-    save_checkpoint(path, book, _final_header(day_input, checksums))
-    return {**status, "status": "carried"}
 
 
-def reconstruct_day(config: ReconstructConfig, symbol: str, day: dt.date) -> dict[str, Any]:
+def reconstruct_day(config: ReconstructConfig, symbol: str, day: dt.date) -> DayResult:
     """Reconstruct one symbol-day into ``events/``, ``book/``, ``drift/`` and ``issues/``.
 
-    Returns a summary dict (``status``: ``done`` or ``skipped``, row counts, seeding, drift).
+    Steps: plan (skip a day finished from the same inputs and settings), seed, replay the
+    segments, publish. Returns the day's :class:`DayResult` (``done`` or ``skipped``).
     """
     began = time.perf_counter()
-    root, source = Path(config.root), config.source
-    checksums = _input_checksums(config, symbol, day)
-    settings = {"depth": config.depth, "book_every": config.book_every}
-    book_file = sinks.output_path(root, "book", source=source, symbol=symbol, day=day)
-    if not config.force and book_file.exists():
-        for entry in catalog.read_manifest(root, "book"):
-            if (
-                entry.get("file") == book_file.name
-                and entry.get("symbol") == symbol
-                and entry.get("dt") == day.isoformat()
-                and entry.get("inputs") == checksums
-                and entry.get("settings") == settings
-            ):
-                return {"symbol": symbol, "day": day.isoformat(), "status": "skipped"}
-    work = work_folder(root, source=source, symbol=symbol, day=day)
+    plan = _DayPlan(config, symbol, day, _input_checksums(config, symbol, day))
+    if _finished(plan):
+        return DayResult(symbol=symbol, day=day, status="skipped")
     try:
-        with day_lock(work.with_name(f"{day.isoformat()}.lock"), f"{symbol} {day}"):
-            return _run_day(config, symbol, day, checksums, settings, began)
+        with day_lock(plan.work.with_name(f"{day.isoformat()}.lock"), plan.unit):
+            return _run_day(plan, began)
     finally:
-        if not work.exists():  # finished: no empty folders are left behind
-            catalog.remove_folder(work, up_to=root / "_work")
+        if not plan.work.exists():  # finished: no empty folders are left behind
+            catalog.remove_folder(plan.work, up_to=plan.root / "_work")
 
 
-def _run_day(
-    config: ReconstructConfig,
-    symbol: str,
-    day: dt.date,
-    checksums: dict[str, str],
-    settings: dict[str, Any],
-    began: float,
-) -> dict[str, Any]:
-    """The body of :func:`reconstruct_day`, run under the symbol-day's lock."""
-    root, source = Path(config.root), config.source
-    work = work_folder(root, source=source, symbol=symbol, day=day)
-    progress = work / "progress.npz"
-    day_input, book, first, seeding = _input_day(config, symbol, day)
-    event_ns = day_input.event_ns
-    cuts = _segments(event_ns, first, config.checkpoint_messages)
-    keep = _sample(event_ns, BOOK_EVERY[config.book_every])
-    progress_settings = {**settings, "checkpoint_messages": config.checkpoint_messages}
-    book, segment, seeding = _resume(
-        config, progress, checksums, progress_settings, f"{symbol} {day}", book, seeding
+def _finished(plan: _DayPlan) -> bool:
+    """Whether the day's ``book/`` file is published from the same inputs and settings."""
+    book_file = plan.output("book")
+    if plan.config.force or not book_file.exists():
+        return False
+    return any(
+        entry.get("file") == book_file.name
+        and entry.get("symbol") == plan.symbol
+        and entry.get("dt") == plan.day.isoformat()
+        and entry.get("inputs") == plan.checksums
+        and entry.get("settings") == plan.settings
+        for entry in catalog.read_manifest(plan.root, "book")
     )
-    trade_slices = _trade_slices(day_input, cuts)
-    sinks_ = {
-        name: sinks.ParquetSink(work / f"{name}.parquet.partial", sinks.arrow_schema(schema))
+
+
+def _run_day(plan: _DayPlan, began: float) -> DayResult:
+    """The steps of :func:`reconstruct_day` under the symbol-day's lock."""
+    seeded = _resume(plan, _input_day(plan.config, plan.symbol, plan.day))
+    written = _replay_segments(plan, seeded)
+    counts = _publish(plan, seeded.day_input, written, len(seeded.cuts) - 1)
+    drift = _drift_summary(plan.output("drift")) if plan.source == "lake" else None
+    result = _day_result(plan, seeded, counts, drift, began)
+    final_state = final_state_path(plan.root, source=plan.source, symbol=plan.symbol, day=plan.day)
+    save_checkpoint(final_state, seeded.book, _final_header(seeded.day_input, plan.checksums))
+    meta = {"inputs": plan.checksums, "settings": plan.settings, "seeding": seeded.seeding}
+    _write_manifests(plan, counts, {**meta, "drift": drift})
+    catalog.remove_folder(plan.work, up_to=plan.root / "_work")
+    return result
+
+
+def _day_result(
+    plan: _DayPlan,
+    seeded: _Seeded,
+    counts: dict[str, int],
+    drift: dict[str, Any] | None,
+    began: float,
+) -> DayResult:
+    """The row of a finished day."""
+    return DayResult(
+        symbol=plan.symbol,
+        day=plan.day,
+        status="done",
+        source=plan.source,
+        messages=int(seeded.day_input.messages - seeded.first),
+        events=counts["events"],
+        book_rows=counts["book"],
+        issue_rows=counts["issues"],
+        drift_rows=counts.get("drift"),
+        seeded_from=seeded.seeding["seed"],
+        seeding=seeded.seeding,
+        notes=seeded.day_input.notes,
+        drift=drift,
+        segments=len(seeded.cuts) - 1,
+        resumed_at_segment=seeded.segment,
+        seconds=round(time.perf_counter() - began, 3),
+    )
+
+
+def _resume(plan: _DayPlan, seeded: _Seeded) -> _Seeded:
+    """With ``resume`` and a progress checkpoint, continue after it (its book, segment and
+    seeding); else start over (a stale work folder is cleared)."""
+    progress = plan.work / "progress.npz"
+    if plan.config.resume and progress.exists():
+        book, header, _ = load_checkpoint(progress)
+        _check_resumable(header, plan.checksums, plan.resume_settings, plan.unit)
+        log.info("resuming %s at segment %d", plan.unit, header["segment"])
+        return replace(seeded, book=book, segment=header["segment"], seeding=header["seeding"])
+    catalog.remove_folder(plan.work, up_to=plan.root / "_work")
+    return seeded
+
+
+@dataclass(frozen=True)
+class _Segment:
+    """One rebuilt segment, handed to the ``book`` lane."""
+
+    index: int
+    lo: int  # its first message
+    hi: int  # the message after its last
+    top: TopLevels  # the top levels after each of its messages
+    levels: dict[str, np.ndarray]  # the book at its end (for the progress checkpoint)
+
+
+def _replay_segments(plan: _DayPlan, seeded: _Seeded) -> dict[str, sinks.ParquetSink]:
+    """Rebuild the book segment by segment; return the day's open ``events``/``book`` files.
+
+    With ``overlap`` the lanes encode and write a segment on other threads while the next one
+    is rebuilt. Segments finished before a crash (resumed) have their events re-derived only.
+    """
+    day_input, cuts = seeded.day_input, seeded.cuts
+    event_ns = day_input.event_ns
+    written = {
+        name: sinks.ParquetSink(plan.work / f"{name}.parquet.partial", sinks.arrow_schema(schema))
         for name, schema in (
             ("events", schemas.EVENTS),
-            ("book", schemas.book_state_schema(config.depth)),
+            ("book", schemas.book_state_schema(plan.config.depth)),
         )
     }
-    header = {"inputs": checksums, "seeding": seeding, "settings": progress_settings}
-    # the book is rebuilt here while the lanes encode and write the previous segment
-    with overlap.Lanes(("events", "book"), threaded=config.overlap) as lanes:
-        if segment:  # resumed: the finished segments' book rows come from their spools
-            lanes.submit("book", sinks.copy_segments, work, "book", segment, sinks_["book"])
+    keep = _sample(event_ns, BOOK_EVERY[plan.config.book_every])
+    trade_slices = _trade_slices(day_input, cuts)
+    with overlap.Lanes(("events", "book"), threaded=plan.config.overlap) as lanes:
+        if seeded.segment:  # resumed: the finished segments' book rows come from their spools
+            lanes.submit(
+                "book", sinks.copy_segments, plan.work, "book", seeded.segment, written["book"]
+            )
         sequence = 0
-        for index in range(len(cuts) - 1):
-            lo, hi = cuts[index], cuts[index + 1]
+        for index, (lo, hi) in enumerate(itertools.pairwise(cuts)):
             first_row = int(day_input.start[lo])
             rows = day_input.reader.rows(first_row, int(day_input.start[hi]))
             events = _events(day_input, event_ns, lo, hi, rows, trade_slices[index], sequence)
             sequence += len(events["sequence"])
-            lanes.submit("events", _write_events, sinks_["events"], events, source)
-            if index < segment:  # finished before a crash: its events are re-derived only
+            lanes.submit("events", _write_events, written["events"], events, plan.source)
+            if index < seeded.segment:
                 continue
             offsets = day_input.start[lo : hi + 1] - first_row
-            top = book.replay(*rows, offsets, day_input.reset[lo:hi], depth=config.depth)
-            lanes.submit(
-                "book",
-                _segment_outputs,
-                config,
-                (symbol, day, day_input, work, keep),
-                top,
-                (lo, hi, index),
-                sinks_["book"],
-                (progress, book.snapshot_arrays(), {**header, "segment": index + 1}),
+            top = seeded.book.replay(
+                *rows, offsets, day_input.reset[lo:hi], depth=plan.config.depth
             )
-    segments = len(cuts) - 1
-    counts = _publish(config, symbol, day, day_input, work, sinks_, segments)
-    drift_summary = _drift_summary(root, source, symbol, day) if source == "lake" else None
-    summary = {
-        "symbol": symbol,
-        "day": day.isoformat(),
-        "status": "done",
-        "source": source,
-        "messages": int(day_input.messages - first),
-        "rows": counts,
-        "seeding": seeding,
-        "resumed_at_segment": segment,
-        "segments": len(cuts) - 1,
-        "notes": day_input.notes,
-        "drift": drift_summary,
-        "seconds": round(time.perf_counter() - began, 3),
-    }
-    final_state = final_state_path(root, source=source, symbol=symbol, day=day)
-    save_checkpoint(final_state, book, _final_header(day_input, checksums))
-    meta = {"inputs": checksums, "settings": settings, "seeding": seeding, "drift": drift_summary}
-    _write_manifests(root, source, symbol, day, counts, meta)
-    catalog.remove_folder(work, up_to=root / "_work")
-    return summary
-
-
-def _resume(
-    config: ReconstructConfig,
-    progress: Path,
-    checksums: dict[str, str],
-    settings: dict[str, Any],
-    unit: str,
-    book: L2Book,
-    seeding: dict[str, Any],
-) -> tuple[L2Book, int, dict[str, Any]]:
-    """``(book, first segment, seeding)``: from the progress checkpoint with ``--resume``, else
-    from the start (a stale work folder is cleared)."""
-    if config.resume and progress.exists():
-        book, header, _ = load_checkpoint(progress)
-        _check_resumable(header, checksums, settings, unit)
-        log.info("resuming %s at segment %d", unit, header["segment"])
-        return book, header["segment"], header["seeding"]
-    catalog.remove_folder(progress.parent, up_to=Path(config.root) / "_work")
-    return book, 0, seeding
+            segment = _Segment(index, lo, hi, top, seeded.book.snapshot_arrays())
+            lanes.submit("book", _segment_outputs, plan, seeded, keep, segment, written["book"])
+    return written
 
 
 def _trade_slices(day_input: replay.DayInput, cuts: list[int]) -> list[slice]:
@@ -477,22 +545,18 @@ def _write_events(sink: sinks.ParquetSink, events: dict, source: str) -> None:
 
 
 def _segment_outputs(
-    config: ReconstructConfig,
-    unit: tuple[str, dt.date, replay.DayInput, Path, np.ndarray],
-    top: TopLevels,
-    bounds: tuple[int, int, int],
+    plan: _DayPlan,
+    seeded: _Seeded,
+    keep: np.ndarray,
+    segment: _Segment,
     book_sink: sinks.ParquetSink,
-    checkpoint: tuple[Path, dict[str, np.ndarray], dict[str, Any]],
 ) -> None:
     """Write one segment's ``book`` rows (spooled for a resume and to the day's file), spool
     its ``issues`` and ``drift`` rows, then save the checkpoint after it (the ``book`` lane).
 
-    ``unit``: symbol, day, input, work folder, which messages get a book row; ``bounds``: the
-    segment's first and end message and its index; ``checkpoint``: path, the book's levels at
-    the segment's end, header.
+    ``keep`` says which messages get a book row.
     """
-    (symbol, day, day_input, work, keep), (lo, hi, index) = unit, bounds
-    root, source = Path(config.root), config.source
+    day_input, lo, hi, top = seeded.day_input, segment.lo, segment.hi, segment.top
     if hi > lo:
         kept = np.flatnonzero(keep[lo:hi])
         columns = {
@@ -504,59 +568,65 @@ def _segment_outputs(
             "ask_price": top.ask_price[kept],
             "ask_size": top.ask_size[kept],
         }
-        table = sinks.book_table(columns, source=source, depth=config.depth)
-        sinks.write_segment(table, sinks.segment_path(work, "book", index))
+        table = sinks.book_table(columns, source=plan.source, depth=plan.config.depth)
+        sinks.write_segment(table, sinks.segment_path(plan.work, "book", segment.index))
         book_sink.write(table)
-        issues = _crossed_issues(day_input, lo, top, symbol, source)
-        if issues:
-            table = sinks.issues_table(issues)
-            sinks.write_segment(table, sinks.segment_path(work, "issues", index))
-        if source == "lake":
-            drift = _drift(root, symbol, day, day_input, lo, top)
-            if drift is not None:
-                table = sinks.drift_table(drift, source=source)
-                sinks.write_segment(table, sinks.segment_path(work, "drift", index))
-    save_checkpoint(*checkpoint)
+        _spool_checks(plan, day_input, segment)
+    header = {
+        "inputs": plan.checksums,
+        "seeding": seeded.seeding,
+        "settings": plan.resume_settings,
+        "segment": segment.index + 1,
+    }
+    save_checkpoint(plan.work / "progress.npz", segment.levels, header)
+
+
+def _spool_checks(plan: _DayPlan, day_input: replay.DayInput, segment: _Segment) -> None:
+    """Spool a segment's ``issues`` (crossed books) and, for Lake, its ``drift`` rows."""
+    issues = _crossed_issues(day_input, segment.lo, segment.top, plan.symbol, plan.source)
+    if issues:
+        table = sinks.issues_table(issues)
+        sinks.write_segment(table, sinks.segment_path(plan.work, "issues", segment.index))
+    if plan.source == "lake":
+        drift = _drift(plan.root, plan.symbol, plan.day, day_input, segment.lo, segment.top)
+        if drift is not None:
+            table = sinks.drift_table(drift, source=plan.source)
+            sinks.write_segment(table, sinks.segment_path(plan.work, "drift", segment.index))
 
 
 def _publish(
-    config: ReconstructConfig,
-    symbol: str,
-    day: dt.date,
+    plan: _DayPlan,
     day_input: replay.DayInput,
-    work: Path,
     written: dict[str, sinks.ParquetSink],
     segments: int,
 ) -> dict[str, int]:
     """Publish the files written as the day went (``written``: events, book) and join the
     spooled segments of the others; return the rows of each dataset."""
-    root, source = Path(config.root), config.source
     if day_input.issues:
         table = sinks.issues_table(day_input.issues)
-        sinks.write_segment(table, sinks.segment_path(work, "issues", segments))
+        sinks.write_segment(table, sinks.segment_path(plan.work, "issues", segments))
     counts = {
-        name: sink.publish(
-            sinks.output_path(root, name, source=source, symbol=symbol, day=day),
-            force=config.force,
-        )
+        name: sink.publish(plan.output(name), force=plan.config.force)
         for name, sink in written.items()
     }
     for dataset, schema in (("drift", schemas.DRIFT), ("issues", schemas.ISSUE)):
-        if dataset == "drift" and source != "lake":
+        if dataset == "drift" and plan.source != "lake":
             continue
-        target = sinks.output_path(root, dataset, source=source, symbol=symbol, day=day)
         counts[dataset] = sinks.join_segments(
-            work, dataset, segments + 1, target, sinks.arrow_schema(schema), force=config.force
+            plan.work,
+            dataset,
+            segments + 1,
+            plan.output(dataset),
+            sinks.arrow_schema(schema),
+            force=plan.config.force,
         )
     return counts
 
 
-def _write_manifests(
-    root: Path, source: str, symbol: str, day: dt.date, counts: dict[str, int], meta: dict
-) -> None:
+def _write_manifests(plan: _DayPlan, counts: dict[str, int], meta: dict[str, Any]) -> None:
     """One manifest entry per published file: rows, checksum, inputs, settings, seeding."""
     for dataset in counts:
-        target = sinks.output_path(root, dataset, source=source, symbol=symbol, day=day)
+        target = plan.output(dataset)
         entry = {
             "file": target.name,
             "rows": counts[dataset],
@@ -565,8 +635,8 @@ def _write_manifests(
         catalog.write_manifest(target.parent, {**entry, **meta})
 
 
-def _drift_summary(root: Path, source: str, symbol: str, day: dt.date) -> dict[str, Any] | None:
-    path = sinks.output_path(root, "drift", source=source, symbol=symbol, day=day)
+def _drift_summary(path: Path) -> dict[str, Any]:
+    """The published ``drift/`` file of a day in a few figures."""
     frame = pl.read_parquet(path)
     if frame.is_empty():
         return {"compared": 0}

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from rlx_lib import catalog
+from rlx_lib import catalog, schemas
 from rlx_lib.decimals import SCALE, decimal_to_units
 from rlx_lib.errors import DataRangeError, ParseError
 from rlx_lib.golden import GoldenRecord, ReadReport, golden_files, iter_records
@@ -49,6 +49,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 NULL_TIME = np.iinfo(np.int64).min  # marks an unknown origin_time
 _CLOCKS = ("received_time", "origin_time")
+_STAGE = "reconstruction"  # the stage of its ISSUE rows
 
 
 class RowReader:
@@ -285,15 +286,14 @@ def _message_starts(
 
 def _fault_issue(fault: dict, symbol: str) -> dict:
     """The issue row of the rows left out of the book for one reason."""
-    return _issue(
-        "bad_value",
-        "error",
-        symbol,
-        fault["source"],
-        update_id=fault["update_id"],
-        detail=f"{fault['count']} book_delta_v2 row(s): {fault['fault']} (first at "
-        f"sequence_number {fault['update_id']}); left out of the book",
+    detail = (
+        f"{fault['count']} book_delta_v2 row(s): {fault['fault']} (first at "
+        f"sequence_number {fault['update_id']}); left out of the book"
     )
+    return schemas.issue_row(
+        _STAGE, "bad_value", "error", symbol, detail, source=fault["source"],
+        update_id=fault["update_id"],
+    )  # fmt: skip
 
 
 def _note_faults(faults: list[dict], bad: pl.DataFrame, source: str) -> None:
@@ -374,17 +374,6 @@ class _Builder:
         )
 
 
-def _issue(check: str, severity: str, symbol: str, source: str, **values: object) -> dict:
-    return {
-        "stage": "reconstruction",
-        "check": check,
-        "severity": severity,
-        "symbol": symbol,
-        "source": source,
-        **values,
-    }
-
-
 _REPLAYED = frozenset({"session", "snapshot", "depth", "trade", "agg_trade"})
 
 
@@ -459,7 +448,9 @@ class _GoldenDay:
             if self.sync.synced:
                 self.sync.reset()
         self.issues.append(
-            _issue("bad_message", "error", self.symbol, source, position=line, detail=detail)
+            schemas.issue_row(
+                _STAGE, "bad_message", "error", self.symbol, detail, source=source, position=line
+            )
         )
 
     def _steps(self, steps: list, source: str, line: int) -> None:
@@ -471,16 +462,17 @@ class _GoldenDay:
             elif step.verdict is binance.SyncVerdict.GAP:
                 self.notes["gaps"] += 1
                 self.issues.append(
-                    _issue(
+                    schemas.issue_row(
+                        _STAGE,
                         "depth_gap",
                         "warning",
                         self.symbol,
-                        source,
+                        f"expected U={step.expected_first}, received "
+                        f"U={step.first_update_id}; the book waits for a new snapshot",
+                        source=source,
                         position=line,
                         origin_time=step.item[1],
                         update_id=step.final_update_id,
-                        detail=f"expected U={step.expected_first}, received "
-                        f"U={step.first_update_id}; the book waits for a new snapshot",
                     )
                 )
 
@@ -488,13 +480,23 @@ class _GoldenDay:
         """Issue rows for what the file itself says is wrong (cut short, damaged, empty)."""
         for check, severity, line, detail in report.findings():
             self.issues.append(
-                _issue(check, severity, self.symbol, report.path, position=line, detail=detail)
+                schemas.issue_row(
+                    _STAGE, check, severity, self.symbol, detail, source=report.path, position=line
+                )
             )
         if report.bad_lines:
             line, why = report.bad_lines[0]
             detail = f"{len(report.bad_lines)} unreadable line(s), the first: {why}"
             self.issues.append(
-                _issue("bad_line", "error", self.symbol, report.path, position=line, detail=detail)
+                schemas.issue_row(
+                    _STAGE,
+                    "bad_line",
+                    "error",
+                    self.symbol,
+                    detail,
+                    source=report.path,
+                    position=line,
+                )
             )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import inspect
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -86,3 +87,9 @@ def test_empty_result_has_the_table_columns() -> None:
     assert frame.height == 0
     assert frame.schema["rows"] == pl.Int64
     assert AcquireResult().ok
+
+
+def test_acquisition_never_imports_the_local_stand_ins() -> None:
+    folder = Path(acquisition.__file__).parent
+    text = "\n".join(path.read_text(encoding="utf-8") for path in folder.glob("*.py"))
+    assert "rlx_lib.local" not in text

@@ -16,8 +16,7 @@ from rlx_lib.capture import import_capture
 from rlx_lib.catalog import parse_day
 from rlx_lib.fidelity import evaluate
 from rlx_lib.fidelity.metrics.agreement import first_mismatches
-from rlx_lib.reconstruction.pipeline import ReconstructConfig
-from rlx_lib.reconstruction.runner import reconstruct
+from rlx_lib.reconstruction import reconstruct
 from rlx_lib.synth import VendorFaults, synthesize, vendor_from_golden
 
 EXACT = (
@@ -36,9 +35,9 @@ DAY = dt.date(2024, 8, 8)
 
 def _rebuild(root, symbols, days):
     for source in ("golden", "lake"):
-        results = reconstruct(ReconstructConfig(root=root, source=source), symbols, days)
-        failed = [r for r in results if r.get("status") == "failed"]
-        assert not failed, failed
+        end = days[-1] + dt.timedelta(days=1)
+        result = reconstruct(root, source=source, symbols=symbols, start=days[0], end=end)
+        assert result.ok, result.failed
 
 
 def test_synthetic_market_without_faults_agrees_exactly(data_root, tmp_path):

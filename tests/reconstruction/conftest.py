@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -12,6 +14,7 @@ import pytest
 
 from rlx_lib import catalog, schemas
 from rlx_lib.decimals import units_to_decimal
+from rlx_lib.reconstruction import DayResult, reconstruct
 
 TICK = 1_000_000
 DAY = dt.date(2024, 8, 8)
@@ -49,90 +52,117 @@ def write_lake_table(root: Path, table: str, day: dt.date, columns: dict[str, li
     catalog.write_parquet(pl.DataFrame(series), folder / "part-0.parquet")
 
 
+@dataclass
+class _Walk:
+    """The synthetic book as it is written: both sides, the mid and the running ids."""
+
+    rng: np.random.Generator
+    bids: dict[int, int] = field(default_factory=dict)
+    asks: dict[int, int] = field(default_factory=dict)
+    mid: int = 60_000 * 100
+    update_id: int = 1_000
+    trade_id: int = 5_000
+
+    def changes(self, *, snapshot: bool, mid_day: bool) -> list[tuple[bool, int, int]]:
+        """One message's level changes ``(is_bid, price, size)``, bids first, each level once."""
+        rng, changes = self.rng, []
+        if snapshot and mid_day:  # a REST snapshot mid-day: the whole book again
+            changes = [(True, p, s) for p, s in self.bids.items()]
+            changes += [(False, p, s) for p, s in self.asks.items()]
+        elif snapshot:
+            for offset in range(1, 300):
+                changes.append((True, (self.mid - offset) * TICK, int(rng.integers(1, 10**9))))
+                changes.append((False, (self.mid + offset) * TICK, int(rng.integers(1, 10**9))))
+            far = int(rng.integers(2_000_000, 5_000_000))
+            changes.append((False, (self.mid + far) * TICK, 7))
+        else:
+            self.mid += int(rng.integers(-3, 4))
+            for _ in range(int(rng.integers(1, 25))):
+                is_bid = bool(rng.integers(0, 2))
+                offset = int(rng.geometric(0.2)) + (0 if rng.random() < 0.9 else 40_000)
+                price = (self.mid - offset if is_bid else self.mid + offset) * TICK
+                size = 0 if rng.random() < 0.3 else int(rng.integers(1, 10**9))
+                changes.append((is_bid, price, size))
+            # keep the truth uncrossed: remove levels the mid moved through
+            changes += [(True, p, 0) for p in self.bids if p >= self.mid * TICK]
+            changes += [(False, p, 0) for p in self.asks if p < self.mid * TICK]
+        seen, ordered = set(), []
+        for change in sorted(changes, key=lambda c: not c[0]):  # bids first, like Lake
+            if (change[0], change[1]) not in seen:
+                seen.add((change[0], change[1]))
+                ordered.append(change)
+        return ordered
+
+    def apply(
+        self, changes: list[tuple[bool, int, int]], delta: dict[str, list], **when: int
+    ) -> None:
+        """Apply a message to the book and add its ``book_delta_v2`` rows (``when``: origin,
+        received)."""
+        for is_bid, price, size in changes:
+            side = self.bids if is_bid else self.asks
+            if size == 0:
+                side.pop(price, None)
+            else:
+                side[price] = size
+            delta["origin_time"].append(when["origin"])
+            delta["received_time"].append(when["received"])
+            delta["sequence_number"].append(self.update_id)
+            delta["side_is_bid"].append(is_bid)
+            delta["price"].append(price)
+            delta["size"].append(size)
+
+    def trade(self, trades: dict[str, list], received: int) -> None:
+        """Add a Lake trade at the mid."""
+        self.trade_id += 1
+        trades["origin_time"].append(received - 1_270_050_000)
+        trades["received_time"].append(received)
+        trades["side"].append("buy" if self.rng.random() < 0.5 else "sell")
+        trades["quantity"].append(int(self.rng.integers(1, 10**8)))
+        trades["price"].append(self.mid * TICK)
+        trades["trade_id"].append(self.trade_id)
+
+
+def _book_row(book: dict[str, list], received: int, update_id: int, top: tuple[list, list]) -> None:
+    """Add a Lake ``book`` row (the top 20 a side) at ``update_id``."""
+    book["origin_time"].append(received - 1_270_000_000)
+    book["received_time"].append(received + 10)
+    book["sequence_number"].append(update_id)
+    for name, levels in zip(("bid", "ask"), top, strict=True):
+        for level in range(20):
+            present = level < len(levels)
+            book[f"{name}_{level}_price"].append(levels[level][0] if present else None)
+            book[f"{name}_{level}_size"].append(levels[level][1] if present else None)
+
+
 def write_market(root: Path, *, days: int = 2, messages: int = 600, seed: int = 5) -> Market:
     """Write lake/book_delta_v2, lake/trades and lake/book for ``days`` days of BTC-USDT."""
-    rng = np.random.default_rng(seed)
+    walk = _Walk(np.random.default_rng(seed))
     market = Market()
-    bids: dict[int, int] = {}
-    asks: dict[int, int] = {}
-    mid = 60_000 * 100
-    update_id = 1_000
-    trade_id = 5_000
     for day_index in range(days):
         day = DAY + dt.timedelta(days=day_index)
         market.days.append(day)
         start_ns = EPOCH_NS + day_index * 86_400_000_000_000
-        delta: dict[str, list] = {c: [] for c in schemas.LAKE_BOOK_DELTA_V2}
-        trades: dict[str, list] = {c: [] for c in schemas.LAKE_TRADES}
-        book: dict[str, list] = {c: [] for c in schemas.LAKE_BOOK}
+        tables: dict[str, dict[str, list]] = {
+            table: {c: [] for c in schemas.LAKE_TABLES[table]}
+            for table in ("book_delta_v2", "trades", "book")
+        }
         for message in range(messages):
-            received = start_ns + message * 100_000_000 + int(rng.integers(0, 1000))
-            update_id += int(rng.integers(1, 30))
-            changes: list[tuple[bool, int, int]] = []
-            snapshot = (day_index == 0 and message == 0) or (day_index, message) == (
-                1,
-                messages // 2,
+            received = start_ns + message * 100_000_000 + int(walk.rng.integers(0, 1000))
+            walk.update_id += int(walk.rng.integers(1, 30))
+            snapshot = (day_index, message) in ((0, 0), (1, messages // 2))
+            changes = walk.changes(snapshot=snapshot, mid_day=day_index == 1)
+            origin = 0 if snapshot else received - 1_270_000_000
+            walk.apply(changes, tables["book_delta_v2"], origin=origin, received=received)
+            market.truth[walk.update_id] = (
+                _top(walk.bids, bids=True),
+                _top(walk.asks, bids=False),
             )
-            if snapshot and day_index == 1:  # a REST snapshot mid-day: the whole book again
-                changes = [(True, p, s) for p, s in bids.items()]
-                changes += [(False, p, s) for p, s in asks.items()]
-            elif snapshot:
-                for offset in range(1, 300):
-                    changes.append((True, (mid - offset) * TICK, int(rng.integers(1, 10**9))))
-                    changes.append((False, (mid + offset) * TICK, int(rng.integers(1, 10**9))))
-                far = int(rng.integers(2_000_000, 5_000_000))
-                changes.append((False, (mid + far) * TICK, 7))
-            else:
-                mid += int(rng.integers(-3, 4))
-                for _ in range(int(rng.integers(1, 25))):
-                    is_bid = bool(rng.integers(0, 2))
-                    offset = int(rng.geometric(0.2)) + (0 if rng.random() < 0.9 else 40_000)
-                    price = (mid - offset if is_bid else mid + offset) * TICK
-                    size = 0 if rng.random() < 0.3 else int(rng.integers(1, 10**9))
-                    changes.append((is_bid, price, size))
-                # keep the truth uncrossed: remove levels the mid moved through
-                changes += [(True, p, 0) for p in bids if p >= mid * TICK]
-                changes += [(False, p, 0) for p in asks if p < mid * TICK]
-            seen = set()
-            ordered = []
-            for change in sorted(changes, key=lambda c: not c[0]):  # bids first, like Lake
-                if (change[0], change[1]) in seen:
-                    continue
-                seen.add((change[0], change[1]))
-                ordered.append(change)
-            for is_bid, price, size in ordered:
-                side = bids if is_bid else asks
-                if size == 0:
-                    side.pop(price, None)
-                else:
-                    side[price] = size
-                delta["origin_time"].append(0 if snapshot else received - 1_270_000_000)
-                delta["received_time"].append(received)
-                delta["sequence_number"].append(update_id)
-                delta["side_is_bid"].append(is_bid)
-                delta["price"].append(price)
-                delta["size"].append(size)
-            market.truth[update_id] = (_top(bids, bids=True), _top(asks, bids=False))
-            market.rows += len(ordered)
+            market.rows += len(changes)
             if message % 7 == 3:
-                trade_id += 1
-                trades["origin_time"].append(received - 1_270_050_000)
-                trades["received_time"].append(received)
-                trades["side"].append("buy" if rng.random() < 0.5 else "sell")
-                trades["quantity"].append(int(rng.integers(1, 10**8)))
-                trades["price"].append(mid * TICK)
-                trades["trade_id"].append(trade_id)
+                walk.trade(tables["trades"], received)
             if message % 10 == 5:
-                book["origin_time"].append(received - 1_270_000_000)
-                book["received_time"].append(received + 10)
-                book["sequence_number"].append(update_id)
-                top_bids, top_asks = market.truth[update_id]
-                for name, levels in (("bid", top_bids), ("ask", top_asks)):
-                    for level in range(20):
-                        present = level < len(levels)
-                        book[f"{name}_{level}_price"].append(levels[level][0] if present else None)
-                        book[f"{name}_{level}_size"].append(levels[level][1] if present else None)
-        for table, columns in (("book_delta_v2", delta), ("trades", trades), ("book", book)):
+                _book_row(tables["book"], received, walk.update_id, market.truth[walk.update_id])
+        for table, columns in tables.items():
             write_lake_table(root, table, day, columns)
     return market
 
@@ -153,3 +183,17 @@ def fixture_market_factory():
 def fixture_lake_table_writer():
     """``write_lake_table(root, table, day, columns)`` for hand-made inputs."""
     return write_lake_table
+
+
+def rebuild(
+    root: Path,
+    days: Sequence[dt.date],
+    symbols: Sequence[str] = ("BTC-USDT",),
+    **options: Any,
+) -> tuple[DayResult, ...]:
+    """The rows of the front door's run over the consecutive ``days`` (source lake unless
+    given)."""
+    options.setdefault("source", "lake")
+    end = days[-1] + dt.timedelta(days=1)
+    result = reconstruct(root, symbols=list(symbols), start=days[0], end=end, **options)
+    return result.rows

@@ -15,7 +15,8 @@ from rlx_lib.decimals import decimal_to_units, format_units
 from rlx_lib.golden import GoldenRecord, golden_path, write_golden_file
 from rlx_lib.reconstruction.checkpoint import final_state_path, load_checkpoint
 from rlx_lib.reconstruction.pipeline import ReconstructConfig, carry_state
-from rlx_lib.reconstruction.runner import reconstruct
+from rlx_lib.results import Progress
+from tests.reconstruction.conftest import rebuild
 
 DAY = dt.date(2024, 8, 8)
 BASE_NS = int(dt.datetime(2024, 8, 8, 1, tzinfo=dt.UTC).timestamp() * 1e9)
@@ -44,8 +45,8 @@ def test_crossed_book_is_an_issue_and_not_repaired(data_root: Path, lake_table_w
         "size": [s for *_, s in rows],
     }
     lake_table_writer(data_root, "book_delta_v2", DAY, columns)
-    (summary,) = reconstruct(ReconstructConfig(root=data_root), ["BTC-USDT"], [DAY])
-    assert summary["status"] == "done"
+    (summary,) = rebuild(data_root, [DAY])
+    assert summary.status == "done"
     issues = part(data_root, "issues", "part-reconstruction-lake.parquet")
     assert issues["check"].to_list() == ["crossed_book"]
     assert issues["update_id"].to_list() == [11]
@@ -113,11 +114,9 @@ def test_golden_gap_waits_for_the_next_snapshot(data_root: Path) -> None:
     ]
     records = [GoldenRecord(BASE_NS + i * 1000, s, d) for i, (s, d) in enumerate(messages)]
     write_golden_file(golden_path(data_root, symbol="BTC-USDT", capture_ns=BASE_NS), records)
-    (summary,) = reconstruct(
-        ReconstructConfig(root=data_root, source="golden"), ["BTC-USDT"], [DAY]
-    )
-    assert summary["notes"]["gaps"] == 1
-    assert summary["notes"]["stale"] >= 1
+    (summary,) = rebuild(data_root, [DAY], source="golden")
+    assert summary.notes["gaps"] == 1
+    assert summary.notes["stale"] >= 1
     book = part(data_root, "book", "part-golden.parquet")
     assert book["update_id"].to_list() == [100, 105, 110, 124, 130]
     last = book.row(-1, named=True)
@@ -142,15 +141,16 @@ def test_worker_processes_write_what_one_process_writes(tmp_path: Path, market_f
         )
     shutil.copytree(one, many)
     symbols = ["BTC-USDT", "ETH-USDT"]
-    serial = reconstruct(ReconstructConfig(root=one), symbols, market.days)
-    finished: list[dict] = []
-    parallel = reconstruct(
-        ReconstructConfig(root=many), symbols, market.days, workers=2, on_result=finished.append
-    )
-    assert [r["status"] for r in parallel] == ["done"] * 4
-    assert sorted(finished, key=lambda r: (r["symbol"], r["day"])) == parallel  # as they finish
-    assert [r["seeding"] for r in parallel] == [r["seeding"] for r in serial]
-    assert parallel[1]["seeding"]["seed"] == "previous_day"  # day 2 starts mid-stream
+    serial = rebuild(one, market.days, symbols)
+    finished: list[Progress] = []
+    parallel = rebuild(many, market.days, symbols, workers=2, progress=finished.append)
+    assert [r.status for r in parallel] == ["done"] * 4
+    assert sorted(step.unit for step in finished) == [f"{r.symbol} {r.day}" for r in parallel]
+    assert [step.done for step in finished] == [1, 2, 3, 4]  # as they finish
+    assert {step.total for step in finished} == {4}
+    assert sorted(step.text for step in finished) == sorted(r.summary() for r in parallel)
+    assert [r.seeding for r in parallel] == [r.seeding for r in serial]
+    assert parallel[1].seeded_from == "previous_day"  # day 2 starts mid-stream
     for symbol in symbols:
         for day in market.days:
             for dataset in ("events", "book"):
@@ -164,11 +164,11 @@ def test_carried_state_equals_the_full_run_state(tmp_path: Path, market_factory)
     market = market_factory(tmp_path, days=1, messages=120)
     config = ReconstructConfig(root=tmp_path)
     path = final_state_path(tmp_path, source="lake", symbol="BTC-USDT", day=DAY)
-    assert carry_state(config, "BTC-USDT", DAY)["status"] == "carried"
+    assert carry_state(config, "BTC-USDT", DAY).status == "carried"
     carried_book, carried_header, _ = load_checkpoint(path)
-    assert carry_state(config, "BTC-USDT", DAY)["status"] == "kept"
+    assert carry_state(config, "BTC-USDT", DAY).status == "kept"
     path.unlink()
-    reconstruct(config, ["BTC-USDT"], market.days)
+    rebuild(tmp_path, market.days)
     full_book, full_header, _ = load_checkpoint(path)
     assert carried_header == full_header
     assert carried_book.snapshot_arrays().keys() == full_book.snapshot_arrays().keys()

@@ -18,9 +18,8 @@ import polars as pl
 from rlx_lib import catalog
 from rlx_lib.capture import import_capture
 from rlx_lib.decimals import decimal_to_units
-from rlx_lib.reconstruction.pipeline import ReconstructConfig
-from rlx_lib.reconstruction.runner import reconstruct
 from rlx_lib.validation.resume import validate_golden
+from tests.reconstruction.conftest import rebuild
 
 SYMBOL = "BTC-USDT-PERP"
 DAY = dt.date(2024, 8, 8)
@@ -91,6 +90,32 @@ class _Exchange:
             "asks": [[_text(p, 2), _text(q, 3)] for p, q in sorted(self.book[False].items())],
         }
 
+    def trade(self, trade_id: int) -> dict:
+        """A market trade of 0.001 at the best bid."""
+        return {
+            "e": "trade",
+            "E": self.event_ms,
+            "T": self.event_ms - 1,
+            "s": "BTCUSDT",
+            "t": trade_id,
+            "p": _text(self.top()[0], 2),
+            "q": _text(100_000, 3),
+            "X": "MARKET",
+            "m": True,
+        }
+
+    def mark_price(self) -> dict:
+        return {
+            "e": "markPriceUpdate",
+            "E": self.event_ms,
+            "s": "BTCUSDT",
+            "p": "61800.15000000",
+            "i": "61799.00000000",
+            "P": "61790.00000000",
+            "r": "0.00010000",
+            "T": 1723190400000,
+        }
+
     def book_ticker(self, update_id: int) -> dict:
         bid, bid_size, ask, ask_size = self.top()
         return {
@@ -138,40 +163,14 @@ def _capture(path: Path) -> tuple[list[tuple[int, int, int, int, int]], int]:
             resync_id = market.update_id
         if step % 3 == 0:
             trade_id += 1
-            price, size = market.top()[0], 100_000
-            send(
-                "btcusdt@trade",
-                {
-                    "e": "trade",
-                    "E": market.event_ms,
-                    "T": market.event_ms - 1,
-                    "s": "BTCUSDT",
-                    "t": trade_id,
-                    "p": _text(price, 2),
-                    "q": _text(size, 3),
-                    "X": "MARKET",
-                    "m": True,
-                },
-            )
+            send("btcusdt@trade", market.trade(trade_id))
         ticker = market.book_ticker(diff["u"])
         send("btcusdt@bookTicker", ticker)
         if step % 4 == 0:  # an id inside the next window: no diff ends there
             send("btcusdt@bookTicker", market.book_ticker(diff["u"] + 1))
         if resync_id and diff["u"] > resync_id:
             tickers_after.append((diff["u"], *market.top()))
-    send(
-        "btcusdt@markPrice@1s",
-        {
-            "e": "markPriceUpdate",
-            "E": market.event_ms,
-            "s": "BTCUSDT",
-            "p": "61800.15000000",
-            "i": "61799.00000000",
-            "P": "61790.00000000",
-            "r": "0.00010000",
-            "T": 1723190400000,
-        },
-    )
+    send("btcusdt@markPrice@1s", market.mark_price())
     path.write_bytes(gzip.compress(b"\n".join(lines) + b"\n"))
     return tickers_after, resync_id
 
@@ -199,9 +198,9 @@ def test_futures_capture_imports_validates_and_rebuilds(data_root: Path, tmp_pat
     assert written
     assert all("exchange=BINANCE_FUTURES/symbol=BTC-USDT-PERP" in str(p) for p in written)
 
-    (row,) = reconstruct(ReconstructConfig(root=data_root, source="golden"), [SYMBOL], [DAY])
-    assert row["status"] == "done", row
-    assert row["notes"]["gaps"] == 1
+    (row,) = rebuild(data_root, [DAY], [SYMBOL], source="golden")
+    assert row.status == "done", row
+    assert row.notes["gaps"] == 1
     path = catalog.partition_dir(data_root, "book", symbol=SYMBOL, day=DAY) / "part-golden.parquet"
     assert "exchange=BINANCE_FUTURES" in path.as_posix()
     book = pl.read_parquet(path).filter(pl.col("update_id") > resync_id)

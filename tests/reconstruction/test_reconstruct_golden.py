@@ -19,9 +19,8 @@ from rlx_lib.golden import (
     iter_records,
     write_golden_file,
 )
-from rlx_lib.reconstruction.pipeline import ReconstructConfig
-from rlx_lib.reconstruction.runner import reconstruct
 from rlx_lib.venues import binance
+from tests.reconstruction.conftest import rebuild
 
 SYMBOL = "BTC-USDT"
 DAYS = [dt.date(2024, 8, 8), dt.date(2024, 8, 9)]
@@ -30,12 +29,12 @@ DAYS = [dt.date(2024, 8, 8), dt.date(2024, 8, 9)]
 def test_real_capture_top_of_book_agrees_with_book_ticker(real_data: Path, data_root: Path) -> None:
     folder = real_data / "hftbacktest-binance-2024-08-08" / "spot"
     import_capture(data_root, paths=sorted(folder.glob("btcusdt_*.gz")), format="hftbacktest")
-    rows = reconstruct(ReconstructConfig(root=data_root, source="golden"), [SYMBOL], DAYS)
-    assert [r["status"] for r in rows] == ["done", "done"], rows
-    assert rows[0]["notes"]["stale"] == 2  # the two diffs before the snapshot are dropped
-    assert rows[0]["notes"]["gaps"] == 0
-    assert rows[1]["notes"]["gaps"] == 0
-    assert rows[1]["seeding"]["seed"] == "previous_day"  # the book crossed midnight
+    rows = rebuild(data_root, DAYS, source="golden")
+    assert [r.status for r in rows] == ["done", "done"], rows
+    assert rows[0].notes["stale"] == 2  # the two diffs before the snapshot are dropped
+    assert rows[0].notes["gaps"] == 0
+    assert rows[1].notes["gaps"] == 0
+    assert rows[1].seeding["seed"] == "previous_day"  # the book crossed midnight
     books = []
     for day in DAYS:
         path = (
@@ -83,20 +82,16 @@ def test_real_capture_overlapped_in_parallel_or_from_day_two_equals_a_one_thread
     for root in roots:
         import_capture(root, paths=sorted(folder.glob("btcusdt_*.gz")), format="hftbacktest")
     segment = 1_000  # messages: several segments a day, so writes overlap the next segment
-    one_thread = ReconstructConfig(
-        root=roots[0], source="golden", checkpoint_messages=segment, overlap=False
-    )
-    serial = reconstruct(one_thread, [SYMBOL], DAYS)
-    overlapped = ReconstructConfig(root=roots[1], source="golden", checkpoint_messages=segment)
-    parallel = reconstruct(overlapped, [SYMBOL], DAYS, workers=2)
-    from_day_two = ReconstructConfig(root=roots[2], source="golden", checkpoint_messages=segment)
-    (day_two,) = reconstruct(from_day_two, [SYMBOL], DAYS[1:])
-    assert [r["status"] for r in parallel] == ["done", "done"], parallel
-    assert min(r["segments"] for r in serial) > 3
-    assert [r["seeding"] for r in parallel] == [r["seeding"] for r in serial]
-    assert parallel[1]["seeding"]["seed"] == "previous_day"
-    assert day_two["carried_in"] == [DAYS[0].isoformat()]
-    assert day_two["seeding"] == serial[1]["seeding"]
+    options = {"source": "golden", "checkpoint_messages": segment}
+    serial = rebuild(roots[0], DAYS, overlap=False, **options)
+    parallel = rebuild(roots[1], DAYS, workers=2, **options)
+    (day_two,) = rebuild(roots[2], DAYS[1:], **options)
+    assert [r.status for r in parallel] == ["done", "done"], parallel
+    assert min(r.segments for r in serial) > 3
+    assert [r.seeding for r in parallel] == [r.seeding for r in serial]
+    assert parallel[1].seeding["seed"] == "previous_day"
+    assert day_two.carried_in == (DAYS[0].isoformat(),)
+    assert day_two.seeding == serial[1].seeding
     for day, dataset in itertools.product(DAYS, ("events", "book")):
         files = [
             catalog.partition_dir(root, dataset, symbol=SYMBOL, day=day) / "part-golden.parquet"
@@ -133,9 +128,9 @@ def test_a_malformed_message_is_an_issue_and_a_resync(data_root: Path) -> None:
     ]
     records = [GoldenRecord(start + i * 1000, s, b) for i, (s, b) in enumerate(bodies)]
     write_golden_file(golden_path(data_root, symbol=SYMBOL, capture_ns=start), records)
-    (row,) = reconstruct(ReconstructConfig(root=data_root, source="golden"), [SYMBOL], DAYS[:1])
-    assert row["status"] == "done", row
-    assert row["notes"]["malformed"] == 1
+    (row,) = rebuild(data_root, DAYS[:1], source="golden")
+    assert row.status == "done", row
+    assert row.notes["malformed"] == 1
     folder = catalog.partition_dir(data_root, "book", symbol=SYMBOL, day=DAYS[0])
     book = pl.read_parquet(folder / "part-golden.parquet")
     assert book["update_id"].to_list() == [10, 12, 20, 22]  # 16 is not applied on a gap
@@ -160,8 +155,8 @@ def test_a_capture_cut_short_is_read_and_said_so(data_root: Path) -> None:
     ]
     path = golden_path(data_root, symbol=SYMBOL, capture_ns=start)
     write_golden_file(path, records).rename(path.with_name(path.name + ".part"))
-    (row,) = reconstruct(ReconstructConfig(root=data_root, source="golden"), [SYMBOL], DAYS[:1])
-    assert row["status"] == "done", row
+    (row,) = rebuild(data_root, DAYS[:1], source="golden")
+    assert row.status == "done", row
     book = pl.read_parquet(
         catalog.partition_dir(data_root, "book", symbol=SYMBOL, day=DAYS[0]) / "part-golden.parquet"
     )

@@ -20,7 +20,7 @@ from rlx_lib import catalog, schemas
 from rlx_lib.decimals import decimal_to_units
 from rlx_lib.reconstruction import pipeline
 from rlx_lib.reconstruction.pipeline import ReconstructConfig
-from rlx_lib.reconstruction.runner import reconstruct
+from tests.reconstruction.conftest import rebuild
 
 REPO = Path(__file__).resolve().parents[2]
 SYMBOL = "BTC-USDT"
@@ -59,16 +59,15 @@ def assert_matches_truth(root: Path, market, days: list[dt.date]) -> int:
 
 
 def test_lake_reconstruction_equals_ground_truth(lake_market, data_root: Path) -> None:
-    config = ReconstructConfig(root=data_root, checkpoint_messages=128)
-    rows = reconstruct(config, [SYMBOL], lake_market.days)
-    assert [r["status"] for r in rows] == ["done", "done"]
-    assert rows[0]["seeding"]["seed"] == "snapshot"
-    assert rows[1]["seeding"]["seed"] == "previous_day"  # the book carried across midnight
+    rows = rebuild(data_root, lake_market.days, checkpoint_messages=128)
+    assert [r.status for r in rows] == ["done", "done"]
+    assert rows[0].seeding["seed"] == "snapshot"
+    assert rows[1].seeding["seed"] == "previous_day"  # the book carried across midnight
     checked = assert_matches_truth(data_root, lake_market, lake_market.days)
     assert checked == len(lake_market.truth)  # every message of both days
     for row in rows:
-        assert row["drift"]["compared"] > 0
-        assert row["drift"]["exact"] == row["drift"]["compared"]
+        assert row.drift["compared"] > 0
+        assert row.drift["exact"] == row.drift["compared"]
     events = read(data_root, "events", DAY)
     schemas.check_schema(events, schemas.EVENTS, name="events")
     assert events["sequence"].to_list() == list(range(events.height))
@@ -79,25 +78,25 @@ def test_lake_reconstruction_equals_ground_truth(lake_market, data_root: Path) -
     assert trades["update_id"].null_count() == trades.height
     second = read(data_root, "events", lake_market.days[1])
     assert second.filter(pl.col("kind") == "snapshot").height > 0  # a mid-day REST snapshot
-    assert rows[1]["notes"]["snapshots"] == 1
+    assert rows[1].notes["snapshots"] == 1
     manifest = catalog.read_manifest(data_root, "book")
     entry = next(e for e in manifest if e["dt"] == DAY.isoformat())
     assert entry["rows"] == read(data_root, "book", DAY).height
     assert any("book_delta_v2" in name for name in entry["inputs"])
     assert not list((data_root / "_work").rglob("*"))  # finished days leave no work folders
-    again = reconstruct(config, [SYMBOL], lake_market.days)
-    assert [r["status"] for r in again] == ["skipped", "skipped"]
+    again = rebuild(data_root, lake_market.days, checkpoint_messages=128)
+    assert [r.status for r in again] == ["skipped", "skipped"]
 
 
 def test_day_without_history_is_seeded_from_vendor_book(tmp_path: Path, market_factory) -> None:
     market = market_factory(tmp_path, days=2, messages=200)
     shutil.rmtree(catalog.partition_dir(tmp_path, "lake/book_delta_v2", symbol=SYMBOL, day=DAY))
     day = market.days[1]
-    (row,) = reconstruct(ReconstructConfig(root=tmp_path), [SYMBOL], [day])
-    assert row["seeding"]["seed"] == "vendor_book"
-    assert row["seeding"]["skipped_messages"] > 0
+    (row,) = rebuild(tmp_path, [day])
+    assert row.seeding["seed"] == "vendor_book"
+    assert row.seeding["skipped_messages"] > 0
     book = read(tmp_path, "book", day)
-    assert book["update_id"].min() > row["seeding"]["update_id"]
+    assert book["update_id"].min() > row.seeding["update_id"]
     # top of book right after seeding equals the truth (the seed holds the top 20)
     first = book.head(1)
     true_bids, true_asks = market.truth[first["update_id"][0]]
@@ -106,13 +105,12 @@ def test_day_without_history_is_seeded_from_vendor_book(tmp_path: Path, market_f
 
 
 def test_book_every_second_samples_last_state(lake_market, data_root: Path) -> None:
-    config = ReconstructConfig(root=data_root, book_every="1s", depth=5)
-    (row,) = reconstruct(config, [SYMBOL], [DAY])
+    (row,) = rebuild(data_root, [DAY], book_every="1s", depth=5)
     book = read(data_root, "book", DAY)
     assert book.width == 4 + 4 * 5
     seconds = book["received_time"].dt.epoch("s")
     assert seconds.n_unique() == book.height  # one row per second
-    assert book.height < row["messages"]
+    assert book.height < row.messages
 
 
 def test_local_cluster_output_equals_local_run(tmp_path: Path, market_factory) -> None:
@@ -120,16 +118,16 @@ def test_local_cluster_output_equals_local_run(tmp_path: Path, market_factory) -
     local, remote = tmp_path / "local", tmp_path / "remote"
     market = market_factory(local, days=2, messages=300)
     shutil.copytree(local, remote)
-    reconstruct(ReconstructConfig(root=local), [SYMBOL], market.days)
+    rebuild(local, market.days)
     with (
         distributed.LocalCluster(
             n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
         ) as cluster,
         distributed.Client(cluster) as client,
     ):
-        rows = reconstruct(ReconstructConfig(root=remote), [SYMBOL], market.days, cluster=client)
-    assert [row["status"] for row in rows] == ["done", "done"]
-    assert rows[1]["seeding"]["seed"] == "previous_day"
+        rows = rebuild(remote, market.days, cluster=client)
+    assert [row.status for row in rows] == ["done", "done"]
+    assert rows[1].seeding["seed"] == "previous_day"
     for day in market.days:
         for dataset in ("events", "book", "drift"):
             folder = catalog.partition_dir(local, dataset, symbol=SYMBOL, day=day)
@@ -140,11 +138,11 @@ def test_local_cluster_output_equals_local_run(tmp_path: Path, market_factory) -
 
 
 def test_failing_symbol_does_not_stop_others(lake_market, data_root: Path) -> None:
-    rows = reconstruct(ReconstructConfig(root=data_root), [SYMBOL, "ETH-USDT"], [DAY])
-    by_symbol = {row["symbol"]: row for row in rows}
-    assert by_symbol[SYMBOL]["status"] == "done"
-    assert by_symbol["ETH-USDT"]["status"] == "failed"
-    assert "no lake input" in by_symbol["ETH-USDT"]["error"]
+    rows = rebuild(data_root, [DAY], [SYMBOL, "ETH-USDT"])
+    by_symbol = {row.symbol: row for row in rows}
+    assert by_symbol[SYMBOL].status == "done"
+    assert by_symbol["ETH-USDT"].status == "failed"
+    assert "no lake input" in by_symbol["ETH-USDT"].error
 
 
 def test_sigkill_then_resume_equals_uninterrupted_run(tmp_path: Path, market_factory) -> None:
@@ -196,10 +194,10 @@ def test_range_starting_mid_stream_carries_the_book_in(tmp_path: Path, market_fa
     whole, later = tmp_path / "whole", tmp_path / "later"
     market = market_factory(whole, days=2, messages=200)
     shutil.copytree(whole, later)
-    reconstruct(ReconstructConfig(root=whole), [SYMBOL], market.days)
-    (row,) = reconstruct(ReconstructConfig(root=later), [SYMBOL], market.days[1:])
-    assert row["carried_in"] == [market.days[0].isoformat()]
-    assert row["seeding"]["seed"] == "previous_day"
+    rebuild(whole, market.days)
+    (row,) = rebuild(later, market.days[1:])
+    assert row.carried_in == (market.days[0].isoformat(),)
+    assert row.seeding["seed"] == "previous_day"
     assert not catalog.partition_dir(later, "book", symbol=SYMBOL, day=market.days[0]).exists()
     for dataset in ("events", "book", "drift"):
         files = [
@@ -208,9 +206,9 @@ def test_range_starting_mid_stream_carries_the_book_in(tmp_path: Path, market_fa
             for root in (whole, later)
         ]
         assert files[0].read_bytes() == files[1].read_bytes()
-    (again,) = reconstruct(ReconstructConfig(root=later), [SYMBOL], market.days[1:])
-    assert again["status"] == "skipped"
-    assert "carried_in" not in again  # the carried state is kept
+    (again,) = rebuild(later, market.days[1:])
+    assert again.status == "skipped"
+    assert again.carried_in == ()  # the carried state is kept
 
 
 def test_resume_with_other_settings_refuses(tmp_path: Path, market_factory, monkeypatch) -> None:
@@ -237,18 +235,16 @@ def test_resume_with_other_settings_refuses(tmp_path: Path, market_factory, monk
         ({"book_every": "1s"}, "--book-every message then, 1s now"),
     ):
         options = {"checkpoint_messages": 50, **changed}
-        config = ReconstructConfig(root=tmp_path, resume=True, **options)
-        (row,) = reconstruct(config, [SYMBOL], [DAY])
-        assert row["status"] == "failed", changed
-        assert named in row["error"]
-        assert "\n" not in row["error"]
+        (row,) = rebuild(tmp_path, [DAY], resume=True, **options)
+        assert row.status == "failed", changed
+        assert named in row.error
+        assert "\n" not in row.error
         assert not catalog.partition_dir(tmp_path, "book", symbol=SYMBOL, day=DAY).exists()
-    config = ReconstructConfig(root=tmp_path, resume=True, checkpoint_messages=50)
-    (row,) = reconstruct(config, [SYMBOL], [DAY])
-    assert row["status"] == "done"
-    assert row["resumed_at_segment"] == 3
+    (row,) = rebuild(tmp_path, [DAY], resume=True, checkpoint_messages=50)
+    assert row.status == "done"
+    assert row.resumed_at_segment == 3
     book = read(tmp_path, "book", DAY)
-    assert book.height == book["update_id"].n_unique() == row["messages"]  # each row once
+    assert book.height == book["update_id"].n_unique() == row.messages  # each row once
 
 
 def test_a_second_run_on_a_locked_day_says_who_holds_it(tmp_path: Path, market_factory) -> None:
@@ -257,15 +253,15 @@ def test_a_second_run_on_a_locked_day_says_who_holds_it(tmp_path: Path, market_f
     lock.parent.mkdir(parents=True)
     holder = os.getppid()  # a live process on this host
     lock.write_text(f"{socket.gethostname()} {holder}")
-    (row,) = reconstruct(ReconstructConfig(root=tmp_path), [SYMBOL], [DAY])
-    assert row["status"] == "failed"
-    assert f"{SYMBOL} {DAY} is being reconstructed by process {holder}" in row["error"]
+    (row,) = rebuild(tmp_path, [DAY])
+    assert row.status == "failed"
+    assert f"{SYMBOL} {DAY} is being reconstructed by process {holder}" in row.error
     assert lock.read_text() == f"{socket.gethostname()} {holder}"  # the holder keeps it
     gone = subprocess.Popen(["true"])
     gone.wait()
     lock.write_text(f"{socket.gethostname()} {gone.pid}")  # a crashed run's stale lock
-    (row,) = reconstruct(ReconstructConfig(root=tmp_path), [SYMBOL], [DAY])
-    assert row["status"] == "done"
+    (row,) = rebuild(tmp_path, [DAY])
+    assert row.status == "done"
     assert not list((tmp_path / "_work").rglob("*"))  # taken over, then released
 
 
@@ -294,9 +290,9 @@ def test_negative_sizes_and_null_prices_never_become_book_state(
     frame = _corrupt_vendor_rows(tmp_path)
     bad = frame.filter((pl.col("size") < 0) | pl.col("price").is_null()).height
     assert bad > 5
-    (row,) = reconstruct(ReconstructConfig(root=tmp_path), [SYMBOL], [DAY])
-    assert row["status"] == "done"
-    assert row["notes"]["bad_rows"] == bad
+    (row,) = rebuild(tmp_path, [DAY])
+    assert row.status == "done"
+    assert row.notes["bad_rows"] == bad
     book = read(tmp_path, "book", DAY)
     for side in ("bid", "ask"):
         values = levels(book, side)

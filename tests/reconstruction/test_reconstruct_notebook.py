@@ -19,7 +19,7 @@ def test_reconstruct_notebook_runs(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     _, defs = module.app.run()
-    statuses = [row["status"] for row in [*defs["from_lake"], *defs["from_golden"]]]
+    statuses = [row.status for row in [*defs["from_lake"].rows, *defs["from_golden"].rows]]
     assert statuses == ["done", "done"]
     assert defs["series"].height > 0
     assert set(defs["ladder"]["side"].to_list()) == {"bid", "ask"}

@@ -11,8 +11,7 @@ import pytest
 from rlx_lib import catalog
 from rlx_lib.reconstruction.checkpoint import final_state_path
 from rlx_lib.reconstruction.overlap import Lanes
-from rlx_lib.reconstruction.pipeline import ReconstructConfig
-from rlx_lib.reconstruction.runner import reconstruct
+from tests.reconstruction.conftest import rebuild
 
 SYMBOL = "BTC-USDT"
 
@@ -24,10 +23,9 @@ def test_overlapped_run_writes_the_bytes_of_a_one_thread_run(
     for root in roots:
         market = market_factory(root, days=2, messages=400)
     for root, threaded in zip(roots, (False, True), strict=True):
-        config = ReconstructConfig(root=root, checkpoint_messages=48, overlap=threaded)
-        rows = reconstruct(config, [SYMBOL], market.days)
-        assert [row["status"] for row in rows] == ["done", "done"]
-        assert rows[0]["segments"] > 5
+        rows = rebuild(root, market.days, checkpoint_messages=48, overlap=threaded)
+        assert [row.status for row in rows] == ["done", "done"]
+        assert rows[0].segments > 5
     for day in market.days:
         for dataset in ("events", "book", "drift", "issues"):
             files = [

@@ -9,10 +9,9 @@ import polars as pl
 
 from rlx_lib import catalog
 from rlx_lib.decimals import decimal_to_units
-from rlx_lib.reconstruction.pipeline import ReconstructConfig
-from rlx_lib.reconstruction.runner import reconstruct
 from rlx_lib.synth import DEFAULT_START, synthesize
 from rlx_lib.synth.market import simulate
+from tests.reconstruction.conftest import rebuild
 
 SYMBOL = "BTC-USDT"
 
@@ -57,8 +56,8 @@ def test_vendor_and_live_reconstructions_equal_the_truth(data_root: Path) -> Non
     truth = simulate(SYMBOL, "high", start_ns=start_ns, seconds=30.0, seed=3)
     day = DEFAULT_START.date()
     for source in ("lake", "golden"):
-        (row,) = reconstruct(ReconstructConfig(root=data_root, source=source), [SYMBOL], [day])
-        assert row["status"] == "done", row
+        (row,) = rebuild(data_root, [day], source=source)
+        assert row.status == "done", row
     books = {
         source: pl.read_parquet(
             catalog.partition_dir(data_root, "book", symbol=SYMBOL, day=day)

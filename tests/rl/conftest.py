@@ -7,8 +7,7 @@ import datetime as dt
 import pytest
 
 from rlx_lib.capture import import_capture
-from rlx_lib.reconstruction.pipeline import ReconstructConfig
-from rlx_lib.reconstruction.runner import reconstruct
+from rlx_lib.reconstruction import reconstruct
 from rlx_lib.synth import synthesize, vendor_from_golden
 
 DAY = dt.date(2024, 8, 8)
@@ -17,9 +16,9 @@ DAY = dt.date(2024, 8, 8)
 def rebuild(root, symbols, days):
     """Reconstruct both sources; fail on any failed symbol-day."""
     for source in ("golden", "lake"):
-        results = reconstruct(ReconstructConfig(root=root, source=source), symbols, days)
-        failed = [r for r in results if r.get("status") == "failed"]
-        assert not failed, failed
+        end = days[-1] + dt.timedelta(days=1)
+        result = reconstruct(root, source=source, symbols=symbols, start=days[0], end=end)
+        assert result.ok, result.failed
 
 
 @pytest.fixture(name="real_root", scope="session")
@@ -42,9 +41,9 @@ def fixture_real_two_days(real_data, tmp_path_factory):
     capture = real_data / "hftbacktest-binance-2024-08-08" / "spot"
     files = [capture / "btcusdt_20240808.gz", capture / "btcusdt_20240809.gz"]
     import_capture(root, paths=files, format="hftbacktest", symbol="BTC-USDT")
-    days = [DAY, DAY + dt.timedelta(days=1)]
-    results = reconstruct(ReconstructConfig(root=root, source="golden"), ["BTC-USDT"], days)
-    assert not [r for r in results if r.get("status") == "failed"]
+    end = DAY + dt.timedelta(days=2)
+    result = reconstruct(root, source="golden", symbols=["BTC-USDT"], start=DAY, end=end)
+    assert result.ok, result.failed
     return root
 
 

@@ -37,8 +37,7 @@ def reconstruct_missing(
     line per side rebuilt (what ``rlx fidelity`` prints)."""
     from rlx_lib import catalog
     from rlx_lib.errors import StageError
-    from rlx_lib.reconstruction.pipeline import ReconstructConfig
-    from rlx_lib.reconstruction.runner import reconstruct
+    from rlx_lib.reconstruction import reconstruct
 
     days = catalog.day_range(start, end)
 
@@ -60,11 +59,11 @@ def reconstruct_missing(
             f"reconstructing it from {dataset}/ first"
         )
         typer.echo(lines[-1])
-        config = ReconstructConfig(root=root, source=source)
-        rows = reconstruct(config, missing, days, workers=workers, cluster=cluster)
-        failed = [
-            f"{r['symbol']} {r['day']}: {r['error']}" for r in rows if r["status"] == "failed"
-        ]
+        result = reconstruct(
+            root, source=source, symbols=missing, start=start, end=end, workers=workers,
+            cluster=cluster,
+        )  # fmt: skip
+        failed = [f"{r.symbol} {r.day}: {r.error}" for r in result.failed]
         if failed:
             msg = f"reconstructing {source} failed: " + "; ".join(failed)
             raise StageError(msg)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -11,30 +13,10 @@ from rlx_lib.errors import StageError
 from workbench.console import progress
 from workbench.options import DataRootOption, at_least, day_span, lake_symbols, resolve_root
 
-__all__ = ["demo_step", "reconstruct_command", "register", "summary_line"]
+__all__ = ["demo_step", "reconstruct_command", "register"]
 
 BOOK_EVERY = ("message", "100ms", "1s")
 """The library's ``BOOK_EVERY`` keys, repeated so ``--help`` needs no heavy import."""
-
-
-def summary_line(row: dict[str, Any]) -> str:
-    """One line per symbol-day: status, counts, seeding, drift, or the reason it failed."""
-    head = f"{row['symbol']} {row['day']}: {row['status']}"
-    if row["status"] == "failed":
-        return f"{head}: {row['error']}"
-    if row["status"] == "skipped":
-        return f"{head} (already reconstructed from the same inputs; --force to redo)"
-    rows = row["rows"]
-    text = (
-        f"{head}, {row['messages']:,} messages, {rows['events']:,} events, {rows['book']:,} book "
-        f"rows, {rows['issues']} issue rows, seeded from {row['seeding']['seed']}"
-    )
-    if row.get("carried_in"):
-        text += f" (the book carried over from {row['carried_in'][0]})"
-    drift = row.get("drift")
-    if drift and drift.get("compared"):
-        text += f", drift vs vendor book: {drift['exact']}/{drift['compared']} exact"
-    return f"{text} ({row['seconds']:.1f} s)"
 
 
 def reconstruct_command(
@@ -59,66 +41,60 @@ def reconstruct_command(
     data_root: DataRootOption = None,
 ) -> None:
     """Rebuild the exact L2 book after every message and one chronological event stream."""
-    from rlx_lib import catalog
     from rlx_lib.parallel import check_address
-    from rlx_lib.reconstruction.pipeline import ReconstructConfig
-    from rlx_lib.reconstruction.runner import days_to_carry_in, reconstruct
+    from rlx_lib.reconstruction import reconstruct
+    from rlx_lib.results import row_dict
 
     if cluster is not None:
         check_address(cluster)  # a bad address fails first, in one line
-    config = ReconstructConfig(
-        root=resolve_root(data_root),
-        source=source,  # type: ignore[arg-type]
-        depth=depth,
-        book_every=book_every,
-        checkpoint_messages=checkpoint_messages,
-        resume=resume,
-        force=force,
-    )
-    names = lake_symbols(symbols)
-    days = catalog.day_range(*day_span(start, end))
-    if not json_out:
-        for name in names:
-            if earlier := days_to_carry_in(config, name, days[0]):
-                typer.echo(
-                    f"{name}: first carrying the book over {len(earlier)} earlier day(s) with "
-                    f"input, from {earlier[0]} (replay only, no output)"
-                )
+    root, names = resolve_root(data_root), lake_symbols(symbols)
+    first, stop = day_span(start, end)
+    options = {
+        "source": source, "symbols": names, "start": first, "end": stop, "depth": depth,
+        "book_every": book_every, "workers": workers, "cluster": cluster, "resume": resume,
+        "force": force, "checkpoint_messages": checkpoint_messages,
+    }  # fmt: skip
     if json_out:
-        rows = reconstruct(config, names, days, workers=workers, cluster=cluster)
+        result = reconstruct(root, **options)
+        typer.echo(json.dumps([row_dict(row) for row in result.rows], indent=2, default=str))
     else:
-        with progress("reconstructing symbol-days", total=len(names) * len(days)) as done:
-            rows = reconstruct(
-                config, names, days, workers=workers, cluster=cluster,
-                on_result=lambda row: done(summary_line(row)),
-            )  # fmt: skip
-    if json_out:
-        typer.echo(json.dumps(rows, indent=2, default=str))
-    failed = [row for row in rows if row["status"] == "failed"]
-    if failed:
-        msg = f"{len(failed)} of {len(rows)} symbol-days failed: " + "; ".join(
-            f"{row['symbol']} {row['day']}" for row in failed
+        _announce_carry_in(root, source, names, first)
+        total = len(names) * (stop - first).days
+        with progress("reconstructing symbol-days", total=total) as done:
+            result = reconstruct(root, **options, progress=lambda step: done(step.text))
+    if result.failed:
+        msg = f"{len(result.failed)} of {len(result.rows)} symbol-days failed: " + "; ".join(
+            f"{row.symbol} {row.day}" for row in result.failed
         )
         raise StageError(msg)
 
 
+def _announce_carry_in(root: Path, source: str, names: list[str], first: dt.date) -> None:
+    """Say which symbols first carry the book over earlier days (replay only, no output)."""
+    from rlx_lib.reconstruction import days_to_carry_in
+
+    for name in names:
+        if earlier := days_to_carry_in(root, source=source, symbol=name, first=first):  # type: ignore[arg-type]
+            typer.echo(
+                f"{name}: first carrying the book over {len(earlier)} earlier day(s) with "
+                f"input, from {earlier[0]} (replay only, no output)"
+            )
+
+
 def demo_step(context: Any) -> None:
     """Reconstruct both views (lake and golden) of the demo's symbols and day."""
-    from rlx_lib.reconstruction.pipeline import ReconstructConfig
-    from rlx_lib.reconstruction.runner import reconstruct
+    from rlx_lib.reconstruction import reconstruct
 
-    days = [context.day]
+    end = context.day + dt.timedelta(days=1)
     lines = []
     for source in ("lake", "golden"):
-        config = ReconstructConfig(root=context.root, source=source)
-        rows = reconstruct(config, list(context.symbols), days)
-        failed = [row for row in rows if row["status"] == "failed"]
-        if failed:
-            msg = "reconstruct failed: " + "; ".join(summary_line(row) for row in failed)
+        result = reconstruct(
+            context.root, source=source, symbols=list(context.symbols), start=context.day, end=end
+        )
+        if result.failed:
+            msg = "reconstruct failed: " + "; ".join(row.summary() for row in result.failed)
             raise StageError(msg)
-        events = sum(row.get("rows", {}).get("events", 0) for row in rows)
-        books = sum(row.get("rows", {}).get("book", 0) for row in rows)
-        lines.append(f"{source}: {events:,} events, {books:,} book rows")
+        lines.append(f"{source}: {result.events:,} events, {result.book_rows:,} book rows")
     context.notes["reconstruct"] = lines
     context.summary.append("reconstruct: " + "; ".join(lines) + " into events/ and book/")
 

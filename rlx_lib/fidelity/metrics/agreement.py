@@ -8,17 +8,14 @@ reference (live) side unless the name says otherwise.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import polars as pl
 
 from rlx_lib.decimals import format_units
-from rlx_lib.fidelity.align import MISSING
+from rlx_lib.fidelity.align import MISSING, Aligned, BookPair
 from rlx_lib.fidelity.metrics.base import MetricResult, register
-
-if TYPE_CHECKING:
-    from rlx_lib.fidelity.align import Aligned, BookPair
 
 __all__ = [
     "DepthAgreement",

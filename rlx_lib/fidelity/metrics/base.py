@@ -14,12 +14,10 @@ import logging
 import math
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from rlx_lib.errors import ConfigError
-
-if TYPE_CHECKING:
-    from rlx_lib.fidelity.align import Aligned
+from rlx_lib.fidelity.align import Aligned
 
 __all__ = [
     "ENTRY_POINT_GROUP",

@@ -18,17 +18,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import polars as pl
 
+from rlx_lib.fidelity.align import Aligned
 from rlx_lib.fidelity.metrics.base import MetricResult, register
 from rlx_lib.fidelity.patterns.orders import taker_orders, units
 from rlx_lib.reconstruction import L2Book
-
-if TYPE_CHECKING:
-    from rlx_lib.fidelity.align import Aligned
 
 __all__ = ["DeepAgreement", "DepthProfileDistance", "HiddenLiquidity", "rebuilt"]
 

@@ -9,20 +9,16 @@ tick spreads are discrete, so they are compared by total variation and chi-squar
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import polars as pl
 from scipy import stats
 
-from rlx_lib.fidelity.align import GRID_NS
+from rlx_lib.fidelity.align import GRID_NS, Aligned
 from rlx_lib.fidelity.metrics.base import MetricResult, register
-
-if TYPE_CHECKING:
-    from collections.abc import Callable
-
-    from rlx_lib.fidelity.align import Aligned
 
 __all__ = [
     "InterArrivalDistribution",

@@ -11,18 +11,15 @@ millisecond with a seeded generator, and the tie share is reported.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numba
 import numpy as np
+import polars as pl
 from scipy import optimize
 
+from rlx_lib.fidelity.align import Aligned
 from rlx_lib.fidelity.metrics.base import MetricResult, register
-
-if TYPE_CHECKING:
-    import polars as pl
-
-    from rlx_lib.fidelity.align import Aligned
 
 __all__ = ["HawkesBranchingRatio", "fit_hawkes"]
 

@@ -19,18 +19,16 @@ from __future__ import annotations
 import importlib.util
 import sys
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import polars as pl
 from scipy import stats
 
+from rlx_lib.fidelity.align import Aligned
 from rlx_lib.fidelity.metrics.base import MetricResult, register
 from rlx_lib.fidelity.patterns.orders import taker_orders, units
 from rlx_lib.hawkes import HawkesSpec, simulate_arrivals, tick_hawkes
-
-if TYPE_CHECKING:
-    from rlx_lib.fidelity.align import Aligned
 
 __all__ = ["DECAYS", "EVENT_TYPES", "HawkesBranchingMatrix", "bootstrap", "event_times", "fit"]
 

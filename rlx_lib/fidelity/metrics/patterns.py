@@ -9,15 +9,12 @@ computed once per alignment and shared by the three metrics.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import polars as pl
 
+from rlx_lib.fidelity.align import Aligned
 from rlx_lib.fidelity.metrics.base import MetricResult, register
 from rlx_lib.fidelity.patterns import detections
-
-if TYPE_CHECKING:
-    from rlx_lib.fidelity.align import Aligned
 
 __all__ = ["PatternRate"]
 

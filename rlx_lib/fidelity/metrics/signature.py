@@ -12,15 +12,13 @@ give exactly 0. The p-value comes from permutations that swap windows between th
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import polars as pl
 
+from rlx_lib.fidelity.align import Aligned
 from rlx_lib.fidelity.metrics.base import MetricResult, register
-
-if TYPE_CHECKING:
-    from rlx_lib.fidelity.align import Aligned
 
 __all__ = ["SignatureMMD", "mmd_test", "signatures", "window_paths"]
 

@@ -8,17 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import polars as pl
 
 from rlx_lib.catalog import partition_dir, write_parquet
+from rlx_lib.fidelity.align import Aligned
 from rlx_lib.fidelity.patterns.detect import detect
 from rlx_lib.fidelity.patterns.thresholds import Thresholds
-from rlx_lib.schemas import PATTERN, check_schema
-
-if TYPE_CHECKING:
-    from rlx_lib.fidelity.align import Aligned
+from rlx_lib.schemas import PATTERN, check_schema, empty_frame
 
 __all__ = ["detections", "write_patterns"]
 
@@ -39,7 +36,7 @@ def detections(aligned: Aligned, thresholds: Thresholds | None = None) -> dict[s
             ("lake", aligned.candidate_events),
         ):
             if events is None:
-                found[source] = pl.DataFrame(schema=PATTERN)
+                found[source] = empty_frame("patterns")
             else:
                 found[source] = detect(
                     events, symbol=aligned.symbol, source=source, thresholds=rules
