@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -20,7 +18,7 @@ from workbench.options import (
     split_list,
 )
 
-__all__ = ["demo_step", "register"]
+__all__ = ["register"]
 
 DEFAULT_THRESHOLD = 0.999
 """The library's default threshold, repeated so ``--help`` needs no heavy import."""
@@ -142,54 +140,6 @@ def _publish(result: Any, root: Path, folder: Path, *, validation: Path | None) 
     links = {"validation summary": validation} if validation is not None else {}
     path = publish_report(result, folder, links=links, sweep=load_sweep(root))
     typer.echo(str(path.resolve()))
-
-
-def demo_step(context: Any) -> None:
-    """Run fidelity over the demo's symbols and day; its report becomes the demo's index.html.
-
-    The summary report the previous step wrote as ``index.html`` moves to ``summary.html``.
-    """
-    from rlx_lib.catalog import parse_day
-    from rlx_lib.fidelity import evaluate
-    from workbench.fidelity_report import publish_report
-    from workbench.rl_report import load_sweep
-    from workbench.rl_sweep import sweep
-
-    day = parse_day(context.day)
-    curve = sweep(
-        context.root,
-        symbols=list(context.symbols[:1]),
-        start=day,
-        end=day + dt.timedelta(days=1),
-        drop_rates=(0.0, 0.01, 0.05),
-        seeds=(0,),
-    )
-    context.summary.append(
-        "rl sweep: sim-to-real gap by vendor drop rate "
-        + ", ".join(f"{r['drop_rate']:g}: {r['gap']:.4f}" for r in curve.curve().to_dicts())
-    )
-    summary = context.out / "index.html"
-    if summary.exists():
-        os.replace(summary, context.out / "summary.html")  # the fidelity report takes its place
-    report = evaluate(
-        context.root,
-        symbols=list(context.symbols),
-        start=day,
-        end=day + dt.timedelta(days=1),
-        out=context.out,
-    )
-    links = {}
-    if (context.out / "summary.html").exists():
-        links["demo summary (steps, datasets)"] = context.out / "summary.html"
-    validation = context.notes.get("validation")
-    if validation is not None:
-        markdown = Path(validation).with_suffix(".md")
-        links["validation summary"] = markdown if markdown.exists() else Path(validation)
-    context.report = publish_report(
-        report, context.out, links=links, sweep=load_sweep(context.root)
-    )
-    context.notes["fidelity"] = report.metrics_json()["verdict"]
-    context.summary.append(f"fidelity: {report.verdict.sentence()}")
 
 
 def register(app: typer.Typer) -> None:
