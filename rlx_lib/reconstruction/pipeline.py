@@ -400,7 +400,7 @@ def reconstruct_day(config: ReconstructConfig, symbol: str, day: dt.date) -> Day
     began = time.perf_counter()
     plan = _DayPlan(config, symbol, day, _input_checksums(config, symbol, day))
     if _finished(plan):
-        return DayResult(symbol=symbol, day=day, status="skipped")
+        return DayResult(symbol=symbol, day=day, status="skipped", source=config.source)
     try:
         with day_lock(plan.work.with_name(f"{day.isoformat()}.lock"), plan.unit):
             return _run_day(plan, began)
