@@ -108,7 +108,7 @@ def _strategy_seconds(feed: np.ndarray, grid: Grid, repeats: int) -> float:
 def _exported(root: Path, source: str, out: Path) -> tuple[np.ndarray, Grid, dict]:
     result = export(root, symbols=[SYMBOL], start=DAY, end=END, source=source, out=out, force=True)
     row = result.rows[0]
-    return np.load(row["path"])["data"], Grid(tick=round(row["tick_size"] * 1e8), lot=1), row
+    return np.load(row.path)["data"], Grid(tick=round(row.tick_size * 1e8), lot=1), row
 
 
 def _policy_figures(feed: np.ndarray, grid: Grid) -> list[dict]:
@@ -159,7 +159,7 @@ def _synthetic_figures(minutes: int, repeats: int) -> list[dict]:
             {"figure": f"anchor: bare hftbacktest replay, {minutes} min of high",
              "value": round(anchor, 2), "unit": "s", "baseline": f"{feed.size:,} rows"},
             {"figure": f"export to hftbacktest, {minutes} min of high", "value": round(seconds, 2),
-             "unit": "s", "baseline": f"{row['events']:,} events"},
+             "unit": "s", "baseline": f"{row.events:,} events"},
             *_policy_figures(feed, grid),
         ]  # fmt: skip
         ours, grid, _ = _exported(root, "golden", Path(scratch) / "golden")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,11 +20,11 @@ from hftbacktest import BUY_EVENT, DEPTH_CLEAR_EVENT, EXCH_EVENT, LOCAL_EVENT, S
 
 from rlx_lib.catalog import atomic_path, day_range, parse_day, partition_dir, validate_symbol
 from rlx_lib.errors import ConfigError, DataRangeError
-from rlx_lib.results import StageResult
+from rlx_lib.results import Progress, ProgressCallback, StageResult
 from rlx_lib.rl.convert import UNIT, events_to_feed
 from rlx_lib.rl.models import Grid, carried_snapshot, check_grid, infer_grid
 
-__all__ = ["SOURCES", "ExportResult", "export", "export_path", "read_events"]
+__all__ = ["SOURCES", "ExportResult", "ExportRow", "export", "export_path", "read_events"]
 
 SOURCES = ("lake", "golden")
 CARRY_DAYS = 7
@@ -33,8 +32,34 @@ CARRY_DAYS = 7
 
 
 @dataclass(frozen=True)
+class ExportRow:
+    """One symbol-day's file; ``status`` is written, skipped (exists) or missing (no events/)."""
+
+    symbol: str
+    day: str
+    source: str
+    status: str
+    path: str
+    rows: int = 0  # feed rows written
+    events: int = 0  # events/ rows read
+    carried_in: bool = False  # opens with the book carried over from earlier days
+    tick_size: float | None = None
+    seconds: float = 0.0
+
+    def describe(self) -> str:
+        """One line for a person."""
+        head = f"{self.symbol} {self.day} ({self.source}): {self.status}"
+        if self.status == "written":
+            carried = ", opens with the carried-in book" if self.carried_in else ""
+            return f"{head}, {self.rows:,} feed rows{carried} -> {self.path} ({self.seconds:.1f} s)"
+        if self.status == "skipped":
+            return f"{head} ({self.path} exists; --force to redo)"
+        return f"{head}: no events/ for that day"
+
+
+@dataclass(frozen=True)
 class ExportResult(StageResult):
-    """One row per symbol-day: ``symbol``, ``day``, ``source``, ``status``, ``path``, ``rows``."""
+    """One :class:`ExportRow` per symbol-day."""
 
 
 def export_path(out: Path, symbol: str, source: str, day: dt.date) -> Path:
@@ -51,14 +76,14 @@ def read_events(root: Path, symbol: str, day: dt.date, source: str) -> pl.DataFr
 def export(
     root: Path,
     *,
+    source: str = "golden",
     symbols: list[str] | tuple[str, ...],
     start: str | dt.date,
     end: str | dt.date,
-    source: str = "golden",
     out: Path,
     tick_size: float | None = None,
     force: bool = False,
-    progress: Callable[[dict], None] | None = None,
+    progress: ProgressCallback | None = None,
 ) -> ExportResult:
     """Write hftbacktest feed files for each symbol-day of ``[start, end)`` from ``events/``.
 
@@ -68,7 +93,7 @@ def export(
         msg = f"unknown source {source!r}; choose lake or golden"
         raise ConfigError(msg)
     days = day_range(parse_day(start), parse_day(end))
-    rows = []
+    rows: list[ExportRow] = []
     for symbol in symbols:
         validate_symbol(symbol)
         frames = {day: read_events(Path(root), symbol, day, source) for day in days}
@@ -85,7 +110,9 @@ def export(
             )
             rows.append(row)
             if progress is not None:
-                progress(row)
+                unit = f"{symbol} {day}"
+                total = len(symbols) * len(days)
+                progress(Progress("export", unit, len(rows), total, row.describe()))
     return ExportResult(rows=tuple(rows))
 
 
@@ -100,13 +127,13 @@ def _export_day(
     force: bool,
     *,
     first: bool,
-) -> dict:
+) -> ExportRow:
     path = export_path(out, symbol, source, day)
     row = {"symbol": symbol, "day": day.isoformat(), "source": source, "path": str(path)}
     if frame is None:
-        return {**row, "status": "missing", "rows": 0, "seconds": 0.0}
+        return ExportRow(**row, status="missing")
     if path.exists() and not force:
-        return {**row, "status": "skipped", "rows": 0, "seconds": 0.0}
+        return ExportRow(**row, status="skipped")
     began = time.perf_counter()
     grid = _grid(frame, tick_size)
     feed = events_to_feed(frame)
@@ -117,15 +144,15 @@ def _export_day(
             feed = np.concatenate([_as_opening(carried, feed), feed])
     with atomic_path(path) as temp, temp.open("wb") as handle:
         np.savez_compressed(handle, data=feed)
-    return {
+    return ExportRow(
         **row,
-        "status": "written",
-        "rows": int(feed.size),
-        "events": frame.height,
-        "carried_in": carried is not None,
-        "tick_size": grid.tick_size,
-        "seconds": time.perf_counter() - began,
-    }
+        status="written",
+        rows=int(feed.size),
+        events=frame.height,
+        carried_in=carried is not None,
+        tick_size=grid.tick_size,
+        seconds=time.perf_counter() - began,
+    )
 
 
 def _grid(frame: pl.DataFrame, tick_size: float | None) -> Grid:

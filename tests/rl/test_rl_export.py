@@ -8,6 +8,7 @@ import pytest
 from hftbacktest.data.validation import validate_event_order
 
 from rlx_lib.errors import ConfigError, DataRangeError
+from rlx_lib.results import Progress
 from rlx_lib.rl import export
 from rlx_lib.rl.models import Grid, backtester
 from tests.rl.conftest import DAY
@@ -62,26 +63,31 @@ def test_replaying_the_export_gives_rlx_best_bid_and_ask(real_root, tmp_path, so
     )
     assert result.ok
     path = tmp_path / f"BTCUSDT_{source}_{DAY}.npz"
-    assert result.rows[0]["path"] == str(path)
-    assert not result.rows[0]["carried_in"]
+    assert result.rows[0].path == str(path)
+    assert not result.rows[0].carried_in
     _assert_replay_matches_book(real_root, path, source, DAY)
 
 
 def test_a_carried_over_day_opens_from_the_carried_book(real_two_days, tmp_path):
     result = export(real_two_days, symbols=["BTC-USDT"], start=NEXT, end="2024-08-10", out=tmp_path)
     assert result.ok
-    assert result.rows[0]["carried_in"]  # the second day has no snapshot of its own
+    assert result.rows[0].carried_in  # the second day has no snapshot of its own
     path = tmp_path / f"BTCUSDT_golden_{NEXT}.npz"
     _assert_replay_matches_book(real_two_days, path, "golden", NEXT)
 
 
-def test_rerun_skips_finished_files(real_root, tmp_path):
-    first = export(real_root, symbols=["BTC-USDT"], start=DAY, end=NEXT, out=tmp_path)
+def test_rerun_skips_finished_files_and_progress_tells_each_day(real_root, tmp_path):
+    steps = []
+    first = export(
+        real_root, symbols=["BTC-USDT"], start=DAY, end=NEXT, out=tmp_path, progress=steps.append
+    )
     again = export(real_root, symbols=["BTC-USDT"], start=DAY, end=NEXT, out=tmp_path)
-    assert first.rows[0]["status"] == "written"
-    assert again.rows[0]["status"] == "skipped"
+    assert first.rows[0].status == "written"
+    assert again.rows[0].status == "skipped"
     assert again.to_frame().height == 1
     assert "skipped" in again._repr_html_()
+    assert steps == [Progress("export", f"BTC-USDT {DAY}", 1, 1, first.rows[0].describe())]
+    assert steps[0].text.startswith(f"BTC-USDT {DAY} (golden): written, ")
 
 
 def test_bad_input_is_one_clear_line(real_root, tmp_path):

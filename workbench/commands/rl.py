@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -18,18 +18,6 @@ from workbench.options import (
 )
 
 __all__ = ["export_command", "register"]
-
-
-def _export_line(row: dict[str, Any]) -> str:
-    head = f"{row['symbol']} {row['day']} ({row['source']}): {row['status']}"
-    if row["status"] == "written":
-        carried = ", opens with the carried-in book" if row.get("carried_in") else ""
-        return (
-            f"{head}, {row['rows']:,} feed rows{carried} -> {row['path']} ({row['seconds']:.1f} s)"
-        )
-    if row["status"] == "skipped":
-        return f"{head} ({row['path']} exists; --force to redo)"
-    return f"{head}: no events/ for that day"
 
 
 def export_command(
@@ -63,7 +51,7 @@ def export_command(
         out=out,
         tick_size=tick_size,
         force=force,
-        progress=lambda row: typer.echo(_export_line(row)),
+        progress=lambda step: typer.echo(step.text),
     )
 
 
@@ -109,7 +97,7 @@ def sweep_command(
 
 def policies_command() -> None:
     """List the reference policies and installed policy plugins."""
-    from rlx_lib.rl.policies import available_policies
+    from rlx_lib.rl import available_policies
 
     for name in available_policies():
         typer.echo(name)
