@@ -30,26 +30,27 @@ _INPUT = {"lake": "lake/book_delta_v2", "golden": "golden"}
 def reconstruct_missing(
     root: Path, symbols: list[str], start: str, end: str, *, workers: int = 1, cluster: Any = None
 ) -> list[str]:
-    """Reconstruct, from its input, each side (lake, golden) of a symbol that has no ``book/``
-    in the window yet (on ``workers`` or ``cluster`` as ``rlx reconstruct`` would); return one
-    line per side rebuilt (what ``rlx fidelity`` prints)."""
+    """Reconstruct, from its input, each side (lake, golden) of a symbol that has a day in the
+    window with input but no ``book/`` yet (on ``workers`` or ``cluster`` as ``rlx reconstruct``
+    would; days already rebuilt are skipped); return one line per side rebuilt (what
+    ``rlx fidelity`` prints)."""
     from rlx_lib import catalog
     from rlx_lib.errors import StageError
     from rlx_lib.reconstruction import reconstruct
 
     days = catalog.day_range(start, end)
 
-    def has(dataset: str, symbol: str, name: str = "") -> bool:
-        folders = [catalog.partition_dir(root, dataset, symbol=symbol, day=d) for d in days]
-        return any((f / name).exists() if name else f.is_dir() for f in folders)
+    def lacks_book(source: str, dataset: str, symbol: str) -> bool:
+        for day in days:
+            book = catalog.partition_dir(root, "book", symbol=symbol, day=day)
+            source_input = catalog.partition_dir(root, dataset, symbol=symbol, day=day)
+            if source_input.is_dir() and not (book / f"part-{source}.parquet").exists():
+                return True
+        return False
 
     lines = []
     for source, dataset in _INPUT.items():
-        missing = [
-            symbol
-            for symbol in symbols
-            if not has("book", symbol, f"part-{source}.parquet") and has(dataset, symbol)
-        ]
+        missing = [symbol for symbol in symbols if lacks_book(source, dataset, symbol)]
         if not missing:
             continue
         lines.append(
