@@ -11,36 +11,36 @@ def _():
 
     import marimo as mo
 
-    from workbench import charts, db
-    from workbench.demo import DemoContext, run_demo
-    from workbench.notebook import params
+    from workbench import charts, db, notebook
+    from workbench.demo import Demo, run_demo
 
-    return DemoContext, Path, charts, db, mo, params, run_demo, tempfile
+    return Demo, Path, charts, db, mo, notebook, run_demo, tempfile
 
 
 @app.cell
-def config(DemoContext, Path, params, tempfile):
-    cfg = params(minutes=1.0, seed=7, data_root="", out="")
+def parameters(Demo, Path, notebook, tempfile):
+    params = notebook.params(minutes=1.0, seed=7, data_root="", out="")
     scratch = Path(tempfile.mkdtemp(prefix="rlx_demo_"))
-    context = DemoContext(
-        root=Path(cfg["data_root"] or scratch / "data"),
-        out=Path(cfg["out"] or scratch / "reports" / "demo"),
-        minutes=cfg["minutes"],
-        seed=cfg["seed"],
+    demo = Demo(
+        root=Path(params["data_root"] or scratch / "data"),
+        out=Path(params["out"] or scratch / "reports" / "demo"),
+        minutes=params["minutes"],
+        seed=params["seed"],
     )
-    return (context,)
+    return (demo,)
 
 
 @app.cell
-def _(context, mo, run_demo):
-    report = run_demo(context)  # synthesize, then every stage, then the report
-    mo.md("\n".join(f"- {line}" for line in context.summary) + f"\n\nReport: `{report}`")
+def _(demo, mo, run_demo):
+    steps = []
+    report = run_demo(demo, say=steps.append)  # synthesize, then every stage, then the report
+    mo.md("\n".join(f"- {line}" for line in steps) + f"\n\nReport: `{report}`")
     return (report,)
 
 
 @app.cell
-def _(context, db, report):
-    database = db.connect(context.root) if report else None
+def _(db, demo, report):
+    database = db.connect(demo.root) if report else None
     database.coverage()
     return (database,)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import heapq
 import io
 import os
 import zlib
@@ -38,6 +39,7 @@ __all__ = [
     "iter_lines",
     "iter_records",
     "json_object",
+    "merged_records",
     "parse_line",
     "write_golden_file",
 ]
@@ -322,6 +324,12 @@ def iter_records(path: Path, report: ReadReport | None = None) -> Iterator[Golde
             report.bad_lines.append((report.lines, "not a golden record"))
             continue
         yield record
+
+
+def merged_records(paths: Iterable[Path]) -> Iterator[GoldenRecord]:
+    """Records of golden files (or folders of them) merged in capture order."""
+    readers = [iter_records(path) for path in golden_files(paths)]
+    return heapq.merge(*readers, key=lambda record: record.capture_ns)
 
 
 def json_object(text: bytes | str) -> dict[str, Any] | None:

@@ -48,23 +48,15 @@ class DemoRun:
 
     root: Path
     reports: Path
+    lines: tuple[str, ...]  # what the command printed
 
 
 @pytest.fixture(name="demo_run", scope="session")
 def fixture_demo_run(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
     """One one-minute ``rlx demo``, run once per session as a user would (shared: read only)."""
     base = tmp_path_factory.mktemp("demo_run")
-    run = DemoRun(root=base / "data", reports=base / "reports")
+    root, reports = base / "data", base / "reports"
     rlx = Path(sys.executable).with_name("rlx")
-    command = [
-        rlx,
-        "demo",
-        "--minutes",
-        "1",
-        "--data-root",
-        run.root,
-        "--out",
-        run.reports / "demo",
-    ]
-    subprocess.run(command, check=True, capture_output=True)
-    return run
+    command = [rlx, "demo", "--minutes", "1", "--data-root", root, "--out", reports / "demo"]
+    done = subprocess.run(command, check=True, capture_output=True, text=True)
+    return DemoRun(root=root, reports=reports, lines=tuple(done.stdout.splitlines()))

@@ -33,11 +33,15 @@ __all__ = [
     "gate_label",
     "ladder_chart",
     "log_distribution_chart",
+    "matrix_chart",
     "metric_chart",
     "mid_spread_chart",
     "mirrored_histogram",
+    "null_chart",
+    "rank_scatter_chart",
     "rates_chart",
     "shared_bins",
+    "timeline_chart",
     "utc_time",
     "utc_tooltip",
 ]
@@ -456,3 +460,99 @@ def log_distribution_chart(
         )
         .properties(width=280, height=200)
     )
+
+
+def matrix_chart(
+    matrix: list[list[float]], labels: list[str], *, title: str, scale_max: float
+) -> alt.LayerChart:
+    """A square matrix as a heat map with its values written in: entry ``(i, j)`` at row ``i``
+    (target) and column ``j`` (source); colour runs from 0 to ``scale_max`` so two maps with
+    the same ``scale_max`` are comparable."""
+    cells = pl.DataFrame(
+        [
+            {"row": labels[i], "column": labels[j], "value": float(value)}
+            for i, values in enumerate(matrix)
+            for j, value in enumerate(values)
+        ]
+    )
+    base = alt.Chart(cells, title=title).encode(
+        x=alt.X("column:N", sort=labels, title="triggering type (column)"),
+        y=alt.Y("row:N", sort=labels, title="triggered type (row)"),
+    )
+    colour = alt.Color(
+        "value:Q", scale=alt.Scale(scheme="oranges", domain=[0, max(scale_max, 1e-9)]), title=None
+    )
+    rects = base.mark_rect().encode(color=colour, tooltip=["row", "column", "value:Q"])
+    text = base.mark_text(fontSize=11).encode(
+        text=alt.Text("value:Q", format=".2f"),
+        color=alt.condition(
+            alt.datum.value > scale_max / 2, alt.value("white"), alt.value("black")
+        ),
+    )
+    return (rects + text).properties(width=240, height=240)
+
+
+def null_chart(null: list[float], observed: float, *, title: str, x_title: str) -> alt.LayerChart:
+    """Histogram of a permutation null with the observed statistic as a red rule."""
+    if not null:
+        return _empty(f"{title}: no permutation null")
+    values = pl.DataFrame({"value": [float(v) for v in null]})
+    bars = (
+        alt.Chart(values)
+        .mark_bar(color="#9e9e9e")
+        .encode(
+            x=alt.X("value:Q", bin=alt.Bin(maxbins=40), title=x_title),
+            y=alt.Y("count():Q", title="permutations"),
+        )
+    )
+    line = pl.DataFrame({"value": [float(observed)], "label": ["observed"]})
+    rule = (
+        alt.Chart(line)
+        .mark_rule(color="#d62828", strokeWidth=2)
+        .encode(x="value:Q", tooltip=["label", alt.Tooltip("value:Q", format=".4g")])
+    )
+    return (bars + rule).properties(title=title, height=200, width="container")
+
+
+def rank_scatter_chart(frame: pl.DataFrame, *, x: str, y: str, title: str) -> alt.Chart:
+    """Rank against rank of two columns, each scaled into (0, 1) (the copula's view)."""
+    data = frame.select(x, y).drop_nulls()
+    if data.is_empty():
+        return _empty(f"{title}: no paired points")
+    size = data.height + 1
+    ranks = downsample(
+        data.select(
+            (pl.col(x).rank("average") / size).alias("u"),
+            (pl.col(y).rank("average") / size).alias("v"),
+        )
+    )
+    unit = alt.Scale(domain=[0, 1])
+    return (
+        alt.Chart(ranks, title=title)
+        .mark_circle(size=8, opacity=0.35, color="#264653")
+        .encode(
+            x=alt.X("u:Q", scale=unit, title=f"rank of {x}"),
+            y=alt.Y("v:Q", scale=unit, title=f"rank of {y}"),
+        )
+        .properties(width=200, height=200)
+    )
+
+
+def timeline_chart(frame: pl.DataFrame, *, lane: str, colour: str, title: str) -> alt.Chart:
+    """Intervals (``start_time`` to ``end_time``) on a UTC time axis, one lane per ``lane``
+    value, coloured by ``colour``; a point marks each start so short intervals stay visible."""
+    data = drop_epoch(downsample(frame), "start_time")
+    if data.is_empty():
+        return _empty(f"{title}: nothing detected")
+    x = utc_time(data, "start_time")
+    tooltip = [utc_tooltip("start_time"), utc_tooltip("end_time"), lane, colour]
+    tooltip += [name for name in ("side", "detail") if name in data.columns]
+    base = alt.Chart(data, title=title).encode(
+        y=alt.Y(f"{lane}:N", title=None),
+        yOffset=alt.YOffset(f"{colour}:N"),
+        color=alt.Color(f"{colour}:N", title=None),
+        tooltip=tooltip,
+    )
+    spans = base.mark_rule(strokeWidth=4).encode(x=x, x2="end_time:T")
+    starts = base.mark_point(filled=True, size=40).encode(x=x)
+    return (spans + starts).properties(height=alt.Step(14), width="container")

@@ -19,7 +19,6 @@ from rlx_lib.errors import RlxError
 __all__ = ["COMMAND_MODULES", "app", "main"]
 
 
-
 def _flags_skip_pydantic() -> None:
     """Pass boolean flags through instead of building a pydantic adapter for them.
 
@@ -62,6 +61,7 @@ COMMAND_MODULES = (
     "workbench.commands.validate",
     "workbench.commands.reconstruct",
     "workbench.commands.fidelity",
+    "workbench.commands.compare",
     "workbench.commands.rl",
     "workbench.commands.serve",
     "workbench.commands.notebooks",

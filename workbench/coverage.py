@@ -12,7 +12,7 @@ from typing import Any
 import polars as pl
 
 from rlx_lib.catalog import read_manifest
-from rlx_lib.venues.lake import TABLES
+from rlx_lib.schemas import LAKE_TABLES
 from workbench import db
 from workbench.readonly import url
 
@@ -53,7 +53,7 @@ def lake_coverage(root: Path | str | None = None) -> pl.DataFrame:
             "issues": sum((entry.get("issues") or {}).values()),
             "verified": entry.get("stage") == "acquisition",
         }
-        for table in TABLES
+        for table in LAKE_TABLES
         for entry in read_manifest(base, f"lake/{table}")
         if entry.get("file") == "part-0.parquet"
     ]

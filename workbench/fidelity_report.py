@@ -35,6 +35,7 @@ from workbench.charts import (
     utc_tooltip,
 )
 from workbench.numbers import format_number, format_value
+from workbench.phenomena_report import pair_section, phenomena_section
 from workbench.publish import save_html, table_pane, update_reports_index
 from workbench.rl_report import rl_section
 
@@ -112,8 +113,10 @@ def build_dashboard(
             table_pane(_detail_table(report, symbol, "return_tails")),
             pn.pane.Markdown(f"## {title}: Hawkes fit of aggregate-trade times"),
             table_pane(_hawkes_table(report, symbol)),
+            *phenomena_section(report, symbol),
             *rl_section(report, symbol, sweep),
         ]
+    parts += pair_section(report)
     return pn.Column(*parts, sizing_mode="stretch_width")
 
 

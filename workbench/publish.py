@@ -25,7 +25,9 @@ from workbench import charts, db
 from workbench.numbers import format_number, format_p_value
 
 if TYPE_CHECKING:
-    from workbench.demo import DemoContext
+    from collections.abc import Sequence
+
+    from workbench.demo import Demo
 
 __all__ = [
     "describe_root",
@@ -153,23 +155,24 @@ def describe_root(coverage: pl.DataFrame) -> str:
     )
 
 
-def publish_summary(context: DemoContext, *, demo: bool = True) -> Path:
-    """Write a summary report to ``out/index.html``: what the data root holds (datasets, rows
-    per partition, mid and spread) and, for the demo, its parameters and steps."""
-    database = db.connect(context.root)
+def publish_summary(
+    root: Path, path: Path, *, demo: Demo | None = None, steps: Sequence[str] = ()
+) -> Path:
+    """Write a summary report to ``path``: what the data root holds (datasets, rows per
+    partition, mid and spread) and, for the demo, its parameters and steps."""
+    database = db.connect(root)
     coverage = database.coverage().drop("bytes")
-    root = html.escape(str(context.root))
     title = "rlx demo report" if demo else "rlx data report"
     text = (
         f"# {title}\n\nGenerated {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC over data root "
-        f"`{root}`. {describe_root(coverage)}"
+        f"`{html.escape(str(root))}`. {describe_root(coverage)}"
     )
     if demo:
-        steps = "\n".join(f"- {html.escape(line)}" for line in context.summary) or "- (none)"
-        symbols = ", ".join(html.escape(symbol) for symbol in context.symbols)
+        listed = "\n".join(f"- {html.escape(line)}" for line in steps) or "- (none)"
+        symbols = ", ".join(html.escape(symbol) for symbol in demo.symbols)
         text += (
-            f"\n\nThe demo: {symbols}, regime `{html.escape(context.regime)}`, "
-            f"{context.minutes} minutes, seed {context.seed}.\n\n## Steps\n\n{steps}"
+            f"\n\nThe demo: {symbols}, regime `{html.escape(demo.regime)}`, "
+            f"{demo.minutes} minutes, seed {demo.seed}.\n\n## Steps\n\n{listed}"
         )
     parts: list[pn.viewable.Viewable] = [pn.pane.Markdown(text, sizing_mode="stretch_width")]
     parts.append(pn.pane.Markdown("## Datasets (rows per partition)"))
@@ -180,9 +183,7 @@ def publish_summary(context: DemoContext, *, demo: bool = True) -> Path:
         chart = charts.as_svg(charts.mid_spread_chart(series))
         parts.append(pn.pane.Vega(chart, sizing_mode="stretch_width"))
     database.close()
-    path = save_html(
-        pn.Column(*parts, sizing_mode="stretch_width"), context.out / "index.html", title=title
-    )
+    path = save_html(pn.Column(*parts, sizing_mode="stretch_width"), path, title=title)
     log.info("summary report: %s", path)
     return path
 

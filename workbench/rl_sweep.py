@@ -23,7 +23,7 @@ from rlx_lib.errors import DataRangeError, StageError
 from rlx_lib.fidelity import evaluate
 from rlx_lib.reconstruction import reconstruct
 from rlx_lib.results import StageResult
-from rlx_lib.rl.metrics import SimToRealGap, StateCoverage
+from rlx_lib.rl import SimToRealGap, StateCoverage
 from rlx_lib.synth import VendorFaults, vendor_from_golden
 from workbench.rl_report import save_sweep
 

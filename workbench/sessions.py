@@ -13,11 +13,18 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from rlx_lib.acquisition import acquire
+from rlx_lib.acquisition import AcquireResult, acquire
 from rlx_lib.local.s3 import LocalLake
 from rlx_lib.synth import DEFAULT_START, VendorFaults, synthesize
+from workbench.commands import fidelity
 
-__all__ = ["acquired_lake", "fidelity_session", "regime_sessions"]
+__all__ = [
+    "acquire_from_local_lake",
+    "acquired_lake",
+    "fidelity_session",
+    "phenomena_session",
+    "regime_sessions",
+]
 
 
 def regime_sessions(
@@ -59,6 +66,35 @@ def fidelity_session(
     ).root
 
 
+def phenomena_session(
+    root: Path | str | None,
+    *,
+    symbols: Sequence[str],
+    day: dt.date,
+    minutes: float,
+    seed: int,
+    plant_every_s: float,
+) -> Path:
+    """``root`` (a fresh temporary folder when empty); when it holds no ``golden/`` or
+    ``lake/`` data, a ``high`` session starting at ``day``'s midnight (UTC) is synthesized into
+    it with spoofing, layering and momentum ignition planted every ``plant_every_s`` seconds
+    (``_planted.json``). Both sides of ``day`` are then reconstructed where they are not yet."""
+    root = Path(root) if root else Path(tempfile.mkdtemp(prefix="rlx-phenomena-"))
+    if not any(path.is_dir() for path in (root / "golden", root / "lake")):
+        synthesize(
+            root,
+            symbols=symbols,
+            start=day,
+            minutes=minutes,
+            seed=seed,
+            plant=("spoofing", "layering", "momentum_ignition"),
+            plant_every_s=plant_every_s,
+        )
+    end = day + dt.timedelta(days=1)
+    fidelity.reconstruct_missing(root, list(symbols), day.isoformat(), end.isoformat())
+    return root
+
+
 def acquired_lake(
     root: Path | str | None, *, symbols: Sequence[str], minutes: float, seed: int
 ) -> Path:
@@ -69,15 +105,25 @@ def acquired_lake(
     scratch = Path(tempfile.mkdtemp(prefix="rlx_acquire_"))
     data_root, vendor, day = scratch / "data", scratch / "out" / "vendor", DEFAULT_START.date()
     synthesize(data_root, symbols=symbols, minutes=minutes, seed=seed, vendor_root=vendor)
+    acquire_from_local_lake(data_root, vendor=vendor, symbols=symbols, day=day)
+    return data_root
+
+
+def acquire_from_local_lake(
+    root: Path, *, vendor: Path, symbols: Sequence[str], day: dt.date
+) -> AcquireResult:
+    """Serve a vendor view (``vendor/lake/...``) from a local S3 server in Crypto Lake's layout
+    and acquire all of its ``day`` into ``root`` through ``lakeapi``; a failed unit raises."""
     with LocalLake() as lake:
         lake.upload_view(vendor)
-        acquire(
-            data_root,
+        result = acquire(
+            root,
             symbols=symbols,
             start=day,
             end=day + dt.timedelta(days=1),
             endpoint_url=lake.endpoint_url,
             bucket=lake.bucket_path,
             session=lake.session(),
-        ).raise_for_failures()
-    return data_root
+        )
+    result.raise_for_failures()
+    return result

@@ -6,7 +6,9 @@ and wait for the acknowledgement; take the frames of each socket read (a batch, 
 backoff under the connection-attempt limit; watch for the 24 h rotation, ``serverShutdown`` and
 stalls. On rotation a successor connects while the old one still runs; each stream is handed
 over once the two are seen to overlap on it (by the stream's sequence id), so the hand-over
-neither loses nor repeats a message.
+neither loses nor repeats a message. Frames the new connection holds back until then are
+stamped with the moment the hand-over lets them through (the receive time of the old
+connection's frame that showed the overlap), so a file's ``capture_ns`` never runs back.
 """
 
 from __future__ import annotations
@@ -331,7 +333,7 @@ class Link:
             waiting = self.pending.get(stream)
             if waiting and sequence is not None and sequence >= waiting[0][6]:
                 self.session.health.duplicates += 1
-                self._switch(stream)
+                self._switch(stream, item[0])
                 return
             self._deliver(*item)
             return
@@ -348,13 +350,14 @@ class Link:
             return
         self.pending.setdefault(stream, []).append(item)
 
-    def _switch(self, stream: str) -> None:
-        """The candidate takes over ``stream``: deliver what it holds beyond the old one."""
+    def _switch(self, stream: str, now: int) -> None:
+        """The candidate takes over ``stream``: deliver what it holds beyond the old one,
+        stamped ``now`` (frames of other streams may have been written since they arrived)."""
         self.switched.add(stream)
         last = self.last_sequence.get(stream)
         for item in self.pending.pop(stream, []):
             if last is None or item[6] > last:
-                self._deliver(*item)
+                self._deliver(max(item[0], now), *item[1:])
         self._check_handover()
 
     def _check_handover(self) -> None:
@@ -392,7 +395,7 @@ class Link:
             await self._sleep(backoff(config, 1))
             return
         for stream in list(self.pending):
-            self._switch(stream)
+            self._switch(stream, time.time_ns())
         self.current, self.candidate = new, None
         self.switched = set()
         self.catch_up = set(self.last_sequence)  # drop what the new one repeats until it leads

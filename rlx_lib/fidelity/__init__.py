@@ -11,6 +11,7 @@ group :data:`ENTRY_POINT_GROUP`.
 from __future__ import annotations
 
 from rlx_lib.fidelity.align import Aligned, align, align_frames
+from rlx_lib.fidelity.compare import WINDOW_METRICS, CompareResult, Window, compare
 from rlx_lib.fidelity.metrics import (
     ENTRY_POINT_GROUP,
     Metric,
@@ -20,7 +21,9 @@ from rlx_lib.fidelity.metrics import (
     register,
 )
 from rlx_lib.fidelity.metrics.agreement import first_mismatch_levels, first_mismatches
+from rlx_lib.fidelity.metrics.copula_tail import pair_series
 from rlx_lib.fidelity.metrics.distributions import acf, mid_returns
+from rlx_lib.fidelity.patterns import detections, read_planted, score
 from rlx_lib.fidelity.records import MetricRecord
 from rlx_lib.fidelity.result import FidelityResult
 from rlx_lib.fidelity.run import evaluate
@@ -30,20 +33,28 @@ __all__ = [
     "DEFAULT_THRESHOLD",
     "ENTRY_POINT_GROUP",
     "HEADLINE",
+    "WINDOW_METRICS",
     "Aligned",
+    "CompareResult",
     "FidelityResult",
     "Metric",
     "MetricRecord",
     "MetricResult",
     "Verdict",
+    "Window",
     "acf",
     "align",
     "align_frames",
     "available",
+    "compare",
+    "detections",
     "evaluate",
     "first_mismatch_levels",
     "first_mismatches",
     "get",
     "mid_returns",
+    "pair_series",
+    "read_planted",
     "register",
+    "score",
 ]

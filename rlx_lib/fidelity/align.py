@@ -92,6 +92,9 @@ class Aligned:
     reference_events, candidate_events
         The ``events/`` rows themselves (level changes and fills), for metrics that read
         order-level behaviour (patterns, multivariate Hawkes); None when not kept.
+    same_window
+        True when both sides are one window seen twice (vendor and live); False for two
+        different windows (``compare``): metrics then measure each side over its own span.
     """
 
     symbol: str
@@ -105,6 +108,7 @@ class Aligned:
     periods: pl.DataFrame
     reference_events: pl.DataFrame | None = None
     candidate_events: pl.DataFrame | None = None
+    same_window: bool = True
 
     def for_period(self, period: int) -> Aligned:
         """The same alignment restricted to one resync period (books and messages)."""
@@ -120,6 +124,7 @@ class Aligned:
             self.periods.filter(pl.col("period") == period),
             self.reference_events,
             self.candidate_events,
+            self.same_window,
         )
 
 
@@ -167,12 +172,19 @@ def align_frames(
     candidate_book: pl.DataFrame,
     reference_events: pl.DataFrame,
     candidate_events: pl.DataFrame,
+    same_window: bool = True,
 ) -> Aligned:
-    """Align frames following ``BOOK_STATE`` and ``EVENTS`` (the ``source`` column is ignored)."""
+    """Align frames following ``BOOK_STATE`` and ``EVENTS`` (the ``source`` column is ignored).
+
+    ``same_window``: both sides are one window seen twice, so the 100 ms grids are cut to the
+    span they share; two different windows (``compare``) keep each grid whole.
+    """
     reference_messages = _messages(reference_events)
     reference_messages, periods = _periods(reference_messages)
     books = _book_pair(reference_book, candidate_book, reference_messages)
-    reference_grid, candidate_grid = _shared_span(_grid(reference_book), _grid(candidate_book))
+    reference_grid, candidate_grid = _grid(reference_book), _grid(candidate_book)
+    if same_window:
+        reference_grid, candidate_grid = _shared_span(reference_grid, candidate_grid)
     return Aligned(
         symbol=symbol,
         books=books,
@@ -185,6 +197,7 @@ def align_frames(
         periods=periods,
         reference_events=reference_events,
         candidate_events=candidate_events,
+        same_window=same_window,
     )
 
 

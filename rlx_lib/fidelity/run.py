@@ -43,6 +43,7 @@ __all__ = [
     "compute_records",
     "evaluate",
     "make_plan",
+    "measure_pairs",
     "measure_symbols",
     "metric_records",
     "write_outputs",
@@ -113,6 +114,16 @@ class Plan:
     threshold: float
     inputs: dict[str, dict[str, list[Path]]]
 
+    @property
+    def symbol_metrics(self) -> list[Metric]:
+        """The metrics computed on each symbol."""
+        return [metric for metric in self.metrics if not getattr(metric, "pair", False)]
+
+    @property
+    def pair_metrics(self) -> list[Metric]:
+        """The metrics computed on each pair of symbols (``compute_pair``)."""
+        return [metric for metric in self.metrics if getattr(metric, "pair", False)]
+
 
 @dataclass(frozen=True)
 class SymbolUnit:
@@ -164,7 +175,9 @@ def evaluate(
     start, end
         UTC days, ``end`` exclusive.
     metrics
-        Metric names or instances; None runs every registered metric.
+        Metric names or instances; None runs every registered metric but the pair metrics
+        (``copula_tail_dependence``), which run when named, on each pair of ``symbols``: one
+        record per pair, under the pair's first symbol, the partner in ``detail["pair"]``.
     threshold
         The headline and every gated share must reach it for the verdict to pass.
     out
@@ -180,8 +193,9 @@ def evaluate(
     plan = make_plan(root, symbols, start, end, metrics=metrics, threshold=threshold)
     units = measure_symbols(plan, workers=workers, cluster=cluster, progress=progress)
     _write_patterns(plan, units)
-    records = [record for unit in units for record in unit.records]
-    result = _result(plan, records, units)
+    pairs, spent = measure_pairs(plan, units)
+    records = [record for unit in units for record in unit.records] + pairs
+    result = _result(plan, records, units, spent)
     _write_results(plan.root, result)
     if out is not None:
         write_outputs(result, Path(out))
@@ -215,7 +229,7 @@ def measure_symbols(
     plan: Plan, *, workers: int = 1, cluster: Any = None, progress: ProgressCallback | None = None
 ) -> list[SymbolUnit]:
     """Align each symbol and compute every metric on it, in the order of ``plan.symbols``."""
-    tally = _Tally(progress, total=len(plan.symbols) * len(plan.metrics))
+    tally = _Tally(progress, total=len(plan.symbols) * len(plan.symbol_metrics))
     units: dict[int, SymbolUnit] = {}
     many = len(plan.symbols) > 1
     with open_pool(workers=workers if many else 1, cluster=cluster) as pool:
@@ -224,7 +238,7 @@ def measure_symbols(
         for index, unit in run_all(_symbol_unit, calls, pool=pool):
             units[index] = unit
             if live is None:
-                for metric in plan.metrics:
+                for metric in plan.symbol_metrics:
                     tally(unit.symbol, metric.name, unit.timings[f"metric {metric.name}"])
     return [units[index] for index in range(len(plan.symbols))]
 
@@ -238,10 +252,36 @@ def _symbol_unit(
     timings = {f"align {symbol}": time.perf_counter() - began}
     measured = None if tally is None else functools.partial(tally, symbol)
     records, spent = compute_records(
-        aligned, list(plan.metrics), threshold=plan.threshold, measured=measured
+        aligned, plan.symbol_metrics, threshold=plan.threshold, measured=measured
     )
     timings.update({f"metric {name}": seconds for name, seconds in spent.items()})
     return index, SymbolUnit(symbol, aligned, records, timings)
+
+
+def measure_pairs(
+    plan: Plan, units: list[SymbolUnit]
+) -> tuple[list[MetricRecord], dict[str, float]]:
+    """Each pair metric on each pair of symbols (in the order of ``plan.symbols``)."""
+    records, timings = [], {}
+    for metric in plan.pair_metrics:
+        began = time.perf_counter()
+        for number, first in enumerate(units):
+            for second in units[number + 1 :]:
+                result = metric.compute_pair(first.aligned, second.aligned)
+                records.append(
+                    MetricRecord(
+                        symbol=first.symbol,
+                        period=None,
+                        name=metric.name,
+                        unit=metric.unit,
+                        value=float(result.value),
+                        n=int(result.n),
+                        passed=None,
+                        detail=json_ready(result.detail),
+                    )
+                )
+        timings[f"metric {metric.name}"] = time.perf_counter() - began
+    return records, timings
 
 
 def _write_patterns(plan: Plan, units: list[SymbolUnit]) -> None:
@@ -251,12 +291,15 @@ def _write_patterns(plan: Plan, units: list[SymbolUnit]) -> None:
             write_patterns(plan.root, unit.aligned, plan.start)
 
 
-def _result(plan: Plan, records: list[MetricRecord], units: list[SymbolUnit]) -> FidelityResult:
+def _result(
+    plan: Plan, records: list[MetricRecord], units: list[SymbolUnit], pairs: dict[str, float]
+) -> FidelityResult:
     """The run's result: its records judged, the alignments and the summed timings."""
     timings: dict[str, float] = {}
     for unit in units:
         for name, seconds in unit.timings.items():
             timings[name] = timings.get(name, 0.0) + seconds
+    timings |= pairs
     manifest = _manifest(plan)
     return FidelityResult(
         run_id=manifest["run_id"],

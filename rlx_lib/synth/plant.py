@@ -22,6 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rlx_lib.errors import ConfigError
+
 __all__ = ["PLANT_KINDS", "Planted", "plan_instances", "plant"]
 
 PLANT_KINDS = ("spoofing", "layering", "momentum_ignition")
@@ -95,29 +97,39 @@ class _Edit:
         return unique[keep][order], held[keep][order]
 
     def quiet_prices(self, is_bid: bool, start: int, end: int, count: int) -> list[int]:
-        """``count`` prices 0.2-0.8 bp behind the touch that nothing touches in ``[start, end]``."""
-        truth = self.truth
+        """``count`` prices 0.2-0.8 bp behind the touch that nothing touches from 1 s before
+        ``start`` to 1 s after ``end`` (if too few, as on a coarse tick: 0.1-0.95 bp, nothing
+        touching them in ``[start, end]``)."""
         prices, sizes = self.book(is_bid, start)
-        touch = int(prices[0])
-        during = (truth.change_time_ns >= start - _S) & (truth.change_time_ns <= end + _S)
-        busy = set(truth.change_price[during & (truth.change_is_bid == is_bid)].tolist())
-        busy |= set(
-            truth.trade_price[
-                (truth.trade_time_ns >= start) & (truth.trade_time_ns <= end)
-            ].tolist()
-        )
-        tick = int(truth.tick)
-        low, high = (max(1, round(touch * bp / 1e4 / tick)) for bp in (0.2, 0.8))
-        held = dict(zip(prices.tolist(), sizes.tolist(), strict=True))
+        touch, tick = int(prices[0]), int(self.truth.tick)
         direction = -1 if is_bid else 1
-        free = [
-            touch + direction * distance * tick
-            for distance in range(low, high + 1)
-            if touch + direction * distance * tick not in busy
-        ]
+        for band, margin in (((0.2, 0.8), _S), ((0.1, 0.95), 0)):
+            busy = self._busy(is_bid, start - margin, end + margin)
+            low, high = (max(1, round(touch * bp / 1e4 / tick)) for bp in band)
+            free = [
+                touch + direction * distance * tick
+                for distance in range(low, high + 1)
+                if touch + direction * distance * tick not in busy
+            ]
+            if len(free) >= count:
+                break
+        else:
+            msg = (
+                f"cannot plant on {self.truth.symbol}: fewer than {count} quiet prices within "
+                "1 bp of the touch; plant less often or on another symbol"
+            )
+            raise ConfigError(msg)
         picked = sorted(self.rng.choice(free, size=count, replace=False).tolist())
-        self._held = held
+        self._held = dict(zip(prices.tolist(), sizes.tolist(), strict=True))
         return picked
+
+    def _busy(self, is_bid: bool, start: int, end: int) -> set[int]:
+        """Prices of one side's level changes and of any trade in ``[start, end]``."""
+        truth = self.truth
+        during = (truth.change_time_ns >= start) & (truth.change_time_ns <= end)
+        busy = set(truth.change_price[during & (truth.change_is_bid == is_bid)].tolist())
+        trading = (truth.trade_time_ns >= start) & (truth.trade_time_ns <= end)
+        return busy | set(truth.trade_price[trading].tolist())
 
     def orders(
         self, is_bid: bool, times: list[tuple[int, int]], prices: list[int], size: int

@@ -11,8 +11,6 @@ import pytest
 
 from rlx_lib.catalog import read_manifest
 from workbench.cli import main
-from workbench.commands import acquire as acquire_command
-from workbench.demo import DemoContext
 
 DAY = dt.date(2024, 8, 8)
 
@@ -115,24 +113,23 @@ def test_cli_without_credentials_says_what_to_set(data_root, aws_env, monkeypatc
 
 
 @pytest.mark.slow
-def test_demo_step_acquires_the_synthetic_vendor_view(aws_env, tmp_path):
-    from rlx_lib.synth import synthesize
+def test_the_demo_acquires_the_synthetic_vendor_view_from_a_local_lake(aws_env, tmp_path):
+    from rlx_lib.synth import DEFAULT_START, synthesize
+    from workbench.sessions import acquire_from_local_lake
 
-    context = DemoContext(root=tmp_path / "data", out=tmp_path / "out", symbols=("BTC-USDT",))
-    vendor = context.out / "vendor"
-    synthesize(vendor, symbols=context.symbols, minutes=0.1, seed=3, views=("lake",))
-    context.notes["synth"] = {"vendor": str(vendor)}
+    root, vendor, day = tmp_path / "data", tmp_path / "out" / "vendor", DEFAULT_START.date()
+    synthesize(vendor, symbols=["BTC-USDT"], minutes=0.1, seed=3, views=("lake",))
 
-    acquire_command.demo_step(context)
+    result = acquire_from_local_lake(root, vendor=vendor, symbols=["BTC-USDT"], day=day)
 
-    assert context.notes["acquire"]["units"] == 3
-    assert context.summary[-1].startswith("acquire: 3 units")
+    assert result.ok
+    assert len(result.rows) == 3
     for table in ("trades", "book", "book_delta_v2"):
-        folder = f"lake/{table}/exchange=BINANCE/symbol=BTC-USDT/dt={context.day}/part-0.parquet"
+        folder = f"lake/{table}/exchange=BINANCE/symbol=BTC-USDT/dt={day}/part-0.parquet"
         expected = pl.read_parquet(vendor / folder, hive_partitioning=False)
-        stored = pl.read_parquet(context.root / folder, hive_partitioning=False)
+        stored = pl.read_parquet(root / folder, hive_partitioning=False)
         assert stored.equals(expected)
-        assert read_manifest(context.root, f"lake/{table}")[0]["rows"] == expected.height
+        assert read_manifest(root, f"lake/{table}")[0]["rows"] == expected.height
 
 
 def test_secret_in_the_endpoint_url_is_never_printed_or_logged(

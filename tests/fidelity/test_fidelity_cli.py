@@ -64,3 +64,23 @@ def test_fidelity_reconstructs_a_missing_side_itself(data_root, tmp_path):
     assert "PASS: depth_agreement_20" in result.output
     again = runner.invoke(app, [*arguments, "--data-root", str(data_root)])
     assert "reconstructing" not in again.output  # both sides are there now
+
+
+def test_fidelity_rebuilds_the_days_a_partly_rebuilt_window_lacks(data_root, tmp_path):
+    """Issue 15: a side with any day rebuilt was skipped, so a later day's FAIL was wrong."""
+    runner = CliRunner()
+    root = ["--data-root", str(data_root)]
+    for start in ("2024-08-08T00:00Z", "2024-08-09T00:00Z"):
+        synth = ["synth", "--symbols", "BTC-USDT", "--minutes", "0.2", "--start", start]
+        assert runner.invoke(app, [*synth, "--seed", "3", *root]).exit_code == 0
+    for source in ("lake", "golden"):
+        first_day = ["reconstruct", "--source", source, "--symbols", "BTC-USDT", *WINDOW]
+        assert runner.invoke(app, [*first_day, *root]).exit_code == 0
+    window = ["--start", "2024-08-08", "--end", "2024-08-10", "--out", str(tmp_path / "report")]
+    result = runner.invoke(app, ["fidelity", "--symbols", "BTC-USDT", *window, *root])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(
+        "no lake reconstruction of BTC-USDT in [2024-08-08, 2024-08-10)"
+    )
+    assert "PASS: depth_agreement_20" in result.output
+    assert (data_root / "book/exchange=BINANCE/symbol=BTC-USDT/dt=2024-08-09").is_dir()

@@ -21,7 +21,9 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-CHARTS_PER_SYMBOL = 8  # 7, and the RL readiness heat map (its metrics are installed plugins)
+CHARTS_PER_SYMBOL = 11
+"""7, the RL readiness heat map (its metrics are installed plugins) and three phenomena charts:
+Hawkes matrices, depth profile, pattern timeline (the MMD needs five one-minute windows)."""
 
 
 @pytest.fixture(name="published", scope="module")

@@ -10,7 +10,6 @@ from typer.testing import CliRunner
 
 from rlx_lib.catalog import file_sha256
 from workbench.cli import app
-from workbench.demo import DemoContext
 
 ARGS = ["synth", "--symbols", "BTC-USDT,ETH-USDT", "--minutes", "0.5", "--seed", "21"]
 
@@ -107,18 +106,18 @@ def test_bad_options_exit_1_with_a_clear_message(
     assert message in str(result.exception)
 
 
-def test_demo_step_writes_golden_and_a_separate_vendor_root(tmp_path: Path) -> None:
-    from workbench.commands.synth import demo_step
+def test_a_vendor_root_keeps_the_lake_view_apart_from_golden(tmp_path: Path) -> None:
+    """As the demo uses it: golden into the data root, the vendor view under ``vendor_root``."""
+    from rlx_lib.synth import synthesize
 
-    context = DemoContext(root=tmp_path / "data", out=tmp_path / "out", minutes=1, seed=5)
-    context.symbols = ("BTC-USDT",)
-    demo_step(context)
-    note = context.notes["synth"]
-    assert Path(note["vendor"]) == tmp_path / "out" / "vendor"
+    vendor = tmp_path / "out" / "vendor"
+    result = synthesize(
+        tmp_path / "data", symbols=["BTC-USDT"], minutes=1, seed=5, vendor_root=vendor
+    )
+    assert result.ok
     assert list((tmp_path / "data" / "golden").rglob("*.jsonl.zst"))
     assert not (tmp_path / "data" / "lake").exists()
-    assert len(list((tmp_path / "out" / "vendor" / "lake").rglob("part-0.parquet"))) == 3
-    assert context.summary[-1].startswith("synth:")
+    assert len(list((vendor / "lake").rglob("part-0.parquet"))) == 3
 
 
 def test_from_golden_injects_every_vendor_fault_at_its_rate(

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import typer
 
+from tests.conftest import DemoRun
 from workbench import cli
 
 
@@ -106,22 +107,16 @@ def test_sql_counts_match_a_synthesized_market(
     assert {table: int(count) for table, count in counted.items()} == expected
 
 
-def test_demo_prints_the_report_path_last(
-    catalog: Any,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    """With only the report step (the stages have their own tests), the path comes last."""
-    from workbench import demo
-
-    monkeypatch.setattr(demo, "STEPS", ("report",))
-    out = tmp_path / "reports" / "demo"
-    assert _run(monkeypatch, "demo", "--data-root", str(catalog.root), "--out", str(out)) == 0
-    lines = capsys.readouterr().out.splitlines()
-    assert lines[-1] == str((out / "index.html").resolve())
-    assert (out / "index.html").is_file()
-    assert (out.parent / "index.html").is_file()
+def test_demo_says_a_line_per_step_and_the_report_path_last(demo_run: DemoRun) -> None:
+    steps = [line.split(":")[0] for line in demo_run.lines[:-1]]
+    assert steps == [
+        "synth", "acquire", "capture", "validation", "reconstruct", "report", "rl sweep", "fidelity"
+    ]  # fmt: skip
+    report = demo_run.reports / "demo" / "index.html"
+    assert demo_run.lines[-1] == str(report.resolve())
+    assert report.is_file()
+    assert (demo_run.reports / "demo" / "summary.html").is_file()
+    assert (demo_run.reports / "index.html").is_file()
 
 
 def test_sql_table_shows_at_most_limit_rows(

@@ -9,7 +9,7 @@ from typing import Any
 import polars as pl
 
 from workbench import publish
-from workbench.demo import DemoContext
+from workbench.demo import Demo
 
 HOSTILE = "<script>alert(1)</script>"
 
@@ -27,18 +27,18 @@ def _offline_problems(text: str) -> list[str]:
 
 
 def test_publish_summary_is_offline_and_escaped(catalog: Any, tmp_path: Path) -> None:
-    context = DemoContext(root=catalog.root, out=tmp_path / "reports" / "demo")
-    context.out.mkdir(parents=True)
-    context.summary.append(f"synth: wrote {HOSTILE}")
-    path = publish.publish_summary(context)
+    demo = Demo(root=catalog.root, out=tmp_path / "reports" / "demo")
+    demo.out.mkdir(parents=True)
+    index = demo.out / "index.html"
+    path = publish.publish_summary(demo.root, index, demo=demo, steps=[f"synth: wrote {HOSTILE}"])
     text = path.read_text(encoding="utf-8")
-    assert path == context.out / "index.html"
+    assert path == index
     assert _offline_problems(text) == []
     assert "InlineStyleSheet" in text
     assert HOSTILE not in text
     # escaped once by us, then again by Panel and Bokeh's document embedding
     assert re.search(r"&(amp;)+lt;script&(amp;)+gt;alert\(1\)", text)
-    assert "BTC-USDT (vendor)" in text  # the synthetic book's mid and spread chart
+    assert "BTC-USDT (lake_snapshot)" in text  # the synthetic book's mid and spread chart
 
 
 def test_inline_panel_css_replaces_cdn_stylesheets() -> None:
@@ -71,13 +71,17 @@ def test_update_reports_index_lists_reports(tmp_path: Path) -> None:
 
 def test_report_describes_the_data_root_it_was_given(catalog: Any, tmp_path: Path) -> None:
     """``rlx report``: not the demo's title or parameters; the datasets and symbols found."""
-    empty = DemoContext(root=tmp_path / "empty", out=tmp_path / "reports" / "empty")
-    text = publish.publish_summary(empty, demo=False).read_text(encoding="utf-8")
+    (tmp_path / "reports" / "empty").mkdir(parents=True)
+    empty = publish.publish_summary(
+        tmp_path / "empty", tmp_path / "reports" / "empty" / "index.html"
+    )
+    text = empty.read_text(encoding="utf-8")
     assert "rlx data report" in text
     assert "holds no datasets yet" in text
     assert "rlx demo report" not in text
     assert "seed 7" not in text
-    full = DemoContext(root=catalog.root, out=tmp_path / "reports" / "full")
-    text = publish.publish_summary(full, demo=False).read_text(encoding="utf-8")
+    (tmp_path / "reports" / "full").mkdir(parents=True)
+    full = publish.publish_summary(catalog.root, tmp_path / "reports" / "full" / "index.html")
+    text = full.read_text(encoding="utf-8")
     assert "symbols BTC-USDT, ETH-USDT, UTC days 2024-08-08 to 2024-08-08" in text
     assert "regime" not in text

@@ -11,8 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -30,7 +29,7 @@ from workbench.options import (
 if TYPE_CHECKING:
     from rlx_lib.results import Progress
 
-__all__ = ["acquire_command", "demo_step", "register"]
+__all__ = ["acquire_command", "register"]
 
 log = logging.getLogger(__name__)
 
@@ -112,42 +111,6 @@ def _bar() -> Iterator[Callable[[Progress], None] | None]:
             bar.update(task, completed=step.done, total=step.total)
 
         yield advance
-
-
-def demo_step(context: Any) -> None:
-    """Serve the synthetic vendor view from a local S3 server and acquire all of it."""
-    from rlx_lib.acquisition import acquire
-    from rlx_lib.local.s3 import LocalLake
-
-    with LocalLake() as lake:
-        keys = lake.upload_view(_vendor_root(context))
-        result = acquire(
-            context.root,
-            symbols=context.symbols,
-            start=context.day,
-            end=context.day.fromordinal(context.day.toordinal() + 1),
-            endpoint_url=lake.endpoint_url,
-            bucket=lake.bucket_path,
-            session=lake.session(),
-        )
-    result.raise_for_failures()
-    rows = sum(r.rows for r in result.rows)
-    issues = sum(r.issue_rows for r in result.rows)
-    context.notes["acquire"] = {"units": len(result.rows), "rows": rows, "objects": len(keys)}
-    context.summary.append(
-        f"acquire: {len(result.rows)} units ({rows:,} rows, {issues} issue rows) from a local "
-        f"S3 server via lakeapi into lake/"
-    )
-
-
-def _vendor_root(context: Any) -> Path:
-    """Where the synth step left its vendor view (``context.out / 'vendor'`` by default)."""
-    note = context.notes.get("synth")
-    if isinstance(note, dict) and note.get("vendor"):
-        return Path(note["vendor"])
-    if isinstance(note, str | Path):
-        return Path(note)
-    return Path(context.out) / "vendor"
 
 
 def register(app: typer.Typer) -> None:

@@ -4,7 +4,6 @@ streams, from a local Binance-protocol server, or from other recorders' files.""
 from __future__ import annotations
 
 import asyncio
-import heapq
 import logging
 import re
 import sys
@@ -27,7 +26,7 @@ from workbench.options import (
     url,
 )
 
-__all__ = ["demo_step", "parse_duration", "register"]
+__all__ = ["parse_duration", "register"]
 
 # The library's defaults, repeated so that ``--help`` needs no heavy import (a test compares).
 STREAM_KINDS = ("depth@100ms", "trade", "aggTrade", "bookTicker")
@@ -250,28 +249,19 @@ def capture_command(
     _finish(result)
 
 
-def _golden_feed(paths: list[Path]) -> Any:
-    """Records of golden files merged in capture order."""
-    from rlx_lib.golden import golden_files, iter_records
-
-    return heapq.merge(
-        *(iter_records(path) for path in golden_files(paths)), key=lambda r: r.capture_ns
-    )
-
-
 def _server_feed(
     from_golden: list[Path] | None, synthetic: int, symbols: str, market: str, *, counted: bool
 ) -> tuple[Any, int]:
     """The records to serve and how many there are (counted for faults only)."""
+    from rlx_lib.golden import merged_records
     from rlx_lib.local.binance import synthetic_feed
 
     if from_golden and synthetic:
         msg = "give --from-golden DIR or --synthetic N, not both"
         raise ConfigError(msg)
     if from_golden:
-        return _golden_feed(from_golden), sum(
-            1 for _ in _golden_feed(from_golden)
-        ) if counted else 0
+        count = sum(1 for _ in merged_records(from_golden)) if counted else 0
+        return merged_records(from_golden), count
     if synthetic:
         symbols_ = list(_binance_symbols(symbols))
         return synthetic_feed(symbols_, messages=synthetic, market=market), synthetic
@@ -368,27 +358,6 @@ def import_command(
         typer.echo(f"  {report.path}: {report.lines} lines, {state}")
     for path in result.written:
         typer.echo(f"  file: {path}")
-
-
-def demo_step(context: Any) -> None:
-    """Replay the synthetic live view through a local server and capture it for a few seconds."""
-    from rlx_lib.catalog import binance_symbol
-    from rlx_lib.local.binance import capture_local
-
-    golden = Path(context.notes["synth"]["golden"])
-    records = list(_golden_feed([golden]))
-    market = sum(1 for r in records if "@" in r.stream and not r.stream.endswith("Snapshot"))
-    seconds = 4.0
-    symbols = tuple(binance_symbol(symbol) for symbol in context.symbols)
-    out = Path(context.out) / "capture"
-    rate = min(max(market / seconds, 100.0), 5000.0)
-    result = capture_local(out, records=records, symbols=symbols, rate=rate, seconds=seconds + 1.0)
-    context.notes["capture"] = {"root": str(out), "summary": result}
-    context.summary.append(
-        f"capture: {result.messages} messages from a local Binance-protocol server "
-        f"({result.messages_per_second}/s), {result.snapshots} snapshots, "
-        f"{result.depth_gaps} depth gaps, {len(result.files)} golden files in {out}"
-    )
 
 
 def register(app: typer.Typer) -> None:

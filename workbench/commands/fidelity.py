@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -20,7 +18,7 @@ from workbench.options import (
     split_list,
 )
 
-__all__ = ["demo_step", "register"]
+__all__ = ["register"]
 
 DEFAULT_THRESHOLD = 0.999
 """The library's default threshold, repeated so ``--help`` needs no heavy import."""
@@ -32,26 +30,27 @@ _INPUT = {"lake": "lake/book_delta_v2", "golden": "golden"}
 def reconstruct_missing(
     root: Path, symbols: list[str], start: str, end: str, *, workers: int = 1, cluster: Any = None
 ) -> list[str]:
-    """Reconstruct, from its input, each side (lake, golden) of a symbol that has no ``book/``
-    in the window yet (on ``workers`` or ``cluster`` as ``rlx reconstruct`` would); return one
-    line per side rebuilt (what ``rlx fidelity`` prints)."""
+    """Reconstruct, from its input, each side (lake, golden) of a symbol that has a day in the
+    window with input but no ``book/`` yet (on ``workers`` or ``cluster`` as ``rlx reconstruct``
+    would; days already rebuilt are skipped); return one line per side rebuilt (what
+    ``rlx fidelity`` prints)."""
     from rlx_lib import catalog
     from rlx_lib.errors import StageError
     from rlx_lib.reconstruction import reconstruct
 
     days = catalog.day_range(start, end)
 
-    def has(dataset: str, symbol: str, name: str = "") -> bool:
-        folders = [catalog.partition_dir(root, dataset, symbol=symbol, day=d) for d in days]
-        return any((f / name).exists() if name else f.is_dir() for f in folders)
+    def lacks_book(source: str, dataset: str, symbol: str) -> bool:
+        for day in days:
+            book = catalog.partition_dir(root, "book", symbol=symbol, day=day)
+            source_input = catalog.partition_dir(root, dataset, symbol=symbol, day=day)
+            if source_input.is_dir() and not (book / f"part-{source}.parquet").exists():
+                return True
+        return False
 
     lines = []
     for source, dataset in _INPUT.items():
-        missing = [
-            symbol
-            for symbol in symbols
-            if not has("book", symbol, f"part-{source}.parquet") and has(dataset, symbol)
-        ]
+        missing = [symbol for symbol in symbols if lacks_book(source, dataset, symbol)]
         if not missing:
             continue
         lines.append(
@@ -142,54 +141,6 @@ def _publish(result: Any, root: Path, folder: Path, *, validation: Path | None) 
     links = {"validation summary": validation} if validation is not None else {}
     path = publish_report(result, folder, links=links, sweep=load_sweep(root))
     typer.echo(str(path.resolve()))
-
-
-def demo_step(context: Any) -> None:
-    """Run fidelity over the demo's symbols and day; its report becomes the demo's index.html.
-
-    The summary report the previous step wrote as ``index.html`` moves to ``summary.html``.
-    """
-    from rlx_lib.catalog import parse_day
-    from rlx_lib.fidelity import evaluate
-    from workbench.fidelity_report import publish_report
-    from workbench.rl_report import load_sweep
-    from workbench.rl_sweep import sweep
-
-    day = parse_day(context.day)
-    curve = sweep(
-        context.root,
-        symbols=list(context.symbols[:1]),
-        start=day,
-        end=day + dt.timedelta(days=1),
-        drop_rates=(0.0, 0.01, 0.05),
-        seeds=(0,),
-    )
-    context.summary.append(
-        "rl sweep: sim-to-real gap by vendor drop rate "
-        + ", ".join(f"{r['drop_rate']:g}: {r['gap']:.4f}" for r in curve.curve().to_dicts())
-    )
-    summary = context.out / "index.html"
-    if summary.exists():
-        os.replace(summary, context.out / "summary.html")  # the fidelity report takes its place
-    report = evaluate(
-        context.root,
-        symbols=list(context.symbols),
-        start=day,
-        end=day + dt.timedelta(days=1),
-        out=context.out,
-    )
-    links = {}
-    if (context.out / "summary.html").exists():
-        links["demo summary (steps, datasets)"] = context.out / "summary.html"
-    validation = context.notes.get("validation")
-    if validation is not None:
-        markdown = Path(validation).with_suffix(".md")
-        links["validation summary"] = markdown if markdown.exists() else Path(validation)
-    context.report = publish_report(
-        report, context.out, links=links, sweep=load_sweep(context.root)
-    )
-    context.notes["fidelity"] = report.metrics_json()["verdict"]
-    context.summary.append(f"fidelity: {report.verdict.sentence()}")
 
 
 def register(app: typer.Typer) -> None:

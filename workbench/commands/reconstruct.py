@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -13,7 +13,7 @@ from rlx_lib.errors import StageError
 from workbench.console import progress
 from workbench.options import DataRootOption, at_least, day_span, lake_symbols, resolve_root
 
-__all__ = ["demo_step", "reconstruct_command", "register"]
+__all__ = ["reconstruct_command", "register"]
 
 BOOK_EVERY = ("message", "100ms", "1s")
 """The library's ``BOOK_EVERY`` keys, repeated so ``--help`` needs no heavy import."""
@@ -79,24 +79,6 @@ def _announce_carry_in(root: Path, source: str, names: list[str], first: dt.date
                 f"{name}: first carrying the book over {len(earlier)} earlier day(s) with "
                 f"input, from {earlier[0]} (replay only, no output)"
             )
-
-
-def demo_step(context: Any) -> None:
-    """Reconstruct both views (lake and golden) of the demo's symbols and day."""
-    from rlx_lib.reconstruction import reconstruct
-
-    end = context.day + dt.timedelta(days=1)
-    lines = []
-    for source in ("lake", "golden"):
-        result = reconstruct(
-            context.root, source=source, symbols=list(context.symbols), start=context.day, end=end
-        )
-        if result.failed:
-            msg = "reconstruct failed: " + "; ".join(row.summary() for row in result.failed)
-            raise StageError(msg)
-        lines.append(f"{source}: {result.events:,} events, {result.book_rows:,} book rows")
-    context.notes["reconstruct"] = lines
-    context.summary.append("reconstruct: " + "; ".join(lines) + " into events/ and book/")
 
 
 def register(app: typer.Typer) -> None:

@@ -1,4 +1,4 @@
-"""``rlx report``: publish a summary report of the data root; also the demo's ``report`` step."""
+"""``rlx report``: publish a summary report of the data root."""
 
 from __future__ import annotations
 
@@ -7,19 +7,9 @@ from typing import Annotated
 
 import typer
 
-from workbench.demo import DemoContext
 from workbench.options import DataRootOption, resolve_root
 
-__all__ = ["demo_step", "register", "report_command"]
-
-
-def demo_step(context: DemoContext) -> None:
-    """Publish the demo's summary report and list it in the reports index."""
-    from workbench.publish import publish_summary, update_reports_index  # panel: 2 s import
-
-    context.summary.append("report: summary of the steps, datasets and the synthetic book")
-    context.report = publish_summary(context)
-    update_reports_index(context.out.parent)
+__all__ = ["register", "report_command"]
 
 
 def report_command(
@@ -33,9 +23,8 @@ def report_command(
     """
     from workbench.publish import publish_summary, update_reports_index
 
-    context = DemoContext(root=resolve_root(data_root), out=out)
-    context.out.mkdir(parents=True, exist_ok=True)
-    path = publish_summary(context, demo=False)
+    out.mkdir(parents=True, exist_ok=True)
+    path = publish_summary(resolve_root(data_root), out / "index.html")
     update_reports_index(out.parent)
     typer.echo(str(path.resolve()))
 

@@ -97,7 +97,7 @@ def sweep_command(
 
 def policies_command() -> None:
     """List the reference policies and installed policy plugins."""
-    from rlx_lib.rl.policies import available_policies
+    from rlx_lib.rl import available_policies
 
     for name in available_policies():
         typer.echo(name)

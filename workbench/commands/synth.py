@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from rlx_lib.results import Progress
     from rlx_lib.synth import SynthResult
 
-__all__ = ["demo_step", "register", "synth_command"]
+__all__ = ["register", "synth_command"]
 
 Symbols = Annotated[str, typer.Option(help="Lake symbols, comma-separated.")]
 Market = Annotated[
@@ -174,36 +174,6 @@ def _echo(result: SynthResult, *, planted: bool) -> None:
     if planted:
         path = result.root / "_planted.json"
         typer.echo(f"planted {len(result.planted)} patterns ({path})")
-
-
-def demo_step(context: Any) -> None:
-    """Synthesize the demo's market: golden into the data root, the vendor view beside it."""
-    from rlx_lib.synth import synthesize
-
-    vendor = Path(context.out) / "vendor"
-    result = synthesize(
-        context.root,
-        symbols=context.symbols,
-        regime=context.regime,
-        minutes=context.minutes,
-        seed=context.seed,
-        start=context.day,
-        vendor_root=vendor,
-        force=True,
-    )
-    context.notes["synth"] = {
-        "golden": str(Path(context.root) / "golden"),
-        "vendor": str(vendor),
-        "golden_files": [str(p) for p in result.golden_files],
-        "lake_files": [str(p) for p in result.lake_files],
-    }
-    records = sum(row.messages or 0 for row in result.rows)
-    changes = sum(row.level_changes or 0 for row in result.rows)
-    context.summary.append(
-        f"synth: {len(result.rows)} symbols, {context.minutes} min of {context.regime}: "
-        f"{changes} level changes, {records} golden records, "
-        f"{sum(result.table_rows.values())} vendor rows in {vendor}"
-    )
 
 
 def register(app: typer.Typer) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,7 +16,7 @@ from workbench.options import DataRootOption, at_least, day_span, resolve_root
 if TYPE_CHECKING:
     from rlx_lib.results import Progress, ProgressCallback
 
-__all__ = ["demo_step", "register"]
+__all__ = ["register"]
 
 
 def validate_command(
@@ -108,36 +107,6 @@ def _progress_lines() -> Iterator[ProgressCallback]:
             bar.update(tasks[step.total], completed=step.done, description=step.text)
 
         yield show
-
-
-def demo_step(context: Any) -> None:
-    """Validate the demo's golden and vendor data into ``context.out / "validation"``."""
-    from rlx_lib.validation import validate
-
-    out = context.out / "validation"
-    day = context.day
-    golden = context.root / "golden"
-    report = validate(
-        context.root,
-        paths=[golden] if golden.exists() else None,
-        symbols=list(context.symbols),
-        lake=True,
-        start=day,
-        end=day + dt.timedelta(days=1),
-        out=out,
-        force=True,
-    ).report
-    context.notes["validation"] = out / "validation.json"
-    agreement = [
-        s["book_ticker_agreement"]
-        for s in report.symbols.values()
-        if s["book_ticker_agreement"] is not None
-    ]
-    shown = f", bookTicker agreement >= {min(agreement):.4%}" if agreement else ""
-    context.summary.append(
-        f"validation: {len(report.symbols)} symbols, {report.gaps} gaps, "
-        f"{report.issues.height} issue rows{shown} ({out / 'validation.md'})"
-    )
 
 
 def register(app: typer.Typer) -> None:

@@ -99,6 +99,43 @@ class _Window:
         return pn.Column(self.series, self.offset, self.length)
 
 
+def _window_trades(
+    database: Database, window: _Window, bounds: tuple[int, int, int]
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The trades of one chosen window (with ``gap_ms``) and its stylized facts."""
+    symbol, start, end = window.bounds(*bounds)
+    label = f"{window.label}: {symbol}"
+    trades = database.query("trades_window", symbol=symbol, start=start, end=end)
+    facts = (
+        database.query("window_facts", symbol=symbol, start=start, end=end)
+        .with_columns(window=pl.lit(label))
+        .select("window", pl.exclude("window"))
+    )
+    return trades.with_columns(window=pl.lit(label), gap_ms=pl.col("gap_ns") / 1e6), facts
+
+
+def _comparison(frames: list[pl.DataFrame], facts: list[pl.DataFrame]) -> pn.Column:
+    """Distributions, stylized facts and two-sample tests of windows A and B."""
+    both = pl.concat(frames)
+    sizes = both.with_columns(log10_size=pl.col("quantity").log10())
+    return pn.Column(
+        pn.Row(
+            chart(
+                charts.distribution_chart(sizes, column="log10_size", title="Trade size (log10)")
+            ),
+            chart(
+                charts.distribution_chart(both, column="gap_ms", title="Time between trades (ms)")
+            ),
+            sizing_mode="stretch_width",
+        ),
+        pn.pane.Markdown("### Stylized facts"),
+        table_pane(pl.concat(facts)),
+        pn.pane.Markdown("### Two-sample tests (A vs B)"),
+        table_pane(compare_windows(frames[0], frames[1])),
+        sizing_mode="stretch_width",
+    )
+
+
 def page(database: Database, *, reports_dir: Path) -> pn.Column:
     """Pick two windows (symbol, day, start, length) and compare their trades."""
     parts = [
@@ -115,43 +152,12 @@ def page(database: Database, *, reports_dir: Path) -> pn.Column:
     first = _Window("A", windows, choice=0)
     second = _Window("B", windows, choice=min(1, windows.height - 1))
 
-    def compare(
-        a: int, a_offset: int, a_length: int, b: int, b_offset: int, b_length: int
-    ) -> pn.Column:
-        frames, facts = [], []
-        for window, bounds in ((first, (a, a_offset, a_length)), (second, (b, b_offset, b_length))):
-            symbol, start, end = window.bounds(*bounds)
-            label = f"{window.label}: {symbol}"
-            trades = database.query("trades_window", symbol=symbol, start=start, end=end)
-            frames.append(trades.with_columns(window=pl.lit(label), gap_ms=pl.col("gap_ns") / 1e6))
-            facts.append(
-                database.query("window_facts", symbol=symbol, start=start, end=end)
-                .with_columns(window=pl.lit(label))
-                .select("window", pl.exclude("window"))
-            )
-        both = pl.concat(frames)
-        return pn.Column(
-            pn.Row(
-                chart(
-                    charts.distribution_chart(
-                        both.with_columns(log10_size=pl.col("quantity").log10()),
-                        column="log10_size",
-                        title="Trade size (log10)",
-                    )
-                ),
-                chart(
-                    charts.distribution_chart(
-                        both, column="gap_ms", title="Time between trades (ms)"
-                    )
-                ),
-                sizing_mode="stretch_width",
-            ),
-            pn.pane.Markdown("### Stylized facts"),
-            table_pane(pl.concat(facts)),
-            pn.pane.Markdown("### Two-sample tests (A vs B)"),
-            table_pane(compare_windows(frames[0], frames[1])),
-            sizing_mode="stretch_width",
-        )
+    def compare(*chosen: int) -> pn.Column:
+        picked = [
+            _window_trades(database, first, chosen[:3]),
+            _window_trades(database, second, chosen[3:]),
+        ]
+        return _comparison([trades for trades, _ in picked], [facts for _, facts in picked])
 
     controls = [
         w.param.value_throttled if isinstance(w, pn.widgets.IntSlider) else w

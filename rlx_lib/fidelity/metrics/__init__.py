@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rlx_lib.fidelity.metrics import (
     agreement,
+    copula_tail,
     deep_book,
     distributions,
     hawkes,
@@ -28,6 +29,7 @@ __all__ = [
     "MetricResult",
     "agreement",
     "available",
+    "copula_tail",
     "deep_book",
     "distributions",
     "get",

@@ -134,9 +134,10 @@ def get(name: str) -> Metric:
 
 
 def resolve(metrics: Any) -> list[Metric]:
-    """Metrics from names, instances, or None (every registered metric)."""
+    """Metrics from names, instances, or None (every registered metric but the pair metrics,
+    which run when named: they need two symbols or more)."""
     if metrics is None:
-        return [get(name) for name in available()]
+        return [get(name) for name in available() if not getattr(get(name), "pair", False)]
     chosen: list[Metric] = []
     for item in metrics:
         chosen.append(get(item) if isinstance(item, str) else item)

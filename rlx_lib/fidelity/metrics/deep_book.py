@@ -219,9 +219,11 @@ class DepthProfileDistance:
 
     def compute(self, aligned: Aligned) -> MetricResult:
         common = _common(aligned)
-        if common is None or common[0].size == 0:
-            return MetricResult(NAN, 0, {"note": "no events/ on one side, or no shared state"})
         sides = [rebuilt(aligned, side) for side in ("reference", "candidate")]
+        if common is not None and not aligned.same_window:  # two windows: every state
+            common = tuple(np.arange(side["update_id"].size) for side in sides)
+        if common is None or min(at.size for at in common) == 0:
+            return MetricResult(NAN, 0, {"note": "no events/ on one side, or no shared state"})
         profiles = [
             depth_profile(_take(side["top"], at), bucket_bp=self.bucket_bp, buckets=self.buckets)
             for side, at in zip(sides, common, strict=True)
@@ -302,16 +304,21 @@ class HiddenLiquidity:
             return MetricResult(NAN, 0, {"note": "no events/ on one side"})
         known = [state["time_ns"][state["time_ns"] > 0] for state in states]
         span = (max(int(t.min()) for t in known), min(int(t.max()) for t in known))
-        hours = (span[1] - span[0]) / 3.6e12
-        if not hours > 0:
+        spans = [span, span]
+        if not aligned.same_window:  # two windows: each side over its own span
+            spans = [(int(t.min()), int(t.max())) for t in known]
+        hours = [(high - low) / 3.6e12 for low, high in spans]
+        if not min(hours) > 0:
             return MetricResult(NAN, 0, {"note": "the sides share no time span"})
-        detail: dict[str, Any] = {"hours": hours}
-        for side, state in zip(("reference", "candidate"), states, strict=True):
+        detail: dict[str, Any] = {"hours": hours[0]}
+        for side, state, within, spent in zip(
+            ("reference", "candidate"), states, spans, hours, strict=True
+        ):
             events = getattr(aligned, f"{side}_events")
-            counts = hidden_counts(events, state, refill_s=self.refill_s, span=span)
+            counts = hidden_counts(events, state, refill_s=self.refill_s, span=within)
             detail[side] = counts | {
-                "hidden_per_hour": counts["hidden_fills"] / hours,
-                "refills_per_hour": counts["refills"] / hours,
+                "hidden_per_hour": counts["hidden_fills"] / spent,
+                "refills_per_hour": counts["refills"] / spent,
             }
         value = detail["candidate"]["hidden_per_hour"] - detail["reference"]["hidden_per_hour"]
         n = detail["reference"]["orders"] + detail["candidate"]["orders"]

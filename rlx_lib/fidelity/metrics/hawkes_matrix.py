@@ -176,7 +176,8 @@ class HawkesBranchingMatrix:
             note = f"not computed: tick is not installed for Python {sys.version_info[0]}."
             return MetricResult(float("nan"), 0, {"note": note + f"{sys.version_info[1]}"})
         firsts = [_first_ns(e) for e in (aligned.reference_events, aligned.candidate_events)]
-        start = max(firsts) if None not in firsts else None  # the span both sides hold
+        overlap = None not in firsts and aligned.same_window
+        start = max(firsts) if overlap else None  # the span both sides hold (else each its own)
         detail = {
             "types": list(EVENT_TYPES),
             "decays_per_s": DECAYS.tolist(),

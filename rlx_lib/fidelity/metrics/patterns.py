@@ -64,17 +64,22 @@ class PatternRate:
             for source, frame in detections(aligned).items()
         }
         hours = _hours(aligned.reference_events)
+        # two windows (no shared span): each side's rate over its own hours
+        theirs = hours if aligned.same_window else _hours(aligned.candidate_events)
         reference, candidate = found["golden"], found["lake"]
         detail = {
             "reference_count": reference.height,
             "candidate_count": candidate.height,
             "hours": hours,
             "reference_per_hour": reference.height / hours if hours > 0 else None,
-            "candidate_per_hour": candidate.height / hours if hours > 0 else None,
+            "candidate_per_hour": candidate.height / theirs if theirs > 0 else None,
             "reference_found_by_candidate": _overlap(reference, candidate),
             "candidate_found_by_reference": _overlap(candidate, reference),
         }
-        if not hours > 0:
+        if not min(hours, theirs) > 0:
             return MetricResult(float("nan"), 0, detail)
-        value = (candidate.height - reference.height) / hours
+        if theirs == hours:
+            value = (candidate.height - reference.height) / hours
+        else:
+            value = candidate.height / theirs - reference.height / hours
         return MetricResult(value, reference.height + candidate.height, detail)

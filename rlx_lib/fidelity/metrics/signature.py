@@ -3,10 +3,11 @@
 Each side's 100 ms grid is cut into windows (one minute by default). A window is a path in
 four channels: time (0 to 1), mid change from the window start (bp), spread (bp) and
 cumulative order-flow imbalance (in units of the reference's typical per-window flow, so both
-sides share one scale). Its truncated signature (``esig``, depth 3) summarises the path; the
-statistic is the unbiased MMD² between the two sets of signatures with a Gaussian kernel
-(bandwidth: the median pairwise distance), computed over paired windows so identical inputs
-give exactly 0. The p-value comes from permutations that swap windows between the sides.
+sides share one scale). Its truncated signature (depth 3, computed as ``esig`` does) summarises
+the path; the statistic is the unbiased MMD² between the two sets of signatures with a
+Gaussian kernel (bandwidth: the median pairwise distance), computed over paired windows so
+identical inputs give exactly 0. The p-value comes from permutations that swap windows
+between the sides.
 """
 
 from __future__ import annotations
@@ -53,10 +54,24 @@ def window_paths(grid: pl.DataFrame, *, points: int = 600, flow_scale: float | N
 
 
 def signatures(paths: np.ndarray, *, depth: int = 3) -> np.ndarray:
-    """Truncated signature of each path (the constant first term dropped)."""
-    import esig
+    """Truncated signature of each path (the constant first term dropped).
 
-    return np.array([esig.stream2sig(path, depth)[1:] for path in paths])
+    Computed as ``esig.stream2sig`` does, through its backend ``roughpy``, with the index grid
+    cut to one index per increment: esig's ``arange`` grid gains a point at some path lengths
+    (50, 99, ...) and roughpy then refuses the stream.
+    """
+    import roughpy as rp
+
+    count, width = paths.shape[1], paths.shape[2]
+    indices = np.arange(0.0, 1.0, 1.0 / (count - 1))[: count - 1]
+    context = rp.get_context(width, depth, rp.DPReal)
+    found = []
+    for path in paths:
+        stream = rp.LieIncrementStream.from_increments(
+            np.diff(path, axis=0), indices=indices, ctx=context
+        )
+        found.append(np.array(stream.signature(rp.RealInterval(0.0, 1.0)), copy=True)[1:])
+    return np.array(found)
 
 
 def _kernel(x: np.ndarray, y: np.ndarray, bandwidth: float) -> np.ndarray:
