@@ -7,7 +7,7 @@ checkpointed; ``resume`` continues after the last checkpoint. ``events`` depend 
 alone, so they go straight into the day's Parquet file (a resumed run re-derives the finished
 segments' events, without the book). Seeding (recorded in the
 manifest): the previous day's final state when present; else, for Lake, a snapshot block at
-the start of the day or the first vendor ``book`` row (20 levels; earlier messages are
+the start of the day or Lake's first ``book`` snapshot (20 levels; earlier messages are
 skipped); for golden, the first REST snapshot through the sync rules.
 """
 
@@ -183,26 +183,26 @@ def _crossed_issues(
 def _drift(
     root: Path, symbol: str, date: dt.date, day: replay.DayInput, lo: int, top: TopLevels
 ) -> dict[str, np.ndarray] | None:
-    """Compare the rebuilt top levels with the vendor's ``book`` rows at the same id."""
+    """Compare the rebuilt top levels with Lake's own ``book`` snapshots at the same id."""
     folder = catalog.partition_dir(root, "lake/book", symbol=symbol, day=date)
     files = sorted(folder.glob("*.parquet"))
     hi = lo + len(top.crossed)
     if not files or hi == lo:
         return None
     ids = day.update_id[lo:hi]
-    vendor = (
+    snapshots = (
         pl.scan_parquet(files)
         .filter(pl.col("sequence_number").is_between(int(ids.min()), int(ids.max())))
         .collect()
     )
-    if vendor.is_empty():
+    if snapshots.is_empty():
         return None
-    sequence = vendor["sequence_number"].to_numpy().astype(np.int64)
+    update_ids = snapshots["sequence_number"].to_numpy().astype(np.int64)
     order = np.argsort(ids, kind="stable")
-    position = np.searchsorted(ids[order], sequence, side="right") - 1
-    found = (position >= 0) & (ids[order][np.maximum(position, 0)] == sequence)
+    position = np.searchsorted(ids[order], update_ids, side="right") - 1
+    found = (position >= 0) & (ids[order][np.maximum(position, 0)] == update_ids)
     message = order[np.maximum(position, 0)][found]
-    vendor = vendor.filter(pl.Series(found))
+    snapshots = snapshots.filter(pl.Series(found))
     depth = min(top.bid_price.shape[1], schemas.LAKE_BOOK_DEPTH)
     differ = np.zeros(len(message), dtype=np.int32)
     error = np.zeros(len(message), dtype=np.int64)
@@ -211,17 +211,17 @@ def _drift(
         ("ask", top.ask_price, top.ask_size),
     ):
         for level in range(depth):
-            vendor_price = decimal_to_units(vendor[f"{side}_{level}_price"].to_arrow())
-            vendor_size = decimal_to_units(vendor[f"{side}_{level}_size"].to_arrow())
+            their_price = decimal_to_units(snapshots[f"{side}_{level}_price"].to_arrow())
+            their_size = decimal_to_units(snapshots[f"{side}_{level}_size"].to_arrow())
             ours_price, ours_size = prices[message, level], sizes[message, level]
-            same_price = vendor_price == ours_price
-            differ += (~same_price | (vendor_size != ours_size)).astype(np.int32)
-            error += np.where(same_price, np.abs(vendor_size - ours_size), 0)
-    times = vendor["origin_time"].dt.epoch("ns").fill_null(replay.NULL_TIME).to_numpy()
+            same_price = their_price == ours_price
+            differ += (~same_price | (their_size != ours_size)).astype(np.int32)
+            error += np.where(same_price, np.abs(their_size - ours_size), 0)
+    times = snapshots["origin_time"].dt.epoch("ns").fill_null(replay.NULL_TIME).to_numpy()
     return {
         "origin_ns": times.astype(np.int64),
-        "received_ns": vendor["received_time"].dt.epoch("ns").to_numpy().astype(np.int64),
-        "update_id": sequence[found],
+        "received_ns": snapshots["received_time"].dt.epoch("ns").to_numpy().astype(np.int64),
+        "update_id": update_ids[found],
         "levels_differ": differ,
         "size_error": error,
     }
@@ -400,7 +400,7 @@ def reconstruct_day(config: ReconstructConfig, symbol: str, day: dt.date) -> Day
     began = time.perf_counter()
     plan = _DayPlan(config, symbol, day, _input_checksums(config, symbol, day))
     if _finished(plan):
-        return DayResult(symbol=symbol, day=day, status="skipped")
+        return DayResult(symbol=symbol, day=day, status="skipped", source=config.source)
     try:
         with day_lock(plan.work.with_name(f"{day.isoformat()}.lock"), plan.unit):
             return _run_day(plan, began)

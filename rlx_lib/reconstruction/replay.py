@@ -1,4 +1,4 @@
-"""Replay inputs: vendor rows or golden samples turned into one ordered list of book messages.
+"""Replay inputs: Lake's delta rows or golden samples turned into one ordered list of book messages.
 
 Both sources become a :class:`DayInput`: level rows (side, price, size in int64 units) grouped
 into exchange messages in the order they are applied to the book, each message with its
@@ -308,7 +308,7 @@ def _note_faults(faults: list[dict], bad: pl.DataFrame, source: str) -> None:
 
 
 def lake_book_seed(root: Path, *, symbol: str, day: dt.date) -> tuple[int, dict] | None:
-    """The first vendor ``book`` row of a day as ``(update_id, levels)``, or None."""
+    """Lake's first ``book`` snapshot of a day as ``(update_id, levels)``, or None."""
     folder = catalog.partition_dir(root, "lake/book", symbol=symbol, day=day)
     files = sorted(folder.glob("*.parquet"))
     if not files:

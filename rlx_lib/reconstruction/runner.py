@@ -86,7 +86,9 @@ def reconstruct(
     return ReconstructResult(rows=tuple(rows))
 
 
-def _guarded(work: Callable[[], DayResult], symbol: str, day: dt.date) -> DayResult:
+def _guarded(
+    work: Callable[[], DayResult], config: ReconstructConfig, symbol: str, day: dt.date
+) -> DayResult:
     """Run one symbol-day's work; a failure becomes a ``failed`` row, not an exception."""
     try:
         return work()
@@ -95,7 +97,7 @@ def _guarded(work: Callable[[], DayResult], symbol: str, day: dt.date) -> DayRes
     except Exception as error:  # one unit must not stop the others; keep the reason
         log.debug("reconstruct %s %s failed", symbol, day, exc_info=True)
         reason = "".join(traceback.format_exception_only(type(error), error)).strip()
-    return DayResult(symbol=symbol, day=day, status="failed", error=reason)
+    return DayResult(symbol=symbol, day=day, status="failed", source=config.source, error=reason)
 
 
 def reconstruct_unit(config: ReconstructConfig, symbol: str, day: dt.date) -> DayResult:
@@ -104,7 +106,7 @@ def reconstruct_unit(config: ReconstructConfig, symbol: str, day: dt.date) -> Da
     A failed day leaves no half-written ``*.partial`` file (a resumed run re-derives it from
     its checkpoint, which stays).
     """
-    row = _guarded(lambda: reconstruct_day(config, symbol, day), symbol, day)
+    row = _guarded(lambda: reconstruct_day(config, symbol, day), config, symbol, day)
     if row.status == "failed":
         work = work_folder(config.root, source=config.source, symbol=symbol, day=day)
         for partial in work.glob("*.partial") if work.is_dir() else ():
@@ -120,7 +122,9 @@ def carry_states(
     A day that fails here leaves no state, so the next day is seeded as it would be after
     that day failed in a serial run; the day itself fails again, with its reason, when run.
     """
-    return [_guarded(lambda d=day: carry_state(config, symbol, d), symbol, day) for day in days]
+    return [
+        _guarded(lambda d=day: carry_state(config, symbol, d), config, symbol, day) for day in days
+    ]
 
 
 def days_to_carry_in(root: Path, *, source: Source, symbol: str, first: dt.date) -> list[dt.date]:

@@ -11,21 +11,18 @@ read line by line instead (:class:`~rlx_lib.validation.lines.LineReader`).
 
 from __future__ import annotations
 
-import msgspec
 import numpy as np
 
 from rlx_lib.validation.checkers import Checkers
 from rlx_lib.validation.depth import block_levels
 from rlx_lib.validation.lines import LineReader
-from rlx_lib.validation.loader import GoldenMessage
+from rlx_lib.validation.loader import MESSAGE
 from rlx_lib.validation.registry import Stream
 from rlx_lib.validation.scan import scan_block
 from rlx_lib.validation.state import SymbolState, Where
 from rlx_lib.validation.table import MISSING, Column, Kind, LineSlices, value
 
 __all__ = ["BlockReader"]
-
-_DECODER = msgspec.json.Decoder(GoldenMessage)
 
 
 class BlockReader:
@@ -145,7 +142,7 @@ class BlockReader:
         ).tolist():
             at = Where(source, first + offset)
             if kinds[offset] == Kind.SNAPSHOT:
-                depth_checks.snapshot(state, _DECODER.decode(lines[offset]), at)
+                depth_checks.snapshot(state, MESSAGE.decode(lines[offset]), at)
                 continue
             changes = book_levels.get(offset)
             if changes is None:

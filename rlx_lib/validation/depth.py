@@ -11,7 +11,7 @@ import numpy as np
 
 from rlx_lib.reconstruction import L2Book
 from rlx_lib.validation.findings import Findings
-from rlx_lib.validation.loader import GoldenMessage, levels
+from rlx_lib.validation.loader import MESSAGE, GoldenMessage, levels
 from rlx_lib.validation.scan import parse_levels
 from rlx_lib.validation.sequence import Verdict
 from rlx_lib.validation.state import BookOp, SnapshotLevels, SymbolState, Where, units_text
@@ -21,8 +21,6 @@ from rlx_lib.venues import MARKETS
 from rlx_lib.venues.binance import SyncStep, SyncVerdict
 
 __all__ = ["DepthChecks", "Diff"]
-
-_DECODER = msgspec.json.Decoder(GoldenMessage)
 
 
 class Diff(NamedTuple):
@@ -251,7 +249,7 @@ class DepthChecks:
     def decoded(self, state: SymbolState, line: bytes, where: Where) -> tuple | None:
         """Levels of a diff the scan could not read, by the typed decoder (None: a bad line)."""
         try:
-            data = _DECODER.decode(line).data
+            data = MESSAGE.decode(line).data
         except (msgspec.DecodeError, msgspec.ValidationError):
             detail = "depth diff is not valid JSON"
             self.findings.add("bad_line", "error", state.symbol, detail, where)

@@ -6,12 +6,10 @@ from __future__ import annotations
 import msgspec
 
 from rlx_lib.validation.checkers import Checkers
-from rlx_lib.validation.loader import GoldenMessage, Payload
+from rlx_lib.validation.loader import MESSAGE, GoldenMessage, Payload
 from rlx_lib.validation.state import SymbolState, Where
 
 __all__ = ["LineReader", "payload_ids"]
-
-_DECODER = msgspec.json.Decoder(GoldenMessage)
 
 
 def payload_ids(data: Payload) -> dict[str, int | None]:
@@ -32,7 +30,7 @@ class LineReader:
         """Check line ``number`` of ``source``; ``file_symbols`` collects the symbols seen."""
         checks = self.checkers
         try:
-            message = _DECODER.decode(line)
+            message = MESSAGE.decode(line)
         except (msgspec.DecodeError, msgspec.ValidationError):
             if line.strip():
                 symbol = next(iter(file_symbols), "")

@@ -23,6 +23,7 @@ from rlx_lib.decimals import parse_units
 from rlx_lib.golden import ReadReport, iter_lines
 
 __all__ = [
+    "MESSAGE",
     "GoldenMessage",
     "Payload",
     "iter_messages",
@@ -63,7 +64,8 @@ class GoldenMessage(msgspec.Struct):
     data: Payload
 
 
-_DECODER = msgspec.json.Decoder(GoldenMessage)
+MESSAGE = msgspec.json.Decoder(GoldenMessage)
+"""Decodes one golden line into a :class:`GoldenMessage`."""
 _LEVELS = msgspec.json.Decoder(list[tuple[str, str]])
 
 
@@ -76,7 +78,7 @@ def iter_messages(
     ``report.bad_lines``; blank lines are skipped.
     """
     report = report if report is not None else ReadReport(str(path))
-    decode = _DECODER.decode
+    decode = MESSAGE.decode
     number = 0
     for line in iter_lines(Path(path), report):
         number += 1

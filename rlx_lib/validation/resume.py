@@ -122,5 +122,6 @@ def _validate_files(
         save(validator)
         done += path.stat().st_size
         if progress is not None:
-            progress(Progress("validate", path.name, done, total, f"validated {path}"))
+            text = f"validated {path} ({done:,} of {total:,} bytes)"
+            progress(Progress("validate", path.name, done, total, text))
     return validator

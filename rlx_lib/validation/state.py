@@ -24,7 +24,6 @@ __all__ = [
     "latency_quantiles",
     "state_summary",
     "units_text",
-    "where_fields",
 ]
 
 STAGE = "validation"
@@ -36,16 +35,6 @@ def latency_bins(latency: np.ndarray) -> np.ndarray:
     return np.where(
         np.abs(latency) <= _EXACT_LATENCY_MS, latency, np.round(latency / 1000) * 1000
     ).astype(np.int64)
-
-
-def where_fields(where: dict[str, Any]) -> dict[str, Any]:
-    """Where a finding is, as :func:`rlx_lib.schemas.issue_row` takes it: ``origin_ms``
-    (exchange time in ms) becomes ``origin_time`` in ns."""
-    where = dict(where)
-    origin_ms = where.pop("origin_ms", None)
-    if origin_ms is not None:
-        where["origin_time"] = origin_ms * 1_000_000
-    return where
 
 
 def _iso_ms(ms: int | None) -> str | None:

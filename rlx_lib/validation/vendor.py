@@ -22,7 +22,7 @@ from rlx_lib import schemas
 from rlx_lib.catalog import binance_symbol, day_range, partition_dir, validate_symbol
 from rlx_lib.decimals import decimal_to_units, format_units
 from rlx_lib.schemas import LAKE_TABLES
-from rlx_lib.validation.state import STAGE, where_fields
+from rlx_lib.validation.state import STAGE
 from rlx_lib.venues.lake import level_fault
 
 __all__ = ["grid_decimals", "validate_lake"]
@@ -91,6 +91,8 @@ def _units(frame: pl.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 class _Collector:
+    """One vendor symbol's issue rows (capped per check) and exact counts per check."""
+
     def __init__(self, symbol: str, max_rows: int) -> None:
         self.symbol = symbol
         self.max_rows = max_rows
@@ -100,10 +102,11 @@ class _Collector:
     def add(self, check: str, severity: str, detail: str, count: int = 1, **where: Any) -> None:
         self.counts[check] = self.counts.get(check, 0) + count
         if sum(1 for row in self.rows if row["check"] == check) < self.max_rows:
+            origin_ms = where.pop("origin_ms", None)
+            if origin_ms is not None:
+                where["origin_time"] = origin_ms * 1_000_000
             self.rows.append(
-                schemas.issue_row(
-                    STAGE, check, severity, self.symbol, detail, **where_fields(where)
-                )
+                schemas.issue_row(STAGE, check, severity, self.symbol, detail, **where)
             )
 
 

@@ -60,7 +60,7 @@ def test_rows_are_frozen_and_the_result_shows_as_a_table(tmp_path: Path, market_
         "snapshot",
     )
     assert done.events > done.book_rows == done.messages > 0
-    assert failed.status == "failed"
+    assert (failed.status, failed.source) == ("failed", "lake")
     assert "no lake input" in failed.error
     assert not result.ok
     assert result.failed == [failed]

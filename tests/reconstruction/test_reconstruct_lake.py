@@ -265,8 +265,8 @@ def test_a_second_run_on_a_locked_day_says_who_holds_it(tmp_path: Path, market_f
     assert not list((tmp_path / "_work").rglob("*"))  # taken over, then released
 
 
-def _corrupt_vendor_rows(root: Path) -> pl.DataFrame:
-    """Negate the sizes of some non-zero delta rows and null one price (a vendor's bad rows)."""
+def _corrupt_lake_rows(root: Path) -> pl.DataFrame:
+    """Negate the sizes of some non-zero delta rows and null one price (bad rows in Lake's data)."""
     path = catalog.partition_dir(root, "lake/book_delta_v2", symbol=SYMBOL, day=DAY)
     path = path / "part-0.parquet"
     frame = pl.read_parquet(path).with_row_index("row")
@@ -287,7 +287,7 @@ def test_negative_sizes_and_null_prices_never_become_book_state(
     tmp_path: Path, market_factory
 ) -> None:
     market_factory(tmp_path, days=1, messages=300)
-    frame = _corrupt_vendor_rows(tmp_path)
+    frame = _corrupt_lake_rows(tmp_path)
     bad = frame.filter((pl.col("size") < 0) | pl.col("price").is_null()).height
     assert bad > 5
     (row,) = rebuild(tmp_path, [DAY])

@@ -45,6 +45,9 @@ def test_cli_writes_json_markdown_and_issue_rows(real_golden: Path, tmp_path: Pa
     )
     assert result.exit_code == 0, result.output
     assert result.output.strip().splitlines()[-1] == str(out / "validation.json")
+    progress = [line for line in result.stderr.splitlines() if line.startswith("validated ")]
+    assert len(progress) == 2  # one line per golden file (not a terminal), bytes so far
+    assert progress[-1].endswith(" bytes)")
     saved = json.loads((out / "validation.json").read_text())
     btc = saved["symbols"]["BTCUSDT"]
     assert list(btc)[: len(DESIGN_FIELDS) - 2] == DESIGN_FIELDS[:-2]

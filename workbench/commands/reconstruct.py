@@ -20,7 +20,7 @@ BOOK_EVERY = ("message", "100ms", "1s")
 
 
 def reconstruct_command(
-    source: Annotated[str, typer.Option(help="Input: lake (vendor deltas) or golden (live).")],
+    source: Annotated[str, typer.Option(help="Input: lake (Lake's deltas) or golden (live).")],
     symbols: Annotated[str, typer.Option(help="Lake-style symbols, comma separated: BTC-USDT,..")],
     start: Annotated[str, typer.Option(help="First UTC day, YYYY-MM-DD.")],
     end: Annotated[str, typer.Option(help="Day after the last one (exclusive), YYYY-MM-DD.")],

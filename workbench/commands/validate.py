@@ -96,15 +96,16 @@ def _progress_lines() -> Iterator[ProgressCallback]:
     if not is_terminal():
         yield lambda step: typer.echo(step.text, err=True)
         return
-    from rich.progress import BarColumn, Progress, TimeElapsedColumn
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TimeElapsedColumn
 
-    with Progress("{task.description}", BarColumn(), TimeElapsedColumn(), transient=True) as bar:
+    columns = ("{task.description}", BarColumn(), TaskProgressColumn(), TimeElapsedColumn())
+    with Progress(*columns, transient=True) as bar:
         tasks: dict[float | None, Any] = {}
 
         def show(step: Progress) -> None:
             if step.total not in tasks:
                 tasks[step.total] = bar.add_task(step.unit, total=step.total)
-            bar.update(tasks[step.total], completed=step.done, description=step.text)
+            bar.update(tasks[step.total], completed=step.done, description=f"validated {step.unit}")
 
         yield show
 
