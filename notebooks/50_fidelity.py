@@ -13,8 +13,8 @@ def _():
 
     from rlx_lib.fidelity import evaluate, first_mismatch_levels, get
     from rlx_lib.reconstruction import reconstruct
+    from workbench import notebook
     from workbench.fidelity_report import coverage_chart, publish_report
-    from workbench.notebook import params
     from workbench.sessions import fidelity_session
 
     return (
@@ -26,7 +26,7 @@ def _():
         first_mismatch_levels,
         get,
         mo,
-        params,
+        notebook,
         publish_report,
         reconstruct,
     )
@@ -38,81 +38,99 @@ def _(mo):
     # Fidelity: does the book rebuilt from vendor data match what was seen live?
 
     One library call per cell; parameters come from `RLX_*` environment variables (see
-    `workbench.notebook.params`).
+    `workbench.notebook.params`): `RLX_DATA_ROOT` names a data root holding `golden/` and
+    `lake/`, else a fresh synthetic session is used.
     """)
     return
 
 
 @app.cell
-def _(params):
-    config = params(
-        symbol="BTC-USDT", minutes=1.0, seed=7, drop_rate=0.01, root="", day="2024-08-08", out=""
+def _(notebook):
+    params = notebook.params(
+        symbol="BTC-USDT",
+        minutes=1.0,
+        seed=7,
+        drop_rate=0.01,
+        data_root="",
+        day="2024-08-08",
+        out="",
     )
-    config
-    return (config,)
+    params
+    return (params,)
 
 
 @app.cell
-def _(config, fidelity_session):
+def _(fidelity_session, params):
     # A data root: the one given, else a fresh synthetic session whose vendor view drops messages.
-    root = fidelity_session(
-        config["root"],
-        symbol=config["symbol"],
-        minutes=config["minutes"],
-        seed=config["seed"],
-        drop_rate=config["drop_rate"],
+    data_root = fidelity_session(
+        params["data_root"],
+        symbol=params["symbol"],
+        minutes=params["minutes"],
+        seed=params["seed"],
+        drop_rate=params["drop_rate"],
     )
-    root
-    return (root,)
+    data_root
+    return (data_root,)
 
 
 @app.cell
-def _(config, dt):
-    day = dt.date.fromisoformat(config["day"])
+def _(dt, params):
+    day = dt.date.fromisoformat(params["day"])
     day
     return (day,)
 
 
 @app.cell
-def _(config, day, dt, reconstruct, root):
+def _(data_root, day, dt, params, reconstruct):
     # Rebuild the live view into book/ and events/ through the Binance sync procedure.
     from_golden = reconstruct(
-        root, source="golden", symbols=[config["symbol"]], start=day, end=day + dt.timedelta(days=1)
+        data_root,
+        source="golden",
+        symbols=[params["symbol"]],
+        start=day,
+        end=day + dt.timedelta(days=1),
     )
     from_golden
     return (from_golden,)
 
 
 @app.cell
-def _(config, day, dt, reconstruct, root):
+def _(data_root, day, dt, params, reconstruct):
     # The same from the vendor view.
     from_lake = reconstruct(
-        root, source="lake", symbols=[config["symbol"]], start=day, end=day + dt.timedelta(days=1)
+        data_root,
+        source="lake",
+        symbols=[params["symbol"]],
+        start=day,
+        end=day + dt.timedelta(days=1),
     )
     from_lake
     return (from_lake,)
 
 
 @app.cell
-def _(config, day, dt, evaluate, from_golden, from_lake, root):
-    # Align once, compute every registered metric, judge against the 0.999 threshold.
+def _(data_root, day, dt, evaluate, from_golden, from_lake, params):
+    # Align once, compute every registered metric, judge against the 0.999 threshold: the
+    # verdict, then one row per metric (whole run).
     (from_golden, from_lake)  # after both rebuilds
-    report = evaluate(root, symbols=[config["symbol"]], start=day, end=day + dt.timedelta(days=1))
-    report.verdict.sentence()
-    return (report,)
+    result = evaluate(
+        data_root, symbols=[params["symbol"]], start=day, end=day + dt.timedelta(days=1)
+    )
+    result
+    return (result,)
 
 
 @app.cell
-def _(report):
-    # Every metric of the whole run: value, unit and sample size.
-    report.metrics_table()
+def _(result):
+    # The same rows, compact: value, unit, sample size and whether it passed.
+    result.metrics_table()
     return
 
 
 @app.cell
-def _(config, report):
+def _(params, result):
     # Resync periods of the live stream (a gap ends one, a snapshot starts the next).
-    aligned = report.aligned[config["symbol"]]
+    aligned = result.aligned[params["symbol"]]
     aligned.periods
     return (aligned,)
 
@@ -139,17 +157,17 @@ def _(aligned, get):
 
 
 @app.cell
-def _(Path, config, publish_report, report, root):
+def _(Path, data_root, params, publish_report, result):
     # The offline HTML dashboard (also listed in the reports index beside it).
-    publish_report(report, Path(config["out"] or root / "reports" / "fidelity"))
+    publish_report(result, Path(params["out"] or data_root / "reports" / "fidelity"))
     return
 
 
 @app.cell
-def test_every_metric_computed(config, report):
-    metrics = report.metrics_table()
-    assert metrics.height > 0
-    assert set(report.aligned) == {config["symbol"]}
+def test_every_metric_computed(params, result):
+    metrics = result.metrics_table()
+    assert metrics.height == len(result.rows) > 0
+    assert set(result.aligned) == {params["symbol"]}
 
 
 if __name__ == "__main__":

@@ -54,8 +54,9 @@ def regime_sessions(
 def fidelity_session(
     root: Path | str | None, *, symbol: str, minutes: float, seed: int, drop_rate: float
 ) -> Path:
-    """``root`` when given, else a fresh synthetic session whose vendor view drops messages."""
-    if root:
+    """``root`` when it holds ``golden/`` and ``lake/`` files, else a fresh synthetic session
+    whose vendor view drops messages."""
+    if root and all(any((Path(root) / view).rglob("*.*")) for view in ("golden", "lake")):
         return Path(root)
     return synthesize(
         Path(tempfile.mkdtemp(prefix="rlx-fidelity-")),

@@ -17,6 +17,7 @@ from rlx_lib.fidelity.metrics import (
     Metric,
     MetricResult,
     available,
+    default_metrics,
     get,
     register,
 )
@@ -47,6 +48,7 @@ __all__ = [
     "align_frames",
     "available",
     "compare",
+    "default_metrics",
     "detections",
     "evaluate",
     "first_mismatch_levels",

@@ -8,10 +8,21 @@ from pathlib import Path
 from workbench.sessions import acquired_lake, fidelity_session, regime_sessions
 
 
-def test_fidelity_session_keeps_a_given_root(tmp_path: Path) -> None:
+def test_fidelity_session_keeps_a_given_root_holding_both_views(tmp_path: Path) -> None:
+    for part in ("golden/exchange=BINANCE/00.jsonl.zst", "lake/trades/part-0.parquet"):
+        (tmp_path / part).parent.mkdir(parents=True)
+        (tmp_path / part).write_bytes(b"")
+    before = sorted(tmp_path.rglob("*"))
     root = fidelity_session(str(tmp_path), symbol="BTC-USDT", minutes=0.1, seed=1, drop_rate=0.5)
     assert root == tmp_path
-    assert list(tmp_path.iterdir()) == []  # nothing synthesized into it
+    assert sorted(tmp_path.rglob("*")) == before  # nothing synthesized into it
+
+
+def test_fidelity_session_of_an_empty_root_is_a_fresh_session(tmp_path: Path) -> None:
+    root = fidelity_session(str(tmp_path), symbol="BTC-USDT", minutes=0.1, seed=1, drop_rate=0.5)
+    assert root != tmp_path
+    assert list(tmp_path.iterdir()) == []  # the empty root is left alone
+    assert any((root / "lake").rglob("*.parquet"))
 
 
 def test_fidelity_session_synthesizes_a_vendor_view_with_drops() -> None:

@@ -102,15 +102,15 @@ def fidelity_command(
     names = lake_symbols(symbols)
     first, stop = day_span(start, end)
     root = resolve_root(data_root)
-    from rlx_lib.fidelity import available, evaluate
+    from rlx_lib.fidelity import default_metrics, evaluate
     from rlx_lib.parallel import check_address
 
     if cluster is not None:
         check_address(cluster)  # a bad address fails first, in one line
     folder = out or Path("reports") / f"fidelity-{'_'.join(names)}-{first}"
     reconstruct_missing(root, names, first, stop, workers=workers, cluster=cluster)
-    chosen = split_list(metrics) or available()
-    total = len(names) * len(chosen)
+    chosen = split_list(metrics) or None
+    total = len(names) * len(chosen or default_metrics())
     with progress("fidelity: measuring metrics per symbol", total=total) as done:
         result = evaluate(
             root,

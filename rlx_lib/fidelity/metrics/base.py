@@ -24,6 +24,7 @@ __all__ = [
     "Metric",
     "MetricResult",
     "available",
+    "default_metrics",
     "get",
     "register",
     "reload_entry_points",
@@ -133,11 +134,16 @@ def get(name: str) -> Metric:
     return _REGISTRY[name]
 
 
+def default_metrics() -> list[str]:
+    """Names of the metrics a run computes when none are named: every registered metric but
+    the pair metrics, which run when named (they need two symbols or more)."""
+    return [name for name in available() if not getattr(get(name), "pair", False)]
+
+
 def resolve(metrics: Any) -> list[Metric]:
-    """Metrics from names, instances, or None (every registered metric but the pair metrics,
-    which run when named: they need two symbols or more)."""
+    """Metrics from names, instances, or None (:func:`default_metrics`)."""
     if metrics is None:
-        return [get(name) for name in available() if not getattr(get(name), "pair", False)]
+        return [get(name) for name in default_metrics()]
     chosen: list[Metric] = []
     for item in metrics:
         chosen.append(get(item) if isinstance(item, str) else item)
