@@ -497,11 +497,14 @@ def null_chart(null: list[float], observed: float, *, title: str, x_title: str) 
     if not null:
         return _empty(f"{title}: no permutation null")
     values = pl.DataFrame({"value": [float(v) for v in null]})
+    low, high = min(*null, observed), max(*null, observed)
+    pad = 0.05 * (high - low) or 0.5 * max(abs(high), 1e-3)  # a null all at one value
+    extent = [float(low - pad), float(high + pad)]
     bars = (
         alt.Chart(values)
         .mark_bar(color="#9e9e9e")
         .encode(
-            x=alt.X("value:Q", bin=alt.Bin(maxbins=40), title=x_title),
+            x=alt.X("value:Q", bin=alt.Bin(maxbins=40, extent=extent), title=x_title),
             y=alt.Y("count():Q", title="permutations"),
         )
     )

@@ -99,6 +99,8 @@ def _record(report: FidelityResult, name: str, symbol: str) -> MetricRecord | No
 
 def _note(record: MetricRecord) -> Any:
     note = record.detail.get("note") or "not computed (too little data on one side)"
+    if "windows" in record.detail and "note" not in record.detail:
+        note = f"not computed: {record.detail['windows']} windows a side, at least 5 needed"
     return pn.pane.Markdown(f"`{record.name}`: {html.escape(str(note))}")
 
 
@@ -259,7 +261,7 @@ def _window_parts(result: CompareResult, names: tuple[str, str]) -> list[Any]:
     return parts
 
 
-def compare_page(result: CompareResult) -> pn.Column:
+def compare_page(result: CompareResult, *, heading: str = "# Two windows compared") -> pn.Column:
     """Both windows, every metric's value (``b`` against ``a``) and the phenomena charts."""
     names = ("A", "B")
     table = pl.DataFrame(
@@ -272,7 +274,7 @@ def compare_page(result: CompareResult) -> pn.Column:
         schema={"metric": pl.String, "value": pl.String, "unit": pl.String, "n": pl.Int64},
     )
     header = (
-        "# Two windows compared\n\n"
+        f"{heading}\n\n"
         f"- A (reference): `{html.escape(str(result.a))}`\n"
         f"- B (candidate): `{html.escape(str(result.b))}`\n\n"
         "Each value compares B with A the way `rlx fidelity` compares vendor with live: "

@@ -73,6 +73,10 @@ class Window:
     end: dt.datetime
 
     def __post_init__(self) -> None:
+        for name in ("start", "end"):  # naive times are UTC
+            moment = getattr(self, name)
+            if moment.tzinfo is None:
+                object.__setattr__(self, name, moment.replace(tzinfo=dt.UTC))
         if self.source not in SOURCES:
             msg = f"window source must be one of {', '.join(SOURCES)}, received {self.source!r}"
             raise ConfigError(msg)
@@ -271,7 +275,7 @@ def compare(
             )
         )
         if progress is not None:
-            text = f"{metric.name}: {timings[metric.name]:.1f} s"
+            text = f"measured {metric.name} in {timings[metric.name]:.1f} s"
             progress(Progress("compare", metric.name, done, len(chosen), text))
     result = CompareResult(rows=tuple(rows), a=first, b=second, aligned=aligned, timings=timings)
     if out is not None:

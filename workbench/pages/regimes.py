@@ -1,8 +1,12 @@
-"""Regime explorer: two trade windows side by side (distributions, stylized facts, tests)."""
+"""Regime explorer: two trade windows side by side (distributions, stylized facts, tests),
+and on request the phenomena metrics of the two windows (``rlx compare`` on the lake
+reconstruction)."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import html
 from pathlib import Path
 
 import panel as pn
@@ -14,7 +18,7 @@ from workbench.db import Database
 from workbench.pages.common import absent, chart, heading
 from workbench.publish import table_pane
 
-__all__ = ["compare_windows", "page"]
+__all__ = ["compare_windows", "page", "phenomena"]
 
 _TESTED = {"quantity": "trade size", "gap_ms": "time between trades (ms)"}
 
@@ -98,6 +102,45 @@ class _Window:
     def widgets(self) -> pn.Column:
         return pn.Column(self.series, self.offset, self.length)
 
+    def chosen(self) -> tuple[str, dt.datetime, dt.datetime]:
+        """Symbol, start and end of the window the widgets show now."""
+        return self.bounds(self.series.value, self.offset.value, self.length.value)
+
+
+def phenomena(
+    root: Path, a: tuple[str, dt.datetime, dt.datetime], b: tuple[str, dt.datetime, dt.datetime]
+) -> pn.Column:
+    """The window metrics of two windows of the lake reconstruction, as ``rlx compare`` shows
+    them (the signature MMD on paths a tenth of the shorter window, at most a minute)."""
+    from rlx_lib.errors import RlxError
+    from rlx_lib.fidelity import WINDOW_METRICS, Window, compare, get
+    from workbench.phenomena_report import compare_page
+
+    seconds = min((end - start).total_seconds() for _, start, end in (a, b))
+    mmd = dataclasses.replace(get("signature_mmd"), window_s=max(1.0, min(60.0, seconds / 10)))
+    chosen = [mmd if name == "signature_mmd" else name for name in WINDOW_METRICS]
+    try:
+        result = compare(root, a=Window("lake", *a), b=Window("lake", *b), metrics=chosen)
+    except RlxError as error:
+        return pn.Column(pn.pane.Markdown(f"Phenomena not measured: {html.escape(str(error))}"))
+    return compare_page(result, heading="### Phenomena (A against B)")
+
+
+def _phenomena_controls(root: Path, first: _Window, second: _Window) -> pn.Column:
+    """A button that measures the phenomena of the two chosen windows (a few seconds)."""
+    button = pn.widgets.Button(name="Measure phenomena of A and B", button_type="primary")
+
+    def measured(clicks: int) -> pn.viewable.Viewable:
+        if not clicks:
+            return pn.pane.Markdown(
+                "Hawkes matrices, signature MMD, depth profile, hidden liquidity and pattern "
+                "rates of the two windows read `book/` and `events/` of the lake "
+                "reconstruction (`rlx reconstruct --source lake`); press the button to measure."
+            )
+        return phenomena(root, first.chosen(), second.chosen())
+
+    return pn.Column(button, pn.bind(measured, button.param.clicks), sizing_mode="stretch_width")
+
 
 def _window_trades(
     database: Database, window: _Window, bounds: tuple[int, int, int]
@@ -167,5 +210,6 @@ def page(database: Database, *, reports_dir: Path) -> pn.Column:
     parts += [
         pn.Row(first.widgets(), second.widgets()),
         pn.bind(compare, *controls),
+        _phenomena_controls(database.root, first, second),
     ]
     return pn.Column(*parts, sizing_mode="stretch_width")
