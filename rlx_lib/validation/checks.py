@@ -34,9 +34,10 @@ from rlx_lib.validation.state import SymbolState, Where
 from rlx_lib.venues import MARKETS, market_of_exchange
 from rlx_lib.venues.binance import SPOT
 
-__all__ = ["GoldenValidator", "Position"]
+__all__ = ["PATH_SYMBOL", "GoldenValidator", "Position"]
 
-_PATH_SYMBOL = re.compile(r"symbol=([A-Z0-9-]+)")
+PATH_SYMBOL = re.compile(r"symbol=([A-Z0-9-]+)")
+"""The Lake symbol in a golden file's path (``symbol=BTC-USDT``)."""
 _PATH_EXCHANGE = re.compile(r"exchange=([A-Z0-9_]+)")
 
 
@@ -134,7 +135,7 @@ class GoldenValidator:
         report = ReadReport(source)
         exchange = _PATH_EXCHANGE.search(source)
         self.checkers.symbols.market = market_of_exchange(exchange.group(1)) if exchange else SPOT
-        match = _PATH_SYMBOL.search(source)
+        match = PATH_SYMBOL.search(source)
         file_symbols = {binance_symbol(match.group(1)).upper()} if match else set()
         self.lines.previous_capture = 0
         number = 0  # lines before the current block

@@ -11,18 +11,15 @@ validated in one serial pass instead, so the report never depends on how the wor
 from __future__ import annotations
 
 import datetime as dt
-import re
 from pathlib import Path
 from typing import Any
 
 from rlx_lib.parallel import open_pool, run_all
 from rlx_lib.results import Progress, ProgressCallback
-from rlx_lib.validation.checks import GoldenValidator
+from rlx_lib.validation.checks import PATH_SYMBOL, GoldenValidator
 from rlx_lib.validation.vendor import validate_lake
 
 __all__ = ["group_by_symbol", "validate_golden_parallel", "validate_lake_parallel"]
-
-_PATH_SYMBOL = re.compile(r"symbol=([A-Z0-9-]+)")
 
 
 def group_by_symbol(files: list[Path]) -> list[list[Path]] | None:
@@ -32,7 +29,7 @@ def group_by_symbol(files: list[Path]) -> list[list[Path]] | None:
     seen: set[str] = set()
     previous = None
     for path in files:
-        match = _PATH_SYMBOL.search(str(path))
+        match = PATH_SYMBOL.search(str(path))
         if match is None:
             return None
         symbol = match.group(1)
