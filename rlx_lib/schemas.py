@@ -14,6 +14,7 @@ from rlx_lib.errors import SchemaError
 
 __all__ = [
     "BOOK_STATE",
+    "COVERAGE",
     "DECIMAL",
     "DRIFT",
     "EVENTS",
@@ -24,6 +25,7 @@ __all__ = [
     "ISSUE_SEVERITIES",
     "LAKE_BOOK",
     "LAKE_BOOK_DELTA_V2",
+    "LAKE_COVERAGE",
     "LAKE_TABLES",
     "LAKE_TRADES",
     "PATTERN",
@@ -211,6 +213,7 @@ def issue_frame(found: pl.DataFrame, **constants: object) -> pl.DataFrame:
     ]
     return found.select(columns).cast(dict(ISSUE))
 
+
 FIDELITY_RESULT = pl.Schema(
     {
         "run_id": pl.String,
@@ -241,6 +244,34 @@ PATTERN = pl.Schema(
 )
 """One adversarial-pattern detection in the ``events/`` of one source."""
 
+COVERAGE = pl.Schema(
+    {
+        "dataset": pl.String,
+        "exchange": pl.String,
+        "symbol": pl.String,
+        "dt": pl.Date,
+        "files": pl.Int64,
+        "rows": pl.Int64,
+        "bytes": pl.Int64,
+    }
+)
+"""What a data root holds: files, rows and bytes per dataset and partition (read, not written)."""
+
+LAKE_COVERAGE = pl.Schema(
+    {
+        "table": pl.String,
+        "exchange": pl.String,
+        "symbol": pl.String,
+        "dt": pl.Date,
+        "files": pl.Int64,
+        "rows": pl.Int64,
+        "bytes": pl.Int64,
+        "issues": pl.Int64,  # issue rows the acquisition manifest records
+        "verified": pl.Boolean,  # the partition has an acquisition manifest entry
+    }
+)
+"""What ``lake/`` holds per table and partition, with what acquisition found (read, not written)."""
+
 SCHEMAS: dict[str, pl.Schema] = {
     "lake/trades": LAKE_TRADES,
     "lake/book": LAKE_BOOK,
@@ -255,9 +286,9 @@ SCHEMAS: dict[str, pl.Schema] = {
 """Every Parquet dataset under the data root, by its path relative to the root."""
 
 
-def empty_frame(name: str) -> pl.DataFrame:
-    """An empty frame of the dataset ``name`` (a key of :data:`SCHEMAS`)."""
-    return pl.DataFrame(schema=SCHEMAS[name])
+def empty_frame(name: str | pl.Schema) -> pl.DataFrame:
+    """An empty frame of the dataset ``name`` (a key of :data:`SCHEMAS`) or of a schema here."""
+    return pl.DataFrame(schema=SCHEMAS[name] if isinstance(name, str) else name)
 
 
 def check_schema(frame: pl.DataFrame | pl.LazyFrame, expected: pl.Schema, *, name: str) -> None:

@@ -12,23 +12,11 @@ from typing import Any
 import polars as pl
 
 from rlx_lib.catalog import read_manifest
-from rlx_lib.schemas import LAKE_TABLES
+from rlx_lib.schemas import LAKE_COVERAGE, LAKE_TABLES, empty_frame
 from workbench import db
 from workbench.readonly import url
 
 __all__ = ["calendar_chart", "lake_coverage"]
-
-_SCHEMA = {
-    "table": pl.String,
-    "exchange": pl.String,
-    "symbol": pl.String,
-    "dt": pl.Date,
-    "files": pl.Int64,
-    "rows": pl.Int64,
-    "bytes": pl.Int64,
-    "issues": pl.Int64,
-    "verified": pl.Boolean,
-}
 
 
 def lake_coverage(root: Path | str | None = None) -> pl.DataFrame:
@@ -40,7 +28,7 @@ def lake_coverage(root: Path | str | None = None) -> pl.DataFrame:
     try:
         base = database.root
         if not any((base / "lake").glob("**/*.parquet")):
-            return pl.DataFrame(schema=_SCHEMA)
+            return empty_frame(LAKE_COVERAGE)
         found = database.query("lake_coverage", prefix=url(""), glob=url("lake/**/*.parquet"))
     finally:
         database.close()
@@ -59,11 +47,13 @@ def lake_coverage(root: Path | str | None = None) -> pl.DataFrame:
     ]
     manifests = pl.DataFrame(
         entries,
-        schema={k: _SCHEMA[k] for k in ("table", "exchange", "symbol", "issues", "verified")}
+        schema={k: LAKE_COVERAGE[k] for k in ("table", "exchange", "symbol", "issues", "verified")}
         | {"dt": pl.String},
     ).with_columns(pl.col("dt").str.to_date())
     joined = found.join(manifests, on=["table", "exchange", "symbol", "dt"], how="left")
-    return joined.with_columns(pl.col("verified").fill_null(value=False)).select(list(_SCHEMA))
+    return joined.with_columns(pl.col("verified").fill_null(value=False)).select(
+        list(LAKE_COVERAGE)
+    )
 
 
 def calendar_chart(coverage: pl.DataFrame) -> Any:

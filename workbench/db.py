@@ -27,6 +27,7 @@ import pyarrow as pa
 
 from rlx_lib.catalog import data_root
 from rlx_lib.errors import ConfigError
+from rlx_lib.schemas import COVERAGE, empty_frame
 from workbench.readonly import ReadOnlyRoot, url
 
 __all__ = ["DATASETS", "SQL_DIR", "Database", "connect", "head", "query_errors", "query_names"]
@@ -208,17 +209,7 @@ class Database:
     def coverage(self) -> pl.DataFrame:
         """Files, rows and bytes per dataset, exchange, symbol and day (Parquet datasets)."""
         if not any(self.root.glob("**/*.parquet")):
-            return pl.DataFrame(
-                schema={
-                    "dataset": pl.String,
-                    "exchange": pl.String,
-                    "symbol": pl.String,
-                    "dt": pl.Date,
-                    "files": pl.Int64,
-                    "rows": pl.Int64,
-                    "bytes": pl.Int64,
-                }
-            )
+            return empty_frame(COVERAGE)
         return self.query("coverage", prefix=url(""), glob=url("**/*.parquet"))
 
     def relation(self, text: str) -> duckdb.DuckDBPyRelation:

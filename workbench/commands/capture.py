@@ -3,7 +3,6 @@ streams, from a local Binance-protocol server, or from other recorders' files.""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 import sys
@@ -271,6 +270,7 @@ def _server_feed(
 
 def _serve(server: Any, listen_port: int) -> None:
     """Serve until Ctrl-C."""
+    import asyncio
 
     async def serve_forever() -> None:
         try:

@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from workbench.demo import Demo, run_demo
 from workbench.options import DataRootOption, at_least, resolve_root
 
 __all__ = ["demo_command", "register"]
@@ -25,6 +24,8 @@ def demo_command(
 
     Offline, no credentials. Prints one line per finished step, then the report's index.html.
     """
+    from workbench.demo import Demo, run_demo  # every stage: imported when the demo runs
+
     demo = Demo(root=resolve_root(data_root), out=out, minutes=minutes, seed=seed)
     report = run_demo(demo, say=typer.echo)
     typer.echo(str(Path(report).resolve()))
