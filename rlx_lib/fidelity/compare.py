@@ -29,7 +29,7 @@ from rlx_lib.errors import ConfigError, DataRangeError
 from rlx_lib.fidelity.align import Aligned, align_frames
 from rlx_lib.fidelity.metrics import Metric, resolve
 from rlx_lib.fidelity.patterns.orders import units
-from rlx_lib.fidelity.records import MetricRecord, json_ready
+from rlx_lib.fidelity.records import MetricRecord
 from rlx_lib.reconstruction import L2Book
 from rlx_lib.results import Progress, ProgressCallback, StageResult
 
@@ -262,18 +262,7 @@ def compare(
         began = time.perf_counter()
         found = metric.compute(aligned)
         timings[metric.name] = time.perf_counter() - began
-        rows.append(
-            MetricRecord(
-                symbol=first.symbol,
-                period=None,
-                name=metric.name,
-                unit=metric.unit,
-                value=float(found.value),
-                n=int(found.n),
-                passed=None,
-                detail=json_ready(found.detail),
-            )
-        )
+        rows.append(MetricRecord.measured(first.symbol, metric, found))
         if progress is not None:
             text = f"measured {metric.name} in {timings[metric.name]:.1f} s"
             progress(Progress("compare", metric.name, done, len(chosen), text))

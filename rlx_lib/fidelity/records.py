@@ -22,6 +22,28 @@ class MetricRecord:
     passed: bool | None
     detail: dict[str, Any] = field(default_factory=dict)
 
+    @classmethod
+    def measured(
+        cls,
+        symbol: str,
+        metric: Any,
+        result: Any,
+        *,
+        period: int | None = None,
+        passed: bool | None = None,
+    ) -> MetricRecord:
+        """The record of ``metric``'s ``result`` (a ``MetricResult``) for ``symbol``."""
+        return cls(
+            symbol=symbol,
+            period=period,
+            name=metric.name,
+            unit=metric.unit,
+            value=float(result.value),
+            n=int(result.n),
+            passed=passed,
+            detail=json_ready(result.detail),
+        )
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: ``name``, ``value`` (None if undefined), ``unit``, ``n``, and the rest."""
         return {

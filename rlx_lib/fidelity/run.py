@@ -31,7 +31,7 @@ from rlx_lib.fidelity.align import Aligned, align, input_files
 from rlx_lib.fidelity.metrics import Metric, resolve
 from rlx_lib.fidelity.metrics.patterns import PatternRate
 from rlx_lib.fidelity.patterns import write_patterns
-from rlx_lib.fidelity.records import MetricRecord, json_ready
+from rlx_lib.fidelity.records import MetricRecord
 from rlx_lib.fidelity.result import FidelityResult
 from rlx_lib.fidelity.verdict import DEFAULT_THRESHOLD, decide, passes
 from rlx_lib.parallel import open_pool, run_all
@@ -86,18 +86,9 @@ def metric_records(aligned: Aligned, metric: Metric, *, threshold: float) -> lis
     records = []
     for period, view in scopes:
         result = metric.compute(view)
-        value = float(result.value)
+        passed = passes(float(result.value), threshold) if gated else None
         records.append(
-            MetricRecord(
-                symbol=aligned.symbol,
-                period=period,
-                name=metric.name,
-                unit=metric.unit,
-                value=value,
-                n=int(result.n),
-                passed=passes(value, threshold) if gated else None,
-                detail=json_ready(result.detail),
-            )
+            MetricRecord.measured(aligned.symbol, metric, result, period=period, passed=passed)
         )
     return records
 
@@ -268,18 +259,7 @@ def measure_pairs(
         for number, first in enumerate(units):
             for second in units[number + 1 :]:
                 result = metric.compute_pair(first.aligned, second.aligned)
-                records.append(
-                    MetricRecord(
-                        symbol=first.symbol,
-                        period=None,
-                        name=metric.name,
-                        unit=metric.unit,
-                        value=float(result.value),
-                        n=int(result.n),
-                        passed=None,
-                        detail=json_ready(result.detail),
-                    )
-                )
+                records.append(MetricRecord.measured(first.symbol, metric, result))
         timings[f"metric {metric.name}"] = time.perf_counter() - began
     return records, timings
 
