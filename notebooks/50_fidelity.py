@@ -6,29 +6,25 @@ app = marimo.App(width="medium")
 
 @app.cell
 def _():
-    import datetime as dt
     from pathlib import Path
 
     import marimo as mo
 
     from rlx_lib.fidelity import evaluate, first_mismatch_levels, get
-    from rlx_lib.reconstruction import reconstruct
     from workbench import notebook
     from workbench.fidelity_report import coverage_chart, publish_report
-    from workbench.sessions import fidelity_session
+    from workbench.sessions import rebuilt_window
 
     return (
         Path,
         coverage_chart,
-        dt,
         evaluate,
-        fidelity_session,
         first_mismatch_levels,
         get,
         mo,
         notebook,
         publish_report,
-        reconstruct,
+        rebuilt_window,
     )
 
 
@@ -60,62 +56,27 @@ def _(notebook):
 
 
 @app.cell
-def _(fidelity_session, params):
-    # A data root: the one given, else a fresh synthetic session whose vendor view drops messages.
-    data_root = fidelity_session(
+def _(params, rebuilt_window):
+    # A data root (the one given, else a fresh synthetic session whose vendor view drops
+    # messages) with the live view (golden) and the vendor view (lake) rebuilt into book/ and
+    # events/ through the Binance sync procedure.
+    window = rebuilt_window(
         params["data_root"],
         symbol=params["symbol"],
+        day=params["day"],
         minutes=params["minutes"],
         seed=params["seed"],
         drop_rate=params["drop_rate"],
     )
-    data_root
-    return (data_root,)
+    window.rebuilt
+    return (window,)
 
 
 @app.cell
-def _(dt, params):
-    day = dt.date.fromisoformat(params["day"])
-    day
-    return (day,)
-
-
-@app.cell
-def _(data_root, day, dt, params, reconstruct):
-    # Rebuild the live view into book/ and events/ through the Binance sync procedure.
-    from_golden = reconstruct(
-        data_root,
-        source="golden",
-        symbols=[params["symbol"]],
-        start=day,
-        end=day + dt.timedelta(days=1),
-    )
-    from_golden
-    return (from_golden,)
-
-
-@app.cell
-def _(data_root, day, dt, params, reconstruct):
-    # The same from the vendor view.
-    from_lake = reconstruct(
-        data_root,
-        source="lake",
-        symbols=[params["symbol"]],
-        start=day,
-        end=day + dt.timedelta(days=1),
-    )
-    from_lake
-    return (from_lake,)
-
-
-@app.cell
-def _(data_root, day, dt, evaluate, from_golden, from_lake, params):
+def _(evaluate, window):
     # Align once, compute every registered metric, judge against the 0.999 threshold: the
     # verdict, then one row per metric (whole run).
-    (from_golden, from_lake)  # after both rebuilds
-    result = evaluate(
-        data_root, symbols=[params["symbol"]], start=day, end=day + dt.timedelta(days=1)
-    )
+    result = evaluate(window.data_root, symbols=[window.symbol], start=window.start, end=window.end)
     result
     return (result,)
 
@@ -157,9 +118,9 @@ def _(aligned, get):
 
 
 @app.cell
-def _(Path, data_root, params, publish_report, result):
+def _(Path, params, publish_report, result, window):
     # The offline HTML dashboard (also listed in the reports index beside it).
-    publish_report(result, Path(params["out"] or data_root / "reports" / "fidelity"))
+    publish_report(result, Path(params["out"] or window.data_root / "reports" / "fidelity"))
     return
 
 

@@ -6,30 +6,26 @@ app = marimo.App(width="medium")
 
 @app.cell
 def _():
-    import datetime as dt
     from pathlib import Path
 
     import marimo as mo
 
     from rlx_lib.fidelity import evaluate
-    from rlx_lib.reconstruction import reconstruct
     from rlx_lib.rl import export, market_env
     from workbench import notebook
     from workbench.rl_report import heat_chart, policy_table
-    from workbench.sessions import fidelity_session
+    from workbench.sessions import rebuilt_window
 
     return (
         Path,
-        dt,
         evaluate,
         export,
-        fidelity_session,
         heat_chart,
         market_env,
         mo,
         notebook,
         policy_table,
-        reconstruct,
+        rebuilt_window,
     )
 
 
@@ -62,52 +58,29 @@ def _(notebook):
 
 
 @app.cell
-def _(fidelity_session, params):
-    # A data root: the one given, else a fresh synthetic session whose vendor view drops messages.
-    data_root = fidelity_session(
+def _(params, rebuilt_window):
+    # A data root (the one given, else a fresh synthetic session whose vendor view drops
+    # messages) with the live view (golden) and the vendor view (lake) rebuilt.
+    window = rebuilt_window(
         params["data_root"],
         symbol=params["symbol"],
+        day=params["day"],
         minutes=params["minutes"],
         seed=params["seed"],
         drop_rate=params["drop_rate"],
     )
-    data_root
-    return (data_root,)
+    window.rebuilt
+    return (window,)
 
 
 @app.cell
-def _(dt, params):
-    day = dt.date.fromisoformat(params["day"])
-    day
-    return (day,)
-
-
-@app.cell
-def _(data_root, day, dt, params, reconstruct):
-    # Rebuild the live view (golden) and the vendor view (lake) into book/ and events/.
-    rebuilt = [
-        reconstruct(
-            data_root,
-            source=source,
-            symbols=[params["symbol"]],
-            start=day,
-            end=day + dt.timedelta(days=1),
-        )
-        for source in ("golden", "lake")
-    ]
-    rebuilt
-    return (rebuilt,)
-
-
-@app.cell
-def _(data_root, day, dt, evaluate, params, rebuilt):
+def _(evaluate, window):
     # The three RL metrics, through fidelity's plugin registry (entry points).
-    rebuilt  # after both rebuilds
     report = evaluate(
-        data_root,
-        symbols=[params["symbol"]],
-        start=day,
-        end=day + dt.timedelta(days=1),
+        window.data_root,
+        symbols=[window.symbol],
+        start=window.start,
+        end=window.end,
         metrics=["sim_to_real_gap", "state_coverage", "transfer_gap"],
     )
     report.metrics_table()
@@ -129,26 +102,24 @@ def _(heat_chart, report):
 
 
 @app.cell
-def _(Path, data_root, day, dt, export, params, rebuilt):
+def _(Path, export, params, window):
     # The vendor reconstruction as hftbacktest feed files (BacktestAsset().data([...]) loads them).
-    rebuilt  # after both rebuilds
     exported = export(
-        data_root,
-        symbols=[params["symbol"]],
-        start=day,
-        end=day + dt.timedelta(days=1),
+        window.data_root,
+        symbols=[window.symbol],
+        start=window.start,
+        end=window.end,
         source="lake",
-        out=Path(params["out"] or data_root / "exports"),
+        out=Path(params["out"] or window.data_root / "exports"),
     )
     exported
     return (exported,)
 
 
 @app.cell
-def _(data_root, day, dt, market_env, params, rebuilt):
+def _(market_env, window):
     # A gymnasium environment over the live window (hftbacktest underneath).
-    rebuilt  # after both rebuilds
-    env = market_env(data_root, symbol=params["symbol"], start=day, end=day + dt.timedelta(days=1))
+    env = market_env(window.data_root, symbol=window.symbol, start=window.start, end=window.end)
     env.reset(seed=0)
     return (env,)
 

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from rlx_lib.acquisition import AcquireResult, acquire
 from rlx_lib.local.s3 import LocalLake
+from rlx_lib.reconstruction import ReconstructResult, reconstruct
 from rlx_lib.synth import DEFAULT_START, VendorFaults, synthesize
 from workbench.commands import fidelity
 
@@ -23,6 +25,7 @@ __all__ = [
     "acquired_lake",
     "fidelity_session",
     "phenomena_session",
+    "rebuilt_window",
     "regime_sessions",
 ]
 
@@ -65,6 +68,49 @@ def fidelity_session(
         seed=seed,
         vendor_faults=VendorFaults(drop_rate=drop_rate),
     ).root
+
+
+@dataclass(frozen=True)
+class RebuiltWindow:
+    """One symbol's day whose two sides are rebuilt into ``book/`` and ``events/``."""
+
+    data_root: Path
+    symbol: str
+    start: dt.date
+    rebuilt: Mapping[str, ReconstructResult]  # by source: golden, lake
+
+    @property
+    def end(self) -> dt.date:
+        """The day after (windows are end-exclusive)."""
+        return self.start + dt.timedelta(days=1)
+
+
+def rebuilt_window(
+    root: Path | str | None,
+    *,
+    symbol: str,
+    day: str | dt.date,
+    minutes: float,
+    seed: int,
+    drop_rate: float,
+) -> RebuiltWindow:
+    """:func:`fidelity_session`'s data root with both sides of ``symbol`` rebuilt over ``day``
+    (days rebuilt before are skipped): where the fidelity and RL notebooks start."""
+    data_root = fidelity_session(
+        root, symbol=symbol, minutes=minutes, seed=seed, drop_rate=drop_rate
+    )
+    start = dt.date.fromisoformat(str(day))
+    rebuilt = {
+        source: reconstruct(
+            data_root,
+            source=source,
+            symbols=[symbol],
+            start=start,
+            end=start + dt.timedelta(days=1),
+        )
+        for source in ("golden", "lake")
+    }
+    return RebuiltWindow(data_root=data_root, symbol=symbol, start=start, rebuilt=rebuilt)
 
 
 def phenomena_session(
