@@ -20,8 +20,7 @@ def _():
         session_events,
     )
     from rlx_lib.local.binance import capture_local, synthetic_feed
-    from workbench import charts
-    from workbench.notebook import params
+    from workbench import charts, notebook
 
     return (
         Path,
@@ -33,7 +32,7 @@ def _():
         load_capture,
         message_rates,
         mo,
-        params,
+        notebook,
         session_events,
         synthetic_feed,
         tempfile,
@@ -41,28 +40,30 @@ def _():
 
 
 @app.cell
-def config(params):
+def parameters(notebook):
     # golden: a golden folder to inspect; empty = capture a local synthetic server first
-    cfg = params(golden="", messages=4000, rate=2000.0, seed=7)
-    cfg
-    return (cfg,)
+    params = notebook.params(golden="", messages=4000, rate=2000.0, seed=7)
+    params
+    return (params,)
 
 
 @app.cell
-def _(Path, capture_local, cfg, mo, synthetic_feed, tempfile):
+def _(Path, capture_local, mo, params, synthetic_feed, tempfile):
     # Without a folder: a real capture session against the local Binance-protocol server,
     # with an abrupt disconnect half way, so gaps, a resync and a reconnect show below.
-    if cfg["golden"]:
-        folder, summary = Path(cfg["golden"]), None
+    if params["golden"]:
+        folder, summary = Path(params["golden"]), None
     else:
         folder = Path(tempfile.mkdtemp(prefix="rlx_capture_")) / "data"
-        feed = synthetic_feed(["btcusdt", "ethusdt"], messages=cfg["messages"], seed=cfg["seed"])
+        feed = synthetic_feed(
+            ["btcusdt", "ethusdt"], messages=params["messages"], seed=params["seed"]
+        )
         summary = capture_local(
             folder,
             records=feed,
             symbols=("btcusdt", "ethusdt"),
-            rate=cfg["rate"],
-            faults=[("abort", cfg["messages"] // 2)],
+            rate=params["rate"],
+            faults=[("abort", params["messages"] // 2)],
         )
     mo.md(f"Golden folder: `{folder}`")
     return folder, summary

@@ -16,15 +16,14 @@ def _():
         tail_fits,
         validate_regimes,
     )
-    from workbench import charts
-    from workbench.notebook import params
+    from workbench import charts, notebook
     from workbench.sessions import regime_sessions
 
     return (
         charts,
         compare_regimes,
         mo,
-        params,
+        notebook,
         quality_table,
         regime_samples,
         regime_sessions,
@@ -47,20 +46,20 @@ def _(mo):
 
 
 @app.cell
-def _(params):
-    config = params(symbol="BTC-USDT", minutes=0.5, seed=7, resamples=199)
-    config
-    return (config,)
+def _(notebook):
+    params = notebook.params(symbol="BTC-USDT", minutes=0.5, seed=7, resamples=199)
+    params
+    return (params,)
 
 
 @app.cell
-def _(config, regime_sessions):
+def _(params, regime_sessions):
     # One short synthetic session per regime, each in its own data root.
     roots = regime_sessions(
-        config["symbol"],
+        params["symbol"],
         ("high", "low", "weekend"),
-        minutes=config["minutes"],
-        seed=config["seed"],
+        minutes=params["minutes"],
+        seed=params["seed"],
     )
     roots
     return (roots,)
@@ -102,9 +101,9 @@ def _(charts, long):
 
 
 @app.cell
-def _(compare_regimes, config, samples):
+def _(compare_regimes, params, samples):
     # Two-sample tests between regimes, each with its effect size beside the p-value.
-    tests = compare_regimes(samples, resamples=config["resamples"])
+    tests = compare_regimes(samples, resamples=params["resamples"])
     tests
     return (tests,)
 

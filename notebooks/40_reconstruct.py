@@ -15,9 +15,8 @@ def _():
     from rlx_lib import catalog
     from rlx_lib.reconstruction import reconstruct
     from rlx_lib.synth import synthesize
-    from workbench import charts
+    from workbench import charts, notebook
     from workbench.db import connect
-    from workbench.notebook import params
 
     return (
         Path,
@@ -26,7 +25,7 @@ def _():
         connect,
         dt,
         mo,
-        params,
+        notebook,
         reconstruct,
         synthesize,
         tempfile,
@@ -34,66 +33,68 @@ def _():
 
 
 @app.cell
-def _(params):
-    config = params(symbol="BTC-USDT", minutes=1.0, seed=7, source="lake", root="")
-    config
-    return (config,)
+def _(notebook):
+    params = notebook.params(symbol="BTC-USDT", minutes=1.0, seed=7, source="lake", data_root="")
+    params
+    return (params,)
 
 
 @app.cell
-def _(Path, config, tempfile):
+def _(Path, params, tempfile):
     # A data root: the one given, else a fresh folder for a synthetic session.
-    root = Path(config["root"] or tempfile.mkdtemp(prefix="rlx-reconstruct-"))
-    root
-    return (root,)
+    data_root = Path(params["data_root"] or tempfile.mkdtemp(prefix="rlx-reconstruct-"))
+    data_root
+    return (data_root,)
 
 
 @app.cell
-def _(config, root, synthesize):
+def _(data_root, params, synthesize):
     # Both views of a synthetic session (skipped when the data root already holds them).
     session = synthesize(
-        root, symbols=[config["symbol"]], minutes=config["minutes"], seed=config["seed"]
+        data_root, symbols=[params["symbol"]], minutes=params["minutes"], seed=params["seed"]
     )
     return (session,)
 
 
 @app.cell
-def _(catalog, config, dt, session):
-    days = catalog.days(session.root, "golden", symbol=config["symbol"])
+def _(catalog, dt, params, session):
+    days = catalog.days(session.root, "golden", symbol=params["symbol"])
     start, end = days[0], days[-1] + dt.timedelta(days=1)
     days
     return end, start
 
 
 @app.cell
-def _(config, end, reconstruct, root, start):
+def _(data_root, end, params, reconstruct, start):
     # The book after every message, rebuilt from the vendor view.
-    from_lake = reconstruct(root, source="lake", symbols=[config["symbol"]], start=start, end=end)
+    from_lake = reconstruct(
+        data_root, source="lake", symbols=[params["symbol"]], start=start, end=end
+    )
     from_lake
     return (from_lake,)
 
 
 @app.cell
-def _(config, end, reconstruct, root, start):
+def _(data_root, end, params, reconstruct, start):
     # The same, rebuilt from the live (golden) view through Binance's sync procedure.
     from_golden = reconstruct(
-        root, source="golden", symbols=[config["symbol"]], start=start, end=end
+        data_root, source="golden", symbols=[params["symbol"]], start=start, end=end
     )
     from_golden
     return (from_golden,)
 
 
 @app.cell
-def _(connect, from_golden, from_lake, root):
-    db = connect(root)  # after both rebuilds, so the views see their output
+def _(connect, data_root, from_golden, from_lake):
+    db = connect(data_root)  # after both rebuilds, so the views see their output
     (from_lake, from_golden)
     return (db,)
 
 
 @app.cell
-def _(config, db):
+def _(db, params):
     # Mid price and spread over the window (DuckDB over book/).
-    series = db.query("book_series", source=config["source"], symbol=config["symbol"])
+    series = db.query("book_series", source=params["source"], symbol=params["symbol"])
     series
     return (series,)
 
@@ -113,12 +114,12 @@ def _(mo, series):
 
 
 @app.cell
-def _(config, db, moment, series):
+def _(db, moment, params, series):
     # The ladder at that moment: price levels and cumulative size.
     ladder = db.query(
         "book_ladder",
-        source=config["source"],
-        symbol=config["symbol"],
+        source=params["source"],
+        symbol=params["symbol"],
         at=series["origin_time"][moment.value],
     )
     ladder
@@ -132,16 +133,16 @@ def _(charts, ladder):
 
 
 @app.cell
-def _(config, db):
+def _(db, params):
     # The unified event stream: what happened, by source and kind (DuckDB over events/).
-    db.query("events_summary", symbol=config["symbol"])
+    db.query("events_summary", symbol=params["symbol"])
     return
 
 
 @app.cell
-def test_both_sources_rebuilt_every_state(config, db):
+def test_both_sources_rebuilt_every_state(db, params):
     counts = {
-        source: db.query("book_series", source=source, symbol=config["symbol"]).height
+        source: db.query("book_series", source=source, symbol=params["symbol"]).height
         for source in ("lake", "golden")
     }
     assert counts["lake"] > 0

@@ -14,7 +14,7 @@ def _():
     from rlx_lib.fidelity import evaluate
     from rlx_lib.reconstruction import reconstruct
     from rlx_lib.rl import export, market_env
-    from workbench.notebook import params
+    from workbench import notebook
     from workbench.rl_report import heat_chart, policy_table
     from workbench.sessions import fidelity_session
 
@@ -27,7 +27,7 @@ def _():
         heat_chart,
         market_env,
         mo,
-        params,
+        notebook,
         policy_table,
         reconstruct,
     )
@@ -47,43 +47,49 @@ def _(mo):
 
 
 @app.cell
-def _(params):
-    config = params(
-        symbol="BTC-USDT", minutes=0.5, seed=7, drop_rate=0.01, root="", day="2024-08-08", out=""
+def _(notebook):
+    params = notebook.params(
+        symbol="BTC-USDT",
+        minutes=0.5,
+        seed=7,
+        drop_rate=0.01,
+        data_root="",
+        day="2024-08-08",
+        out="",
     )
-    config
-    return (config,)
+    params
+    return (params,)
 
 
 @app.cell
-def _(config, fidelity_session):
+def _(fidelity_session, params):
     # A data root: the one given, else a fresh synthetic session whose vendor view drops messages.
-    root = fidelity_session(
-        config["root"],
-        symbol=config["symbol"],
-        minutes=config["minutes"],
-        seed=config["seed"],
-        drop_rate=config["drop_rate"],
+    data_root = fidelity_session(
+        params["data_root"],
+        symbol=params["symbol"],
+        minutes=params["minutes"],
+        seed=params["seed"],
+        drop_rate=params["drop_rate"],
     )
-    root
-    return (root,)
+    data_root
+    return (data_root,)
 
 
 @app.cell
-def _(config, dt):
-    day = dt.date.fromisoformat(config["day"])
+def _(dt, params):
+    day = dt.date.fromisoformat(params["day"])
     day
     return (day,)
 
 
 @app.cell
-def _(config, day, dt, reconstruct, root):
+def _(data_root, day, dt, params, reconstruct):
     # Rebuild the live view (golden) and the vendor view (lake) into book/ and events/.
     rebuilt = [
         reconstruct(
-            root,
+            data_root,
             source=source,
-            symbols=[config["symbol"]],
+            symbols=[params["symbol"]],
             start=day,
             end=day + dt.timedelta(days=1),
         )
@@ -94,12 +100,12 @@ def _(config, day, dt, reconstruct, root):
 
 
 @app.cell
-def _(config, day, dt, evaluate, rebuilt, root):
+def _(data_root, day, dt, evaluate, params, rebuilt):
     # The three RL metrics, through fidelity's plugin registry (entry points).
     rebuilt  # after both rebuilds
     report = evaluate(
-        root,
-        symbols=[config["symbol"]],
+        data_root,
+        symbols=[params["symbol"]],
         start=day,
         end=day + dt.timedelta(days=1),
         metrics=["sim_to_real_gap", "state_coverage", "transfer_gap"],
@@ -123,26 +129,26 @@ def _(heat_chart, report):
 
 
 @app.cell
-def _(Path, config, day, dt, export, rebuilt, root):
+def _(Path, data_root, day, dt, export, params, rebuilt):
     # The vendor reconstruction as hftbacktest feed files (BacktestAsset().data([...]) loads them).
     rebuilt  # after both rebuilds
     exported = export(
-        root,
-        symbols=[config["symbol"]],
+        data_root,
+        symbols=[params["symbol"]],
         start=day,
         end=day + dt.timedelta(days=1),
         source="lake",
-        out=Path(config["out"] or root / "exports"),
+        out=Path(params["out"] or data_root / "exports"),
     )
     exported
     return (exported,)
 
 
 @app.cell
-def _(config, day, dt, market_env, rebuilt, root):
+def _(data_root, day, dt, market_env, params, rebuilt):
     # A gymnasium environment over the live window (hftbacktest underneath).
     rebuilt  # after both rebuilds
-    env = market_env(root, symbol=config["symbol"], start=day, end=day + dt.timedelta(days=1))
+    env = market_env(data_root, symbol=params["symbol"], start=day, end=day + dt.timedelta(days=1))
     env.reset(seed=0)
     return (env,)
 
