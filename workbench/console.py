@@ -1,15 +1,20 @@
-"""Terminal output: a progress bar on a terminal, silence elsewhere."""
+"""Terminal output for long work: a progress bar on a terminal, plain lines elsewhere.
+
+Every front door reports through one keyword, ``progress``, a callable that receives
+:class:`rlx_lib.results.Progress`; :func:`reporting` makes that callable for a command.
+"""
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import TYPE_CHECKING
 
-__all__ = ["is_terminal", "progress", "track"]
+if TYPE_CHECKING:
+    from rlx_lib.results import Progress, ProgressCallback
 
-T = TypeVar("T")
+__all__ = ["is_terminal", "reporting"]
 
 
 def is_terminal() -> bool:
@@ -17,34 +22,33 @@ def is_terminal() -> bool:
     return sys.stderr.isatty()
 
 
-def track(items: Iterable[T], *, description: str, total: int | None = None) -> Iterator[T]:
-    """Iterate ``items`` with a rich progress bar when on a terminal; plainly otherwise."""
-    if not is_terminal():
-        yield from items
-        return
-    from rich.progress import track as rich_track
-
-    yield from rich_track(items, description=description, total=total, transient=True)
-
-
 @contextmanager
-def progress(description: str, *, total: float) -> Iterator[Callable[..., None]]:
-    """Yield ``done(line, amount=1)``: ``amount`` of ``total`` finished, ``line`` saying what.
+def reporting(
+    description: str, *, lines: bool = True, err: bool = False
+) -> Iterator[ProgressCallback]:
+    """Yield a ``progress`` callback for a front door.
 
-    On a terminal a rich progress bar counts toward ``total`` and the lines print above it;
-    elsewhere each line is printed plainly, as a log would have it.
+    On a terminal a rich bar shows each step's ``done`` of its ``total`` (a new total starts
+    the bar over) and, with ``lines``, prints each step's text above it. Elsewhere each text is
+    printed as a plain line (on standard error with ``err``), as a log would have it.
     """
+    stream = sys.stderr if err else sys.stdout
     if not is_terminal():
-        yield lambda line, amount=1: print(line, flush=True)
+        yield (lambda step: print(step.text, file=stream, flush=True)) if lines else _quiet
         return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TimeElapsedColumn
 
-    columns = ("{task.description}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    columns = ("{task.description}", BarColumn(), TaskProgressColumn(), TimeElapsedColumn())
     with Progress(*columns, transient=True) as bar:
-        task = bar.add_task(description, total=total)
+        task = bar.add_task(description, total=None)
 
-        def done(line: str, amount: float = 1) -> None:
-            bar.console.print(line, highlight=False, markup=False)
-            bar.advance(task, amount)
+        def show(step: Progress) -> None:
+            if lines and step.text:
+                bar.console.print(step.text, highlight=False, markup=False)
+            bar.update(task, completed=step.done, total=step.total)
 
-        yield done
+        yield show
+
+
+def _quiet(step: Progress) -> None:
+    """Report nothing (a command that prints its own summary when it ends)."""

@@ -9,13 +9,11 @@ S3-compatible endpoint holding the same key layout.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from workbench.console import is_terminal
+from workbench.console import reporting
 from workbench.options import (
     DataRootOption,
     at_least,
@@ -27,7 +25,7 @@ from workbench.options import (
 )
 
 if TYPE_CHECKING:
-    from rlx_lib.results import Progress
+    pass
 
 __all__ = ["acquire_command", "register"]
 
@@ -72,7 +70,7 @@ def acquire_command(
     wanted, names = items(tables, option="--tables"), lake_symbols(symbols)
     if endpoint_url is not None:
         url(endpoint_url, option="--endpoint-url", schemes=("http", "https"))
-    with _bar() as advance:
+    with reporting("acquiring", lines=False) as progress:
         result = acquire(
             root,
             symbols=names,
@@ -86,7 +84,7 @@ def acquire_command(
             profile=profile,
             retries=retries,
             force=force,
-            progress=advance,
+            progress=progress,
         )
     for row in result.rows:
         detail = f"{row.rows} rows, {row.issue_rows} issue rows" if row.rows else ""
@@ -94,23 +92,6 @@ def acquire_command(
             detail = type(row.error).__name__
         typer.echo(f"{row.status:8} {row.unit}  {detail}".rstrip())
     result.raise_for_failures()
-
-
-@contextmanager
-def _bar() -> Iterator[Callable[[Progress], None] | None]:
-    """A ``progress`` callback drawing a bar of the units done, on a terminal only."""
-    if not is_terminal():
-        yield None
-        return
-    from rich.progress import Progress as Bar
-
-    with Bar(transient=True) as bar:
-        task = bar.add_task("acquiring", total=None)
-
-        def advance(step: Progress) -> None:
-            bar.update(task, completed=step.done, total=step.total)
-
-        yield advance
 
 
 def register(app: typer.Typer) -> None:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from workbench.console import progress
+from workbench.console import reporting
 from workbench.options import DataRootOption, resolve_root, split_list
 
 __all__ = ["register"]
@@ -38,10 +38,8 @@ def compare_command(
     first, second = Window.parse(a), Window.parse(b)
     root = resolve_root(data_root)
     names = split_list(metrics) or list(WINDOW_METRICS)
-    with progress("compare: measuring metrics", total=len(names)) as done:
-        result = compare(
-            root, a=first, b=second, metrics=names, out=out, progress=lambda step: done(step.text)
-        )
+    with reporting("compare: measuring metrics") as progress:
+        result = compare(root, a=first, b=second, metrics=names, out=out, progress=progress)
     typer.echo(f"A {first}\nB {second}")
     for record in result.rows:
         value = "undefined" if record.value != record.value else f"{record.value:.6g}"

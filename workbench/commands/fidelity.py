@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from workbench.console import progress
+from workbench.console import reporting
 from workbench.options import (
     DataRootOption,
     at_least,
@@ -102,7 +102,7 @@ def fidelity_command(
     names = lake_symbols(symbols)
     first, stop = day_span(start, end)
     root = resolve_root(data_root)
-    from rlx_lib.fidelity import default_metrics, evaluate
+    from rlx_lib.fidelity import evaluate
     from rlx_lib.parallel import check_address
 
     if cluster is not None:
@@ -110,8 +110,7 @@ def fidelity_command(
     folder = out or Path("reports") / f"fidelity-{'_'.join(names)}-{first}"
     reconstruct_missing(root, names, first, stop, workers=workers, cluster=cluster)
     chosen = split_list(metrics) or None
-    total = len(names) * len(chosen or default_metrics())
-    with progress("fidelity: measuring metrics per symbol", total=total) as done:
+    with reporting("fidelity: measuring metrics per symbol") as progress:
         result = evaluate(
             root,
             symbols=names,
@@ -122,7 +121,7 @@ def fidelity_command(
             out=folder,
             workers=workers,
             cluster=cluster,
-            progress=lambda step: done(step.text),
+            progress=progress,
         )
     _publish(result, root, folder, validation=validation)
     if fail_on_verdict and not result.ok:

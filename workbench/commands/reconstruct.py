@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from rlx_lib.errors import StageError
-from workbench.console import progress
+from workbench.console import reporting
 from workbench.options import DataRootOption, at_least, day_span, lake_symbols, resolve_root
 
 __all__ = ["reconstruct_command", "register"]
@@ -59,9 +59,8 @@ def reconstruct_command(
         typer.echo(json.dumps([row_dict(row) for row in result.rows], indent=2, default=str))
     else:
         _announce_carry_in(root, source, names, first)
-        total = len(names) * (stop - first).days
-        with progress("reconstructing symbol-days", total=total) as done:
-            result = reconstruct(root, **options, progress=lambda step: done(step.text))
+        with reporting("reconstructing symbol-days") as progress:
+            result = reconstruct(root, **options, progress=progress)
     if result.failed:
         msg = f"{len(result.failed)} of {len(result.rows)} symbol-days failed: " + "; ".join(
             f"{row.symbol} {row.day}" for row in result.failed

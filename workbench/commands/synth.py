@@ -4,18 +4,16 @@ existing golden samples (``--from-golden``)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from rlx_lib.errors import ConfigError
-from workbench.console import progress
+from workbench.console import reporting
 from workbench.options import DataRootOption, at_least, refuse_given, resolve_root, split_list
 
 if TYPE_CHECKING:
-    from rlx_lib.results import Progress
     from rlx_lib.synth import SynthResult
 
 __all__ = ["register", "synth_command"]
@@ -123,9 +121,8 @@ def _simulate(root: Path, **options: Any) -> SynthResult:
     """:func:`rlx_lib.synth.synthesize` with a bar counting the simulated minutes."""
     from rlx_lib.synth import synthesize
 
-    total = options["minutes"] * len(options["symbols"])
-    with progress("simulated minutes", total=total) as done:
-        return synthesize(root, progress=_advance(done), **options)
+    with reporting("simulated minutes") as progress:
+        return synthesize(root, progress=progress, **options)
 
 
 def _check_modes(ctx: typer.Context, *, views: str, plant: str) -> list[str]:
@@ -138,17 +135,6 @@ def _check_modes(ctx: typer.Context, *, views: str, plant: str) -> list[str]:
     if not plant:
         refuse_given(ctx, ["plant_every"], because="without --plant")
     return written
-
-
-def _advance(done: Callable[..., None]) -> Callable[[Progress], None]:
-    """A ``progress`` callback moving the bar by the minutes simulated since the last call."""
-    seen = [0.0]
-
-    def advance(step: Progress) -> None:
-        done(step.text, step.done - seen[0])
-        seen[0] = step.done
-
-    return advance
 
 
 def _start(value: str) -> dt.datetime:

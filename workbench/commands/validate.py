@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from rlx_lib.errors import ConfigError
 from workbench import options
+from workbench.console import reporting
 from workbench.options import DataRootOption, at_least, day_span, resolve_root
 
 if TYPE_CHECKING:
-    from rlx_lib.results import Progress, ProgressCallback
+    pass
 
 __all__ = ["register"]
 
@@ -52,7 +51,7 @@ def validate_command(
     if cluster is not None:
         check_address(cluster)  # a bad address fails first, in one line
     root = resolve_root(data_root)
-    with _progress_lines() as progress:
+    with reporting("validated", err=True) as progress:
         result = validate(
             root,
             paths=paths or None,
@@ -85,29 +84,6 @@ def _lake_symbols(symbols: str, start: str | None, end: str | None) -> list[str]
         raise ConfigError(msg)
     day_span(start, end)
     return options.lake_symbols(symbols)
-
-
-@contextmanager
-def _progress_lines() -> Iterator[ProgressCallback]:
-    """A ``progress`` callback: rich bars on a terminal (one per total: golden bytes, then
-    symbols), one line on standard error per step otherwise."""
-    from workbench.console import is_terminal
-
-    if not is_terminal():
-        yield lambda step: typer.echo(step.text, err=True)
-        return
-    from rich.progress import BarColumn, Progress, TaskProgressColumn, TimeElapsedColumn
-
-    columns = ("{task.description}", BarColumn(), TaskProgressColumn(), TimeElapsedColumn())
-    with Progress(*columns, transient=True) as bar:
-        tasks: dict[float | None, Any] = {}
-
-        def show(step: Progress) -> None:
-            if step.total not in tasks:
-                tasks[step.total] = bar.add_task(step.unit, total=step.total)
-            bar.update(tasks[step.total], completed=step.done, description=f"validated {step.unit}")
-
-        yield show
 
 
 def register(app: typer.Typer) -> None:
