@@ -2,7 +2,8 @@
 
 Types, from ``events/``: market buys and market sells (taker orders: fills of one side at one
 exchange time), limit adds (a level's size grows) and cancels (it shrinks). The kernels are sums
-of exponentials with decays of 1000, 30 and 1 per second (1 ms to 1 s); ``tick``'s
+of exponentials with decays of 1000 and 10 per second (1 ms and 100 ms; a 1 s kernel did not
+recover known parameters from windows of a few minutes); ``tick``'s
 least-squares ``HawkesSumExpKern`` fits the weights (no home-made optimiser). Entry ``(i, j)``
 of the branching matrix is the mean number of type-``i`` events one type-``j`` event triggers;
 its spectral radius says how endogenous the flow is (1 is critical).
