@@ -18,7 +18,6 @@ from rlx_lib.acquisition import AcquireResult, acquire
 from rlx_lib.local.s3 import LocalLake
 from rlx_lib.reconstruction import ReconstructResult, reconstruct
 from rlx_lib.synth import DEFAULT_START, VendorFaults, synthesize
-from workbench.commands import fidelity
 
 __all__ = [
     "acquire_from_local_lake",
@@ -100,17 +99,20 @@ def rebuilt_window(
         root, symbol=symbol, minutes=minutes, seed=seed, drop_rate=drop_rate
     )
     start = dt.date.fromisoformat(str(day))
-    rebuilt = {
-        source: reconstruct(
-            data_root,
-            source=source,
-            symbols=[symbol],
-            start=start,
-            end=start + dt.timedelta(days=1),
-        )
+    rebuilt = _rebuild_both_sides(data_root, symbols=[symbol], day=start)
+    return RebuiltWindow(data_root=data_root, symbol=symbol, start=start, rebuilt=rebuilt)
+
+
+def _rebuild_both_sides(
+    data_root: Path, *, symbols: Sequence[str], day: dt.date
+) -> dict[str, ReconstructResult]:
+    """Both sides (golden, lake) of ``symbols`` rebuilt over ``day`` (days rebuilt before from
+    the same inputs are skipped; a side without input is a failed row, not an error)."""
+    end = day + dt.timedelta(days=1)
+    return {
+        source: reconstruct(data_root, source=source, symbols=list(symbols), start=day, end=end)
         for source in ("golden", "lake")
     }
-    return RebuiltWindow(data_root=data_root, symbol=symbol, start=start, rebuilt=rebuilt)
 
 
 def phenomena_session(
@@ -137,8 +139,7 @@ def phenomena_session(
             plant=("spoofing", "layering", "momentum_ignition"),
             plant_every_s=plant_every_s,
         )
-    end = day + dt.timedelta(days=1)
-    fidelity.reconstruct_missing(root, list(symbols), day.isoformat(), end.isoformat())
+    _rebuild_both_sides(root, symbols=symbols, day=day)
     return root
 
 
