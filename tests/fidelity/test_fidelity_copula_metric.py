@@ -11,9 +11,11 @@ import math
 import numpy as np
 import polars as pl
 import pytest
+from typer.testing import CliRunner
 
 from rlx_lib.fidelity import align_frames, available, evaluate, get
 from rlx_lib.fidelity.metrics import resolve
+from workbench.cli import app
 
 pv = pytest.importorskip("pyvinecopulib")  # no wheel for Python 3.13
 
@@ -115,3 +117,18 @@ def test_without_pyvinecopulib_it_says_so_instead_of_failing(market_factory, mon
     assert math.isnan(found.value)
     assert found.n == 0
     assert found.detail["note"].startswith("not computed: pyvinecopulib is not installed")
+
+
+def test_rlx_fidelity_names_both_symbols_of_a_pair(
+    data_root, market_factory, write_market, tmp_path
+):
+    for number, symbol in enumerate(SYMBOLS):
+        write_market(data_root, market_factory(messages=300, seed=40 + number), symbol=symbol)
+    days = ["--start", "2024-08-08", "--end", "2024-08-09"]
+    done = CliRunner().invoke(
+        app,
+        ["fidelity", "--symbols", ",".join(SYMBOLS), *days, "--metrics", "copula_tail_dependence",
+         "--data-root", str(data_root), "--out", str(tmp_path / "report")],
+    )  # fmt: skip
+    assert done.exit_code == 0, done.output
+    assert "BTC-USDT with ETH-USDT copula_tail_dependence: 0 " in done.output

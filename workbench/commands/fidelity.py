@@ -135,7 +135,9 @@ def _publish(result: Any, root: Path, folder: Path, *, validation: Path | None) 
 
     for record in result.rows:
         value = "undefined" if record.value != record.value else f"{record.value:.6g}"
-        typer.echo(f"{record.symbol} {record.name}: {value} {record.unit} (n={record.n})")
+        pair = record.detail.get("pair")  # a pair metric: both symbols
+        symbol = " with ".join(pair) if pair else record.symbol
+        typer.echo(f"{symbol} {record.name}: {value} {record.unit} (n={record.n})")
     typer.echo(result.verdict.sentence())
     links = {"validation summary": validation} if validation is not None else {}
     path = publish_report(result, folder, links=links, sweep=load_sweep(root))
