@@ -12,6 +12,13 @@ anchors on the same data, all in one invocation.
   wall-clock medians, their ratio, and each as a share of the kernel's rate. Peak RSS is the
   child's ``VmHWM``. On a loaded machine the wall clock shows the load, not the code: the
   table's title gives the load average.
+- **Floors**, on the day just rebuilt, CPU seconds, median of 3: reading the input's Parquet
+  with polars, and writing that day's ``events/`` and ``book/`` tables with Arrow's cheapest
+  Parquet settings (plain, uncompressed, no statistics, into a sink that keeps nothing). No
+  pipeline that reads this input and writes these outputs with Arrow avoids them. The
+  *ceiling* is the end-to-end rate two cores would give if the kernel and both floors were split
+  evenly between them with nothing else to do: the most a two-core run can reach, as a share
+  of the kernel.
 - **Anchors**, over the whole stream, per CPU-second: a minimal numba book (one dense array
   per side over the stream's tick range, known up front; best index tracked; top 20 after
   every message; median of 3), the pure-Python ``SortedDict`` book (int prices, top 20 after
@@ -48,6 +55,8 @@ from typing import NamedTuple
 import numba
 import numpy as np
 import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from rlx_lib import catalog, schemas
 from rlx_lib.decimals import units_to_decimal
@@ -352,11 +361,57 @@ def _anchor_rates(data: dict[str, np.ndarray], folder: Path) -> dict[str, float]
     return rates
 
 
+def _segments(table: pa.Table, count: int) -> list[pa.Table]:
+    step = -(-table.num_rows // count)
+    return [table.slice(i, step).combine_chunks() for i in range(0, table.num_rows, step)]
+
+
+def _write_floor(tables: list[pa.Table], segments: int) -> float:
+    """CPU seconds to write ``tables`` with Arrow's cheapest Parquet settings (plain,
+    uncompressed, no statistics, into a sink that keeps nothing; dictionaries only for the
+    enum columns, which are dictionary arrays already), a row group per pipeline segment."""
+    pieces = [(table.schema, _segments(table, segments)) for table in tables]
+    began = time.process_time()
+    for schema, parts in pieces:
+        with pq.ParquetWriter(
+            pa.MockOutputStream(),  # counts the bytes, keeps none
+            schema,
+            compression="none",
+            use_dictionary=[f.name for f in schema if pa.types.is_dictionary(f.type)],
+            write_statistics=False,
+            store_decimal_as_integer=True,
+        ) as writer:
+            for part in parts:
+                writer.write_table(part, row_group_size=part.num_rows)
+    return time.process_time() - began
+
+
+def floor_seconds(root: Path, messages: int) -> dict[str, float]:
+    """The two costs every pipeline pays on the day just rebuilt, CPU seconds, median of 3:
+    reading the input's columns from its Parquet, and writing its ``events/`` and ``book/``
+    tables at the cheapest settings Arrow has."""
+    lake = next((root / "lake" / "book_delta_v2").rglob("*.parquet"))
+    outputs = [
+        pq.read_table(next((root / name).rglob("part-lake.parquet"))) for name in ("events", "book")
+    ]
+    segments = -(-messages // 20_000)
+
+    def read() -> float:
+        began = time.process_time()
+        pl.read_parquet(lake)
+        return time.process_time() - began
+
+    return {
+        "read": statistics.median(read() for _ in range(3)),
+        "write": statistics.median(_write_floor(outputs, segments) for _ in range(3)),
+    }
+
+
 def _figure(figure: str, value: float, unit: str, **extra: object) -> dict:
     return {"figure": figure, "value": value, "unit": unit, **extra}
 
 
-class _Measured(NamedTuple):  # not a dataclass: this file is loaded outside sys.modules
+class _Measured(NamedTuple):
     """What one invocation measured (rates in level updates or rows per second)."""
 
     rows: int
@@ -368,6 +423,7 @@ class _Measured(NamedTuple):  # not a dataclass: this file is loaded outside sys
     cpu: float  # end to end, overlapped, per CPU-second
     rss: dict[bool, float]  # MB by overlap
     anchors: dict[str, float]
+    floor: dict[str, float]  # CPU seconds: reading the input, writing the outputs
 
 
 def measure(*, quick: bool) -> _Measured:
@@ -384,6 +440,7 @@ def measure(*, quick: bool) -> _Measured:
         write_lake(root, data)
         write_lake(warm, generate(20_000))
         runs = _end_to_end_runs(root, warm, 3)
+        floor = floor_seconds(root, len(data["start"]) - 1)
         anchors = _anchor_rates(data, Path(folder))
     return _Measured(
         rows=rows,
@@ -395,6 +452,7 @@ def measure(*, quick: bool) -> _Measured:
         cpu=rows / statistics.median(r["seconds"] for r in runs[True]),
         rss={o: statistics.median(r["rss_mb"] for r in runs[o]) for o in runs},
         anchors=anchors,
+        floor=floor,
     )
 
 
@@ -498,10 +556,33 @@ def _anchor_figures(m: _Measured) -> list[dict]:
     return figures
 
 
+def _floor_figures(m: _Measured) -> list[dict]:
+    """What no pipeline avoids, and the best end to end two cores allow with only that."""
+    kernel_seconds = m.rows / m.kernel
+    ceiling = 2 * m.rows / (kernel_seconds + m.floor["read"] + m.floor["write"])
+    return [
+        _figure("floor: read the input from Parquet (CPU)", m.floor["read"], "s"),
+        _figure(
+            "floor: write events+book as plain, uncompressed Parquet (Arrow, CPU)",
+            m.floor["write"],
+            "s",
+            baseline="kernel",
+            ratio=m.floor["write"] / kernel_seconds,
+        ),
+        _figure(
+            "ceiling, two cores: kernel + both floors split evenly, nothing else",
+            ceiling,
+            "rows/s",
+            baseline="kernel",
+            ratio=ceiling / m.kernel,
+        ),
+    ]
+
+
 def run(*, quick: bool) -> list[dict]:
-    """Figures: kernel, end to end on one and two cores, peak RSS, anchors and ratios."""
+    """Figures: kernel, end to end on one and two cores, peak RSS, floors, anchors and ratios."""
     measured = measure(quick=quick)
-    return _own_figures(measured) + _anchor_figures(measured)
+    return _own_figures(measured) + _floor_figures(measured) + _anchor_figures(measured)
 
 
 if __name__ == "__main__":

@@ -12,12 +12,14 @@ from __future__ import annotations
 import importlib.util
 import os
 import platform
+import sys
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from rlx_lib.errors import ConfigError
 
-__all__ = ["BENCHMARK_DIR", "available", "describe", "machine", "run_stage"]
+__all__ = ["BENCHMARK_DIR", "available", "describe", "load", "machine", "run_stage"]
 
 BENCHMARK_DIR = Path(__file__).resolve().parent.parent / "benchmarks"
 
@@ -54,8 +56,9 @@ def describe(info: dict[str, Any]) -> str:
     return f"{info['cpu']}, {info['cores']} cores, load average {load}"
 
 
-def run_stage(stage: str, *, quick: bool = False) -> list[dict[str, Any]]:
-    """Run one stage's benchmark and return its figures, each tagged with the stage."""
+def load(stage: str) -> ModuleType:
+    """Import ``benchmarks/bench_<stage>.py`` as module ``rlx_bench_<stage>`` (registered in
+    ``sys.modules`` while it loads, as dataclasses and pickling need)."""
     path = BENCHMARK_DIR / f"bench_{stage}.py"
     if stage not in available():
         msg = f"no benchmark for stage {stage!r}; available: {', '.join(available())}"
@@ -65,7 +68,18 @@ def run_stage(stage: str, *, quick: bool = False) -> list[dict[str, Any]]:
         msg = f"cannot load benchmark {path}"
         raise ConfigError(msg)
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    sys.modules[spec.name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[spec.name]
+        raise
+    return module
+
+
+def run_stage(stage: str, *, quick: bool = False) -> list[dict[str, Any]]:
+    """Run one stage's benchmark and return its figures, each tagged with the stage."""
+    module = load(stage)
     at_start = machine()
     figures = module.run(quick=quick)
     return [{"stage": stage, **at_start, **figure} for figure in figures]

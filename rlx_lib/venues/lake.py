@@ -56,6 +56,7 @@ def object_key(
     ]
     return "/".join(part for part in parts if part)
 
+
 RAW_TO_LOADED = {
     "timestamp": "origin_time",
     "receipt_timestamp": "received_time",
