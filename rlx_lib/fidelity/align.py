@@ -138,7 +138,8 @@ def input_files(
     root: Path, symbol: str, start: str | dt.date, end: str | dt.date
 ) -> dict[str, list[Path]]:
     """The ``book/`` and ``events/`` files of both sources for a symbol and day range, and the
-    live side's ``trades/`` files where there are any (``trades/golden``, possibly empty)."""
+    live side's ``trades/`` files (``trades/golden``: empty unless every day with live
+    ``events/`` has one, so a window is never fed single fills for only some of its days)."""
     validate_symbol(symbol)
     files: dict[str, list[Path]] = {}
     for dataset in ("book", "events"):
@@ -160,7 +161,8 @@ def input_files(
         partition_dir(root, "trades", symbol=symbol, day=day) / "part-golden.parquet"
         for day in day_range(start, end)
     ]
-    files["trades/golden"] = [path for path in trades if path.is_file()]
+    trades = [path for path in trades if path.is_file()]
+    files["trades/golden"] = trades if len(trades) == len(files["events/golden"]) else []
     return files
 
 

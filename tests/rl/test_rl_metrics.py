@@ -11,6 +11,7 @@ import pytest
 from rlx_lib.catalog import partition_dir
 from rlx_lib.errors import ConfigError, DataRangeError
 from rlx_lib.fidelity import align, available, evaluate
+from rlx_lib.fidelity.align import input_files
 from rlx_lib.rl.feed import event_trades, feed_latency, side_feed, sides, single_trades
 from rlx_lib.rl.metrics import SimToRealGap, StateCoverage
 from rlx_lib.rl.policies import REFERENCE_POLICIES, get_policy
@@ -148,3 +149,21 @@ def test_single_fills_variant_on_a_trade_only_capture(real_root):
     detail = SimToRealGap(recorded=False).compute(aligned).detail
     assert detail["live_trades_individual"] > sides(aligned)[0].trades.height
     _single_variant_holds(aligned, detail, fills)
+
+
+def test_single_fills_are_read_only_when_every_day_has_them(tmp_path):
+    """A window whose live days lack ``trades/`` on some day gets no single fills at all."""
+    days = [DAY, END]
+    for dataset, source in [(d, s) for d in ("book", "events") for s in ("golden", "lake")]:
+        for day in days:
+            folder = partition_dir(tmp_path, dataset, symbol="BTC-USDT", day=day)
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / f"part-{source}.parquet").touch()
+    first = partition_dir(tmp_path, "trades", symbol="BTC-USDT", day=DAY)
+    first.mkdir(parents=True)
+    (first / "part-golden.parquet").touch()
+    stop = END + dt.timedelta(days=1)
+    assert input_files(tmp_path, "BTC-USDT", DAY, stop)["trades/golden"] == []
+    assert input_files(tmp_path, "BTC-USDT", DAY, END)["trades/golden"] == [
+        first / "part-golden.parquet"
+    ]
