@@ -458,6 +458,7 @@ def _day_result(
         book_rows=counts["book"],
         issue_rows=counts["issues"],
         drift_rows=counts.get("drift"),
+        trade_rows=counts.get("trades"),
         seeded_from=seeded.seeding["seed"],
         seeding=seeded.seeding,
         notes=seeded.day_input.notes,

@@ -78,6 +78,8 @@ def test_both_streams_trades_holds_each_fill_and_events_the_aggregates(data_root
     _capture(data_root, trades=True, aggregates=True)
     (row,) = rebuild(data_root, [DAY], source="golden")
     assert row.status == "done", row
+    assert row.trade_rows == len(FILLS)
+    assert f", {len(FILLS)} single fills" in row.summary()
     trades = pl.read_parquet(_part(data_root, "trades"))
     schemas.check_schema(trades, schemas.TRADES, name="trades")
     assert _rows(trades) == [(t, p, s, not m) for t, p, s, m in FILLS]
@@ -105,6 +107,7 @@ def test_trades_only_when_the_capture_holds_trade(data_root: Path, aggregates: b
     assert row.status == "done", row
     events = pl.read_parquet(_part(data_root, "events")).filter(pl.col("kind") == "trade")
     if aggregates:
+        assert row.trade_rows is None
         assert not _part(data_root, "trades").parent.exists()
         assert len(events) == len(AGGREGATES)
     else:
