@@ -33,6 +33,7 @@ __all__ = [
     "SCHEMAS",
     "SOURCES",
     "TIME",
+    "TRADES",
     "book_levels_schema",
     "book_state_schema",
     "check_schema",
@@ -125,6 +126,22 @@ EVENTS = pl.Schema(
     }
 )
 """The unified chronological stream: one row per level change or trade."""
+
+TRADES = pl.Schema(
+    {
+        "source": pl.Enum(SOURCES),
+        "origin_time": TIME,  # Binance trade T
+        "received_time": TIME,  # capture time
+        "trade_id": pl.Int64,  # Binance trade t
+        "side_is_bid": pl.Boolean,  # True when the taker bought
+        "price": DECIMAL,
+        "size": DECIMAL,
+    }
+)
+"""A live capture's single fills (``@trade``), one row each, by (``received_time``, ``trade_id``).
+
+Written by golden reconstruction whenever the capture holds ``@trade`` messages, beside
+``events/`` (which keeps the capture's ``@aggTrade`` rows when it recorded both streams)."""
 
 BOOK_STATE_KEYS = pl.Schema(
     {
@@ -277,6 +294,7 @@ SCHEMAS: dict[str, pl.Schema] = {
     "lake/book": LAKE_BOOK,
     "lake/book_delta_v2": LAKE_BOOK_DELTA_V2,
     "events": EVENTS,
+    "trades": TRADES,
     "book": BOOK_STATE,
     "drift": DRIFT,
     "issues": ISSUE,

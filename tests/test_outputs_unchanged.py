@@ -3,7 +3,9 @@
 ``tests/outputs_sha256.json`` was written from commit 34f1401 (before the front doors) by running
 the same commands: ``rlx demo --minutes 1``; ``rlx import`` of the real hftbacktest capture,
 ``rlx validate`` and ``rlx reconstruct --source golden`` of it. A change that alters an output on
-purpose must re-record the file and say why in its commit.
+purpose must re-record the file and say why in its commit (so far: ``trades/``, the captures'
+single fills, and the RL detail and fidelity run id that follow from it; ``events/`` and
+``book/`` unchanged).
 """
 
 from __future__ import annotations

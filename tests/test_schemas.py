@@ -17,7 +17,7 @@ def test_market_datasets_use_exact_decimals_and_utc_ns_clocks(name: str) -> None
             assert kind == pl.Decimal(18, 8), column
         if column.endswith("_time"):
             assert kind == pl.Datetime("ns", "UTC"), column
-    if name.startswith(("lake/", "events", "book")):
+    if name.startswith(("lake/", "events", "trades", "book")):
         assert {"origin_time", "received_time"} <= set(schema)
 
 

@@ -1,14 +1,14 @@
 """DuckDB over the data root: one read-only view per dataset and named ``.sql`` queries.
 
-:func:`connect` creates a view for every dataset that has files (``lake_trades``,
-``lake_book``, ``lake_book_delta_v2``, ``golden``, ``events``, ``book``, ``issues``,
-``fidelity``) plus ``book_states`` (the reconstructed ``book`` and Lake's ``book`` snapshots in
-one shape) in a scratch catalog, then opens that catalog ``READ_ONLY`` and locks it: DuckDB's
-local file system is disabled, the data root is reachable only through the read-only
-``rlxdata://`` file system (:mod:`workbench.readonly`), no external access, no configuration
-changes. So ``COPY``, ``EXPORT`` or ``ATTACH`` fail inside DuckDB whatever statement wraps
-them. :meth:`Database.query` runs ``workbench/sql/<name>.sql`` with ``$name`` parameters bound
-by DuckDB, never formatted into the text; :meth:`Database.batches` streams one analyst's query.
+:func:`connect` creates a view for every dataset that has files (``lake_trades``, ``lake_book``,
+``lake_book_delta_v2``, ``golden``, ``events``, ``trades``, ``book``, ``issues``, ``fidelity``,
+``patterns``) plus ``book_states`` (the reconstructed ``book`` and Lake's ``book`` snapshots in one
+shape) in a scratch catalog, then opens that catalog ``READ_ONLY`` and locks it: DuckDB's local file
+system is disabled, the data root is reachable only through the read-only ``rlxdata://`` file system
+(:mod:`workbench.readonly`), no external access, no configuration changes. So ``COPY``, ``EXPORT``
+or ``ATTACH`` fail inside DuckDB whatever statement wraps them. :meth:`Database.query` runs
+``workbench/sql/<name>.sql`` with ``$name`` parameters bound by DuckDB, never formatted into the
+text; :meth:`Database.batches` streams one analyst's query.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ DATASETS: dict[str, str] = {
     "lake_book_delta_v2": "lake/book_delta_v2",
     "golden": "golden",
     "events": "events",
+    "trades": "trades",
     "book": "book",
     "issues": "issues",
     "fidelity": "fidelity",

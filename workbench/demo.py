@@ -185,7 +185,9 @@ def _reconstruct_line(rebuilt: Mapping[str, ReconstructResult]) -> str:
             raise StageError(msg)
         events = sum(row.events for row in result.rows)
         books = sum(row.book_rows for row in result.rows)
-        parts.append(f"{source}: {events:,} events, {books:,} book rows")
+        fills = sum(row.trade_rows or 0 for row in result.rows)
+        singles = f", {fills:,} single fills (trades/)" if fills else ""
+        parts.append(f"{source}: {events:,} events, {books:,} book rows{singles}")
     return "reconstruct: " + "; ".join(parts) + " into events/ and book/"
 
 

@@ -126,7 +126,8 @@ def rl_section(report: FidelityResult, symbol: str, sweep: pl.DataFrame | None) 
                 f"**sim_to_real_gap = {gap.value:.4f}** (gate 0.05: "
                 f"{gate_label(gap.value <= 0.05)}); policies replayed in hftbacktest on both "
                 f"books, same constant feed latency ({gap.detail.get('feed_latency_ns')} ns), "
-                f"queue model {gap.detail.get('queue_model')}."
+                f"queue model {gap.detail.get('queue_model')}. Single fills against aggregate "
+                f"trades: {html.escape(str(gap.detail.get('single_trades', 'not computed')))}."
             ),
             table_pane(policy_table(gap.detail)),
         ]

@@ -56,7 +56,7 @@ def sweep(
 ) -> SweepResult:
     """Gap and coverage for each drop rate and seed (live reconstruction under ``root``)."""
     root, days = Path(root), day_range(parse_day(start), parse_day(end))
-    metrics = [SimToRealGap(recorded=False), StateCoverage()]
+    metrics = [SimToRealGap(recorded=False, single_trades=False), StateCoverage()]
     rows = []
     for rate in drop_rates:
         for seed in seeds:

@@ -92,6 +92,10 @@ class Aligned:
     reference_events, candidate_events
         The ``events/`` rows themselves (level changes and fills), for metrics that read
         order-level behaviour (patterns, multivariate Hawkes); None when not kept.
+    reference_single_trades
+        The live capture's single fills (``trades/`` rows, one per ``@trade``), which
+        ``events/`` does not hold when the capture also recorded ``@aggTrade``; None when the
+        window has none (a capture without ``@trade``).
     same_window
         True when both sides are one window seen twice (vendor and live); False for two
         different windows (``compare``): metrics then measure each side over its own span.
@@ -109,6 +113,7 @@ class Aligned:
     reference_events: pl.DataFrame | None = None
     candidate_events: pl.DataFrame | None = None
     same_window: bool = True
+    reference_single_trades: pl.DataFrame | None = None
 
     def for_period(self, period: int) -> Aligned:
         """The same alignment restricted to one resync period (books and messages)."""
@@ -125,13 +130,16 @@ class Aligned:
             self.reference_events,
             self.candidate_events,
             self.same_window,
+            self.reference_single_trades,
         )
 
 
 def input_files(
     root: Path, symbol: str, start: str | dt.date, end: str | dt.date
 ) -> dict[str, list[Path]]:
-    """The ``book/`` and ``events/`` files of both sources for a symbol and day range."""
+    """The ``book/`` and ``events/`` files of both sources for a symbol and day range, and the
+    live side's ``trades/`` files (``trades/golden``: empty unless every day with live
+    ``events/`` has one, so a window is never fed single fills for only some of its days)."""
     validate_symbol(symbol)
     files: dict[str, list[Path]] = {}
     for dataset in ("book", "events"):
@@ -149,19 +157,26 @@ def input_files(
                     f"--start {start} --end {end}` first"
                 )
                 raise DataRangeError(msg)
+    trades = [
+        partition_dir(root, "trades", symbol=symbol, day=day) / "part-golden.parquet"
+        for day in day_range(start, end)
+    ]
+    trades = [path for path in trades if path.is_file()]
+    files["trades/golden"] = trades if len(trades) == len(files["events/golden"]) else []
     return files
 
 
 def align(root: Path, symbol: str, start: str | dt.date, end: str | dt.date) -> Aligned:
     """Read both reconstructions of ``symbol`` over ``[start, end)`` and align them."""
     files = input_files(root, symbol, start, end)
-    frames = {key: pl.read_parquet(paths) for key, paths in files.items()}
+    frames = {key: pl.read_parquet(paths) for key, paths in files.items() if paths}
     return align_frames(
         symbol,
         reference_book=frames["book/golden"],
         candidate_book=frames["book/lake"],
         reference_events=frames["events/golden"],
         candidate_events=frames["events/lake"],
+        reference_single_trades=frames.get("trades/golden"),
     )
 
 
@@ -173,11 +188,13 @@ def align_frames(
     reference_events: pl.DataFrame,
     candidate_events: pl.DataFrame,
     same_window: bool = True,
+    reference_single_trades: pl.DataFrame | None = None,
 ) -> Aligned:
     """Align frames following ``BOOK_STATE`` and ``EVENTS`` (the ``source`` column is ignored).
 
     ``same_window``: both sides are one window seen twice, so the 100 ms grids are cut to the
     span they share; two different windows (``compare``) keep each grid whole.
+    ``reference_single_trades``: the live side's ``TRADES`` rows, when there are any.
     """
     reference_messages = _messages(reference_events)
     reference_messages, periods = _periods(reference_messages)
@@ -198,6 +215,7 @@ def align_frames(
         reference_events=reference_events,
         candidate_events=candidate_events,
         same_window=same_window,
+        reference_single_trades=reference_single_trades,
     )
 
 

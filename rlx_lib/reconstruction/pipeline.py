@@ -392,7 +392,8 @@ class _DayPlan:
 
 
 def reconstruct_day(config: ReconstructConfig, symbol: str, day: dt.date) -> DayResult:
-    """Reconstruct one symbol-day into ``events/``, ``book/``, ``drift/`` and ``issues/``.
+    """Reconstruct one symbol-day into ``events/``, ``book/``, ``drift/`` and ``issues/`` (and,
+    from a golden capture holding ``@trade``, its single fills into ``trades/``).
 
     Steps: plan (skip a day finished from the same inputs and settings), seed, replay the
     segments, publish. Returns the day's :class:`DayResult` (``done`` or ``skipped``).
@@ -457,6 +458,7 @@ def _day_result(
         book_rows=counts["book"],
         issue_rows=counts["issues"],
         drift_rows=counts.get("drift"),
+        trade_rows=counts.get("trades"),
         seeded_from=seeded.seeding["seed"],
         seeding=seeded.seeding,
         notes=seeded.day_input.notes,
@@ -609,6 +611,8 @@ def _publish(
         name: sink.publish(plan.output(name), force=plan.config.force)
         for name, sink in written.items()
     }
+    if day_input.single_trades:
+        counts["trades"] = _publish_trades(plan, day_input)
     for dataset, schema in (("drift", schemas.DRIFT), ("issues", schemas.ISSUE)):
         if dataset == "drift" and plan.source != "lake":
             continue
@@ -621,6 +625,14 @@ def _publish(
             force=plan.config.force,
         )
     return counts
+
+
+def _publish_trades(plan: _DayPlan, day_input: replay.DayInput) -> int:
+    """Write the capture's ``@trade`` fills to ``trades/`` atomically; return the row count."""
+    path = plan.work / "trades.parquet.partial"
+    sink = sinks.ParquetSink(path, sinks.arrow_schema(schemas.TRADES))
+    sink.write(sinks.trades_table(day_input.single_trades, source=plan.source))
+    return sink.publish(plan.output("trades"), force=plan.config.force)
 
 
 def _write_manifests(plan: _DayPlan, counts: dict[str, int], meta: dict[str, Any]) -> None:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -132,7 +132,11 @@ def _level_fault() -> pl.Expr:
 
 @dataclass
 class DayInput:
-    """One symbol-day of book messages (in application order) and trades (by receipt)."""
+    """One symbol-day of book messages (in application order) and trades (by receipt).
+
+    ``trade_*`` are the trades merged into ``events/`` (aggregates when there are any);
+    ``single_trades`` the golden capture's ``@trade`` fills, keyed like them (empty: none).
+    """
 
     reader: RowReader  # the level rows
     start: np.ndarray  # messages + 1: row offsets
@@ -147,6 +151,7 @@ class DayInput:
     trade_buy: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
     trade_price: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     trade_size: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    single_trades: dict[str, np.ndarray] = field(default_factory=dict)  # golden @trade fills
     issues: list[dict] = field(default_factory=list)
     notes: dict = field(default_factory=dict)
 
@@ -506,7 +511,9 @@ def golden_input(
     """Parse a symbol-day of golden samples and run the Binance sync rules over it.
 
     ``synced_update_id`` is the id of a book carried over from the previous day (None: wait
-    for a snapshot). Trades come from ``@aggTrade`` when the capture holds it, else ``@trade``.
+    for a snapshot). Trades come from ``@aggTrade`` when the capture holds it, else ``@trade``;
+    ``single_trades`` holds the ``@trade`` fills whenever there are any (the arrays of the
+    trades, keyed alike), else it is empty.
     """
     market = market_of_symbol(symbol)
     state = _GoldenDay(symbol, market, market.depth_sync())
@@ -517,19 +524,28 @@ def golden_input(
         for record in iter_records(path, report):
             state.add(record, str(path), report.lines)
         state.file_findings(report)
-    day_input = state.builder.build()
-    chosen = state.trades["agg_trade"] or state.trades["trade"]
-    chosen.sort(key=lambda pair: (pair[0], _trade_id(pair[1])))
-    day_input.trade_received_ns = np.array([c for c, _ in chosen], dtype=np.int64)
-    day_input.trade_origin_ns = np.array([t.trade_time * 1_000_000 for _, t in chosen], np.int64)
-    day_input.trade_id = np.array([_trade_id(t) for _, t in chosen], dtype=np.int64)
-    day_input.trade_buy = np.array([not t.buyer_is_maker for _, t in chosen], dtype=bool)
-    day_input.trade_price = np.array([t.price for _, t in chosen], dtype=np.int64)
-    day_input.trade_size = np.array([t.quantity for _, t in chosen], dtype=np.int64)
-    day_input.issues = state.issues
     state.notes["synced_update_id_at_end"] = state.sync.update_id
-    day_input.notes = state.notes
-    return day_input
+    return replace(
+        state.builder.build(),
+        **_trade_arrays(state.trades["agg_trade"] or state.trades["trade"]),
+        single_trades=_trade_arrays(state.trades["trade"]) if state.trades["trade"] else {},
+        issues=state.issues,
+        notes=state.notes,
+    )
+
+
+def _trade_arrays(trades: list[tuple[int, Any]]) -> dict[str, np.ndarray]:
+    """Trades ``(capture_ns, parsed)`` as :class:`DayInput`'s trade arrays, sorted by
+    (receipt, trade id)."""
+    trades = sorted(trades, key=lambda pair: (pair[0], _trade_id(pair[1])))
+    return {
+        "trade_received_ns": np.array([c for c, _ in trades], dtype=np.int64),
+        "trade_origin_ns": np.array([t.trade_time * 1_000_000 for _, t in trades], np.int64),
+        "trade_id": np.array([_trade_id(t) for _, t in trades], dtype=np.int64),
+        "trade_buy": np.array([not t.buyer_is_maker for _, t in trades], dtype=bool),
+        "trade_price": np.array([t.price for _, t in trades], dtype=np.int64),
+        "trade_size": np.array([t.quantity for _, t in trades], dtype=np.int64),
+    }
 
 
 def _trade_id(trade: binance.Trade | binance.AggTrade) -> int:

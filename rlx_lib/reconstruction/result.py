@@ -27,6 +27,7 @@ class DayResult:
     book_rows: int = 0
     issue_rows: int = 0
     drift_rows: int | None = None  # lake only
+    trade_rows: int | None = None  # golden with @trade: single fills written to trades/
     seeded_from: str = ""  # previous_day, snapshot, vendor_book or none
     seeding: Mapping[str, Any] = field(default_factory=dict)  # as the manifest records it
     notes: Mapping[str, Any] = field(default_factory=dict)  # counts from reading the input
@@ -48,6 +49,8 @@ class DayResult:
             f"{head}, {self.messages:,} messages, {self.events:,} events, {self.book_rows:,} "
             f"book rows, {self.issue_rows} issue rows, seeded from {self.seeded_from}"
         )
+        if self.trade_rows is not None:
+            text += f", {self.trade_rows:,} single fills"
         if self.carried_in:
             text += f" (the book carried over from {self.carried_in[0]})"
         if self.drift and self.drift.get("compared"):

@@ -62,7 +62,8 @@ def reconstruct(
     end exclusive) from ``source`` (``lake`` or ``golden``) under ``root``.
 
     Writes ``events/``, ``book/`` (``depth`` levels a side, a row per message or per
-    ``book_every`` bucket), ``issues/`` and, for Lake, ``drift/``. A day already rebuilt from
+    ``book_every`` bucket), ``issues/``, for Lake ``drift/`` and, for a golden capture holding
+    ``@trade``, its single fills in ``trades/``. A day already rebuilt from
     the same inputs and settings is skipped unless ``force``; ``resume`` continues an
     interrupted day from its last checkpoint (every ``checkpoint_messages`` messages).
     ``cluster`` is a Dask scheduler address or a ``distributed.Client``-like object; else

@@ -1,5 +1,5 @@
-"""Sinks: Arrow tables for ``events/``, ``book/``, ``drift/`` and ``issues/``, written as segments
-and joined into one atomic Parquet file per dataset.
+"""Sinks: Arrow tables for ``events/``, ``book/``, ``drift/``, ``issues/`` and ``trades/``, written
+as segments and joined into one atomic Parquet file per dataset.
 
 A symbol-day is written as numbered segment files (one per checkpoint interval) under a work
 folder; when the day is complete they are joined, row group by row group, into
@@ -40,10 +40,11 @@ __all__ = [
     "join_segments",
     "output_path",
     "segment_path",
+    "trades_table",
     "write_segment",
 ]
 
-OUTPUT_DATASETS = ("events", "book", "drift", "issues")
+OUTPUT_DATASETS = ("events", "book", "drift", "issues", "trades")
 _NULL_TIME = np.iinfo(np.int64).min
 _TIME_TYPE = pa.timestamp("ns", tz="UTC")
 
@@ -79,6 +80,8 @@ def _required(names: list[str]) -> frozenset[str]:
     to encode: no definition levels). Every other column stays nullable."""
     if names == list(schemas.EVENTS):
         return frozenset({"source", "sequence", "kind", "side_is_bid", "price", "size"})
+    if names == list(schemas.TRADES):
+        return frozenset(schemas.TRADES)
     if names[: len(schemas.BOOK_STATE_KEYS)] == list(schemas.BOOK_STATE_KEYS):  # book, drift
         return frozenset({"source", "update_id"})
     return frozenset()
@@ -152,6 +155,23 @@ def events_table(columns: dict[str, np.ndarray], *, source: str) -> pa.Table:
             "size": units_to_decimal(columns["size"]),
         },
         schemas.EVENTS,
+    )
+
+
+def trades_table(columns: dict[str, np.ndarray], *, source: str) -> pa.Table:
+    """``TRADES`` rows from :class:`~rlx_lib.reconstruction.replay.DayInput`'s trade arrays."""
+    count = len(columns["trade_id"])
+    return _frame(
+        {
+            "source": _source(source, count),
+            "origin_time": _time(columns["trade_origin_ns"]),
+            "received_time": _time(columns["trade_received_ns"]),
+            "trade_id": _int(columns["trade_id"]),
+            "side_is_bid": pa.array(columns["trade_buy"], pa.bool_()),
+            "price": units_to_decimal(columns["trade_price"]),
+            "size": units_to_decimal(columns["trade_size"]),
+        },
+        schemas.TRADES,
     )
 
 

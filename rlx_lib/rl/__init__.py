@@ -1,9 +1,10 @@
 """RL readiness: would an agent act and earn the same on the vendor's book as on the live one?
 
-The stage reads only ``events/`` and ``book/`` (either source) and writes only its own
-outputs. ``export`` writes hftbacktest feed files; ``market_env`` opens a gymnasium
-environment over one source's window; the metrics (``sim_to_real_gap``, ``state_coverage``,
-``transfer_gap``) plug into fidelity through its entry-point group.
+The stage reads only ``events/`` and ``book/`` (either source), and the live side's single fills
+from ``trades/`` (through the fidelity alignment), and writes only its own outputs. ``export``
+writes hftbacktest feed files; ``market_env`` opens a gymnasium environment over one source's
+window; the metrics (``sim_to_real_gap``, ``state_coverage``, ``transfer_gap``) plug into fidelity
+through its entry-point group.
 """
 
 from __future__ import annotations

@@ -30,7 +30,7 @@ from hftbacktest import (
 from rlx_lib.errors import ConfigError, DataRangeError
 from rlx_lib.rl.convert import UNIT, order_by_clocks
 
-__all__ = ["CLOCKS", "Side", "feed_latency", "individual_trades", "side_feed", "sides"]
+__all__ = ["CLOCKS", "Side", "event_trades", "feed_latency", "side_feed", "sides", "single_trades"]
 
 CLOCKS = ("constant", "recorded")
 _MS = 1_000_000
@@ -94,21 +94,28 @@ def _received(messages: pl.DataFrame, update_id: np.ndarray, exch: np.ndarray) -
     return np.where(ids[where] == update_id, received[where], exch).astype(np.int64)
 
 
-def individual_trades(events: pl.DataFrame | None) -> pl.DataFrame | None:
-    """The live side's trades one fill a row (the aggregate trades' columns), if it has events."""
-    if events is None:
+def event_trades(events: pl.DataFrame) -> pl.DataFrame:
+    """The trade rows of ``events/`` (aggregates when the capture recorded them) as a feed's
+    trades: ``origin_ms``, ``price``, ``is_buy``, ``quantity``, ``received_ns``, one a row."""
+    return _feed_trades(events.filter(pl.col("kind").cast(pl.String) == "trade"))
+
+
+def single_trades(trades: pl.DataFrame | None) -> pl.DataFrame | None:
+    """The live side's single fills (``trades/`` rows) as a feed's trades; None without any."""
+    if trades is None or trades.is_empty():
         return None
-    return (
-        events.filter(pl.col("kind").cast(pl.String) == "trade")
-        .select(
-            ((pl.col("origin_time").dt.epoch("ns") + _MS // 2) // _MS).alias("origin_ms"),
-            (pl.col("price") * UNIT).cast(pl.Int64).alias("price"),
-            pl.col("side_is_bid").alias("is_buy"),
-            (pl.col("size") * UNIT).cast(pl.Int64).alias("quantity"),
-            pl.col("received_time").dt.epoch("ns").alias("received_ns"),
-        )
-        .sort("origin_ms", maintain_order=True)
-    )
+    return _feed_trades(trades)
+
+
+def _feed_trades(rows: pl.DataFrame) -> pl.DataFrame:
+    """Trade rows (``EVENTS`` or ``TRADES`` columns) in the feed's columns and 1e-8 units."""
+    return rows.select(
+        ((pl.col("origin_time").dt.epoch("ns") + _MS // 2) // _MS).alias("origin_ms"),
+        (pl.col("price") * UNIT).cast(pl.Int64).alias("price"),
+        pl.col("side_is_bid").alias("is_buy"),
+        (pl.col("size") * UNIT).cast(pl.Int64).alias("quantity"),
+        pl.col("received_time").dt.epoch("ns").alias("received_ns"),
+    ).sort("origin_ms", maintain_order=True)
 
 
 def side_feed(side: Side, *, clock: str = "constant", latency_ns: int = 0) -> np.ndarray:

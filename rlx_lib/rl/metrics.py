@@ -6,8 +6,9 @@
   larger of the two, with a block-bootstrap 95% interval over time blocks. The value is the
   largest policy gap (gate: at most 0.05). The detail also gives each policy's gap with each
   side on its own receive clock ("as recorded"), and how far feeding the live side its single
-  fills instead of aggregate trades moves each policy (``single_trades``: the aggregation alone,
-  a limit of the vendor's data, which holds aggregate trades only).
+  fills (the ``trades/`` dataset, one row per ``@trade``) instead of aggregate trades moves each
+  policy (``single_trades``: the aggregation alone, a limit of the vendor's data, which holds
+  aggregate trades only); without ``@trade`` in the capture that variant is not computed.
 - ``state_coverage``: share of the live side's visited feature bins that the vendor side also
   visits (gate: at least 0.95); detail: Jensen-Shannon divergence of the two visitation
   distributions (base 2), the most-missed bins, and the spread-by-imbalance visit tables.
@@ -23,7 +24,7 @@ import numpy as np
 
 from rlx_lib.fidelity import MetricResult
 from rlx_lib.rl.features import FEATURES, Bins, featurize
-from rlx_lib.rl.feed import feed_latency, individual_trades, side_feed, sides
+from rlx_lib.rl.feed import feed_latency, side_feed, sides, single_trades
 from rlx_lib.rl.models import Latency
 from rlx_lib.rl.policies import REFERENCE_POLICIES, get_policy
 from rlx_lib.rl.simulate import Outcome, simulate
@@ -81,7 +82,7 @@ class SimToRealGap:
         if "recorded" in runs:
             for name, lv in runs["recorded"].items():
                 per_policy[name]["gap_recorded"] = _gap(lv[0], lv[1], floor)
-        single = individual_trades(aligned.reference_events)
+        single = single_trades(aligned.reference_single_trades)
         if self.single_trades and single is not None:
             feed = side_feed(replace(live, trades=single), latency_ns=latency)
             for policy in chosen:
@@ -91,6 +92,8 @@ class SimToRealGap:
                     "fills": fed.fills - aggregated.fills,
                     "pnl": fed.pnl - aggregated.pnl,
                     "gap": _gap(aggregated, fed, floor),
+                    "live_fills": fed.fills,
+                    "live_pnl": fed.pnl,
                 }
         value = max(p["gap"] for p in per_policy.values())
         detail = {
@@ -102,10 +105,20 @@ class SimToRealGap:
             "inventory_limit": limit,
             "tick_size": grid.tick_size,
             "trades": "aggregate on both sides",
-            "live_trades_individual": single is not None and single.height,
+            "live_trades_individual": 0 if single is None else single.height,
+            "single_trades": _single_note(self.single_trades, single),
             "policies": per_policy,
         }
         return MetricResult(value=value, n=int(live.exch_ns.size), detail=detail)
+
+
+def _single_note(asked: bool, single) -> str:
+    """What the detail says of the single-fills variant."""
+    if not asked:
+        return "not computed: not asked for"
+    if single is None:
+        return "not computed: no @trade stream in the capture"
+    return f"live side fed its {single.height} single @trade fills (trades/)"
 
 
 def _gap(live: Outcome, vendor: Outcome, floor: float) -> float:

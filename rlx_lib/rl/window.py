@@ -12,7 +12,7 @@ from rlx_lib.catalog import day_range, parse_day, partition_dir, validate_symbol
 from rlx_lib.errors import DataRangeError
 from rlx_lib.rl.convert import UNIT
 from rlx_lib.rl.env import MarketEnv
-from rlx_lib.rl.feed import Side, individual_trades
+from rlx_lib.rl.feed import Side, event_trades
 from rlx_lib.rl.sizing import order_size, window_grid
 from rlx_lib.rl.transfer import side_env
 
@@ -53,7 +53,7 @@ def load_side(
     known = np.where(exch > 0, exch, np.iinfo(np.int64).max)
     exch = np.minimum.accumulate(known[::-1])[::-1]
     received = book["received_time"].dt.epoch("ns").to_numpy()
-    trades = individual_trades(frames["events"])
+    trades = event_trades(frames["events"])
     aggregated = trades.group_by(["origin_ms", "price", "is_buy"], maintain_order=True).agg(
         pl.col("quantity").sum(), pl.col("received_ns").min()
     )

@@ -5,11 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import replace
 
+import polars as pl
 import pytest
 
+from rlx_lib.catalog import partition_dir
 from rlx_lib.errors import ConfigError, DataRangeError
 from rlx_lib.fidelity import align, available, evaluate
-from rlx_lib.rl.feed import feed_latency, individual_trades, side_feed, sides
+from rlx_lib.fidelity.align import input_files
+from rlx_lib.rl.feed import event_trades, feed_latency, side_feed, sides, single_trades
 from rlx_lib.rl.metrics import SimToRealGap, StateCoverage
 from rlx_lib.rl.policies import REFERENCE_POLICIES, get_policy
 from rlx_lib.rl.simulate import simulate
@@ -84,27 +87,83 @@ def test_bad_input_is_one_clear_line(synthetic_root, tmp_path):
         evaluate(tmp_path, symbols=["BTC-USDT"], start=DAY, end=END, metrics=[StateCoverage()])
 
 
-def test_single_fills_variant_is_reported_beside_the_aggregate_default(real_root):
-    """The real capture has ``@trade`` only: its events hold single fills, its aggregates fewer."""
-    aligned = align(real_root, "BTC-USDT", DAY, END)
-    detail = SimToRealGap(recorded=False).compute(aligned).detail
+def _single_variant_holds(aligned, detail, fills: pl.DataFrame) -> list[int]:
+    """Each policy's single-fills variant equals a replay of the live side fed ``fills`` (the
+    ``trades/`` rows); returns what it moved each policy's fills by."""
     live = sides(aligned)[0]
-    single = individual_trades(aligned.reference_events)
-    assert detail["live_trades_individual"] == single.height > live.trades.height
-    grid = window_grid(live)
-    latency = feed_latency(aligned)
+    single = single_trades(fills)
+    assert detail["live_trades_individual"] == fills.height == single.height
+    grid, latency, qty = window_grid(live), feed_latency(aligned), detail["order_qty"]
     feeds = [
         side_feed(replace(live, trades=trades), latency_ns=latency)
         for trades in (live.trades, single)
     ]
-    qty = detail["order_qty"]
     moved = []
     for name, policy in detail["policies"].items():
         aggregate, fed = (
             simulate(feed, get_policy(name), grid, qty=qty, limit=5 * qty) for feed in feeds
         )
-        assert policy["single_trades"]["fills"] == fed.fills - aggregate.fills, name
-        assert policy["single_trades"]["pnl"] == fed.pnl - aggregate.pnl, name
-        moved.append(policy["single_trades"]["fills"])
-    table = policy_table(detail)
-    assert table["single fills vs aggregates (fills)"].to_list() == moved
+        variant = policy["single_trades"]
+        assert (variant["live_fills"], variant["live_pnl"]) == (fed.fills, fed.pnl), name
+        assert variant["fills"] == fed.fills - aggregate.fills, name
+        assert variant["pnl"] == fed.pnl - aggregate.pnl, name
+        moved.append(variant["fills"])
+    assert policy_table(detail)["single fills vs aggregates (fills)"].to_list() == moved
+    return moved
+
+
+def _trades_dataset(root) -> pl.DataFrame:
+    return pl.read_parquet(
+        partition_dir(root, "trades", symbol="BTC-USDT", day=DAY) / "part-golden.parquet"
+    )
+
+
+def test_single_fills_variant_feeds_trades_when_the_capture_holds_both_streams(synthetic_root):
+    """``rlx synth`` records ``@trade`` and ``@aggTrade``: ``events/`` keeps the aggregates,
+    the variant is fed the single fills of ``trades/``, several per aggregate."""
+    aligned = align(synthetic_root, "BTC-USDT", DAY, END)
+    fills = _trades_dataset(synthetic_root)
+    aggregates = event_trades(aligned.reference_events)
+    assert fills.height > aggregates.height > 0
+    assert fills["size"].sum() == aligned.reference_events.filter(kind="trade")["size"].sum()
+    metric = SimToRealGap(recorded=False, policies=("passive_quoter", "random_quoter"))
+    detail = metric.compute(aligned).detail
+    assert detail["single_trades"].startswith(f"live side fed its {fills.height} single")
+    _single_variant_holds(aligned, detail, fills)
+
+
+def test_single_fills_variant_is_not_computed_without_trade_stream(synthetic_root):
+    aligned = replace(align(synthetic_root, "BTC-USDT", DAY, END), reference_single_trades=None)
+    detail = SimToRealGap(recorded=False, policies=("passive_quoter",)).compute(aligned).detail
+    assert detail["single_trades"] == "not computed: no @trade stream in the capture"
+    assert detail["live_trades_individual"] == 0
+    assert "single_trades" not in detail["policies"]["passive_quoter"]
+    assert policy_table(detail)["single fills vs aggregates (fills)"].to_list() == [None]
+
+
+def test_single_fills_variant_on_a_trade_only_capture(real_root):
+    """The real capture has ``@trade`` only: ``trades/`` holds the same fills as ``events/``."""
+    aligned = align(real_root, "BTC-USDT", DAY, END)
+    fills = _trades_dataset(real_root)
+    assert single_trades(fills).equals(event_trades(aligned.reference_events))
+    detail = SimToRealGap(recorded=False).compute(aligned).detail
+    assert detail["live_trades_individual"] > sides(aligned)[0].trades.height
+    _single_variant_holds(aligned, detail, fills)
+
+
+def test_single_fills_are_read_only_when_every_day_has_them(tmp_path):
+    """A window whose live days lack ``trades/`` on some day gets no single fills at all."""
+    days = [DAY, END]
+    for dataset, source in [(d, s) for d in ("book", "events") for s in ("golden", "lake")]:
+        for day in days:
+            folder = partition_dir(tmp_path, dataset, symbol="BTC-USDT", day=day)
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / f"part-{source}.parquet").touch()
+    first = partition_dir(tmp_path, "trades", symbol="BTC-USDT", day=DAY)
+    first.mkdir(parents=True)
+    (first / "part-golden.parquet").touch()
+    stop = END + dt.timedelta(days=1)
+    assert input_files(tmp_path, "BTC-USDT", DAY, stop)["trades/golden"] == []
+    assert input_files(tmp_path, "BTC-USDT", DAY, END)["trades/golden"] == [
+        first / "part-golden.parquet"
+    ]

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import polars as pl
 import pytest
 
+from rlx_lib import schemas
+from rlx_lib.catalog import partition_dir, write_parquet
 from rlx_lib.errors import ConfigError
 from workbench import db
 
@@ -27,6 +31,30 @@ def test_connect_views_exist_only_for_present_datasets(catalog: Any) -> None:
     }
     empty = db.connect(catalog.root / "nothing-here")
     assert empty.views == []
+
+
+def test_live_single_fills_are_the_trades_view_beside_lake_trades(catalog: Any) -> None:
+    """``trades/`` (a capture's ``@trade`` fills) is view ``trades``; Lake's stays ``lake_trades``
+    and the named queries over Lake's trades read the same rows as before."""
+    fills = schemas.empty_frame("trades").extend(
+        pl.DataFrame(
+            {"source": ["golden"] * 3, "origin_time": [catalog.start] * 3,
+             "received_time": [catalog.start] * 3, "trade_id": [7, 8, 9],
+             "side_is_bid": [True, True, False], "price": ["60000.01"] * 3,
+             "size": ["0.5", "0.25", "1"]},
+        ).cast(dict(schemas.TRADES))
+    )  # fmt: skip
+    folder = partition_dir(catalog.root, "trades", symbol="BTC-USDT", day=dt.date(2024, 8, 8))
+    write_parquet(fills, folder / "part-golden.parquet")
+    database = db.connect(catalog.root)
+    assert {"trades", "lake_trades"} <= set(database.views)
+    assert database.sql("SELECT sum(size) AS s FROM trades")["s"].item() == Decimal("1.75")
+    coverage = database.coverage()
+    assert coverage.filter(dataset="trades")["rows"].to_list() == [3]
+    assert coverage.filter(dataset="lake_trades")["rows"].sum() == sum(catalog.trades.values())
+    end = catalog.start + dt.timedelta(hours=1)
+    facts = database.query("window_facts", symbol="BTC-USDT", start=catalog.start, end=end)
+    assert facts["trades"].item() == catalog.trades["BTC-USDT"]
 
 
 def test_coverage_counts_rows_per_partition(catalog: Any) -> None:
