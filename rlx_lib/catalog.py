@@ -42,6 +42,7 @@ __all__ = [
     "partitions",
     "read_manifest",
     "remove_folder",
+    "remove_published",
     "validate_exchange",
     "validate_symbol",
     "write_manifest",
@@ -307,6 +308,19 @@ def write_manifest(folder: Path, entry: dict[str, Any]) -> Path:
     with atomic_path(manifest) as temp:
         temp.write_text(text + "\n", encoding="utf-8")
     return manifest
+
+
+def remove_published(path: Path) -> None:
+    """Delete a published file and its manifest entry (nothing happens when neither exists)."""
+    path = Path(path)
+    path.unlink(missing_ok=True)
+    manifest = path.parent / MANIFEST_NAME
+    entries = _load_entries(manifest)
+    kept = [e for e in entries if e.get("file") != path.name]
+    if kept != entries:
+        text = json.dumps({"entries": kept}, indent=2, sort_keys=True, default=str)
+        with atomic_path(manifest) as temp:
+            temp.write_text(text + "\n", encoding="utf-8")
 
 
 def read_manifest(root: Path, dataset: str) -> list[dict[str, Any]]:

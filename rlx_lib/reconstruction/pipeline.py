@@ -613,6 +613,8 @@ def _publish(
     }
     if day_input.single_trades:
         counts["trades"] = _publish_trades(plan, day_input)
+    else:  # a day redone from input without @trade keeps no single fills of an older run
+        catalog.remove_published(plan.output("trades"))
     for dataset, schema in (("drift", schemas.DRIFT), ("issues", schemas.ISSUE)):
         if dataset == "drift" and plan.source != "lake":
             continue

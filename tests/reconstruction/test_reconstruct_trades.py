@@ -133,3 +133,15 @@ def test_a_resumed_day_writes_the_same_trades(tmp_path: Path, monkeypatch) -> No
     assert row.resumed_at_segment > 0  # continued after its last checkpoint
     for dataset in ("trades", "events", "book"):
         assert _part(crashed, dataset).read_bytes() == _part(whole, dataset).read_bytes()
+
+
+def test_a_day_redone_without_trade_keeps_no_older_single_fills(data_root: Path) -> None:
+    _capture(data_root, trades=True, aggregates=True)
+    rebuild(data_root, [DAY], source="golden")
+    assert _part(data_root, "trades").exists()
+    _capture(data_root, trades=False, aggregates=True)  # the capture re-imported without @trade
+    (row,) = rebuild(data_root, [DAY], source="golden", force=True)
+    assert row.status == "done", row
+    assert row.trade_rows is None
+    assert not _part(data_root, "trades").exists()
+    assert catalog.read_manifest(data_root, "trades") == []
