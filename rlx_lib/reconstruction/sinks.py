@@ -30,7 +30,6 @@ from rlx_lib.decimals import units_to_decimal
 from rlx_lib.errors import OverwriteError
 
 __all__ = [
-    "OUTPUT_DATASETS",
     "ParquetSink",
     "book_table",
     "copy_segments",
@@ -44,7 +43,6 @@ __all__ = [
     "write_segment",
 ]
 
-OUTPUT_DATASETS = ("events", "book", "drift", "issues", "trades")
 _NULL_TIME = np.iinfo(np.int64).min
 _TIME_TYPE = pa.timestamp("ns", tz="UTC")
 
