@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -130,19 +131,18 @@ def _frame(columns: dict[str, pa.Array | np.ndarray], schema: pl.Schema) -> pa.T
     return pa.Table.from_arrays(arrays, schema=target)
 
 
-def _source(source: str, count: int) -> np.ndarray:
-    return np.full(count, schemas.SOURCES.index(source), dtype=np.uint8)
+def _keys(source: str, origin_ns: np.ndarray, received_ns: np.ndarray) -> dict[str, Any]:
+    """The columns every reconstruction row starts with: ``source`` and the two clocks."""
+    code = np.full(len(origin_ns), schemas.SOURCES.index(source), dtype=np.uint8)
+    return {"source": code, "origin_time": _time(origin_ns), "received_time": _time(received_ns)}
 
 
 def events_table(columns: dict[str, np.ndarray], *, source: str) -> pa.Table:
     """``EVENTS`` rows from arrays: kind codes 0 snapshot, 1 delta, 2 trade; -1 ids are null."""
-    count = len(columns["sequence"])
     is_trade = columns["kind"] == 2
     return _frame(
         {
-            "source": _source(source, count),
-            "origin_time": _time(columns["origin_ns"]),
-            "received_time": _time(columns["received_ns"]),
+            **_keys(source, columns["origin_ns"], columns["received_ns"]),
             "sequence": _int(columns["sequence"]),
             "kind": columns["kind"],
             "update_id": pa.array(columns["update_id"], pa.int64(), mask=is_trade),
@@ -158,12 +158,9 @@ def events_table(columns: dict[str, np.ndarray], *, source: str) -> pa.Table:
 
 def trades_table(columns: dict[str, np.ndarray], *, source: str) -> pa.Table:
     """``TRADES`` rows from :class:`~rlx_lib.reconstruction.replay.DayInput`'s trade arrays."""
-    count = len(columns["trade_id"])
     return _frame(
         {
-            "source": _source(source, count),
-            "origin_time": _time(columns["trade_origin_ns"]),
-            "received_time": _time(columns["trade_received_ns"]),
+            **_keys(source, columns["trade_origin_ns"], columns["trade_received_ns"]),
             "trade_id": _int(columns["trade_id"]),
             "side_is_bid": pa.array(columns["trade_buy"], pa.bool_()),
             "price": units_to_decimal(columns["trade_price"]),
@@ -175,11 +172,8 @@ def trades_table(columns: dict[str, np.ndarray], *, source: str) -> pa.Table:
 
 def book_table(columns: dict[str, np.ndarray], *, source: str, depth: int) -> pa.Table:
     """``book_state_schema(depth)`` rows; a level with size 0 is absent (null)."""
-    count = len(columns["update_id"])
     arrays = {
-        "source": _source(source, count),
-        "origin_time": _time(columns["origin_ns"]),
-        "received_time": _time(columns["received_ns"]),
+        **_keys(source, columns["origin_ns"], columns["received_ns"]),
         "update_id": _int(columns["update_id"]),
     }
     for side in ("bid", "ask"):  # levels as rows: one transposing copy, then contiguous slices
@@ -194,12 +188,9 @@ def book_table(columns: dict[str, np.ndarray], *, source: str, depth: int) -> pa
 
 def drift_table(columns: dict[str, np.ndarray], *, source: str) -> pa.Table:
     """``schemas.DRIFT`` rows from arrays."""
-    count = len(columns["update_id"])
     return _frame(
         {
-            "source": _source(source, count),
-            "origin_time": _time(columns["origin_ns"]),
-            "received_time": _time(columns["received_ns"]),
+            **_keys(source, columns["origin_ns"], columns["received_ns"]),
             "update_id": _int(columns["update_id"]),
             "levels_differ": pa.array(columns["levels_differ"], pa.int32()),
             "size_error": units_to_decimal(columns["size_error"]),
