@@ -16,6 +16,7 @@ from rlx_lib import schemas
 from rlx_lib.catalog import partition_dir, write_parquet
 from rlx_lib.errors import ConfigError
 from workbench import db
+from workbench.commands.sql import sql_command
 
 
 def test_connect_views_exist_only_for_present_datasets(catalog: Any) -> None:
@@ -244,3 +245,10 @@ def test_golden_view_reads_captures_cut_short_and_says_so(catalog: Any) -> None:
         "SELECT cut_short, count(*) FROM golden GROUP BY cut_short ORDER BY cut_short"
     )
     assert counts.fetchall() == [(False, 101), (True, 101)]
+
+
+def test_rlx_sql_help_names_every_view() -> None:
+    """The help text is written out (``--help`` must not import DuckDB): it names each view."""
+    listed = " ".join((sql_command.__doc__ or "").split())
+    for view in [*db.DATASETS, "book_states"]:
+        assert f" {view}," in listed or f" {view} " in listed, view

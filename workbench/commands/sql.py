@@ -59,9 +59,9 @@ def sql_command(
 ) -> None:
     """Query every dataset with DuckDB, read-only: one view per dataset name.
 
-    Views: lake_trades, lake_book, lake_book_delta_v2, golden, events, book, issues, fidelity
-    and book_states (each only when its data exists). Nothing under the data root can be
-    written: DuckDB reaches it through a read-only file system.
+    Views: lake_trades, lake_book, lake_book_delta_v2, golden, events, trades, book, issues,
+    fidelity, patterns and book_states (each only when its data exists). Nothing under the data
+    root can be written: DuckDB reaches it through a read-only file system.
     """
     from workbench import db, sql_output
 
