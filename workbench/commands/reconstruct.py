@@ -40,7 +40,11 @@ def reconstruct_command(
     json_out: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     data_root: DataRootOption = None,
 ) -> None:
-    """Rebuild the exact L2 book after every message and one chronological event stream."""
+    """Rebuild the exact L2 book after every message and one chronological event stream.
+
+    Writes events/, book/ and issues/; from Lake also drift/ (against Lake's own book), from a
+    live capture holding @trade also trades/ (its single fills).
+    """
     from rlx_lib.parallel import check_address
     from rlx_lib.reconstruction import reconstruct
     from rlx_lib.results import row_dict
