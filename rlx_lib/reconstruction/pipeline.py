@@ -411,7 +411,8 @@ def reconstruct_day(config: ReconstructConfig, symbol: str, day: dt.date) -> Day
 
 
 def _finished(plan: _DayPlan) -> bool:
-    """Whether the day's ``book/`` file is published from the same inputs and settings."""
+    """Whether the day's ``book/`` file is published from the same inputs and settings (for a
+    golden day, by a version that writes ``trades/``: its manifest counts the single fills)."""
     book_file = plan.output("book")
     if plan.config.force or not book_file.exists():
         return False
@@ -421,6 +422,7 @@ def _finished(plan: _DayPlan) -> bool:
         and entry.get("dt") == plan.day.isoformat()
         and entry.get("inputs") == plan.checksums
         and entry.get("settings") == plan.settings
+        and (plan.source != "golden" or "trade_rows" in entry)
         for entry in catalog.read_manifest(plan.root, "book")
     )
 
@@ -435,6 +437,8 @@ def _run_day(plan: _DayPlan, began: float) -> DayResult:
     final_state = final_state_path(plan.root, source=plan.source, symbol=plan.symbol, day=plan.day)
     save_checkpoint(final_state, seeded.book, _final_header(seeded.day_input, plan.checksums))
     meta = {"inputs": plan.checksums, "settings": plan.settings, "seeding": seeded.seeding}
+    if plan.source == "golden":  # None: the capture holds no @trade
+        meta["trade_rows"] = counts.get("trades")
     _write_manifests(plan, counts, {**meta, "drift": drift})
     catalog.remove_folder(plan.work, up_to=plan.root / "_work")
     return result

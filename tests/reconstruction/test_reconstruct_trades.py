@@ -145,3 +145,25 @@ def test_a_day_redone_without_trade_keeps_no_older_single_fills(data_root: Path)
     assert row.trade_rows is None
     assert not _part(data_root, "trades").exists()
     assert catalog.read_manifest(data_root, "trades") == []
+
+
+def test_a_root_rebuilt_before_trades_existed_gets_them_on_the_next_run(data_root: Path) -> None:
+    """A golden day finished by a version without ``trades/`` (its manifests do not count the
+    single fills) is not taken as finished: the next run writes ``trades/``, the same
+    ``events/`` and ``book/``, and the run after that skips the day."""
+    _capture(data_root, trades=True, aggregates=True)
+    rebuild(data_root, [DAY], source="golden")
+    before = {name: _part(data_root, name).read_bytes() for name in ("events", "book")}
+    catalog.remove_published(_part(data_root, "trades"))
+    for name in ("events", "book", "issues"):
+        folder = _part(data_root, name).parent
+        manifest = folder / catalog.MANIFEST_NAME
+        entries = orjson.loads(manifest.read_bytes())["entries"]
+        old = [{k: v for k, v in e.items() if k != "trade_rows"} for e in entries]
+        manifest.write_bytes(orjson.dumps({"entries": old}))
+    (row,) = rebuild(data_root, [DAY], source="golden")
+    assert row.status == "done", row
+    assert row.trade_rows == len(FILLS)
+    assert {name: _part(data_root, name).read_bytes() for name in before} == before
+    (again,) = rebuild(data_root, [DAY], source="golden")
+    assert again.status == "skipped"
