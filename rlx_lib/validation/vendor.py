@@ -99,15 +99,28 @@ class _Collector:
         self.rows: list[dict[str, Any]] = []
         self.counts: dict[str, int] = {}
 
-    def add(self, check: str, severity: str, detail: str, count: int = 1, **where: Any) -> None:
+    def add(
+        self,
+        check: str,
+        severity: str,
+        detail: str,
+        count: int = 1,
+        *,
+        source: str | None = None,
+        position: int | None = None,
+        update_id: int | None = None,
+        origin_ms: int | None = None,
+    ) -> None:
+        """Count ``count`` findings of ``check``; keep a row for the first ``max_rows``."""
         self.counts[check] = self.counts.get(check, 0) + count
         if sum(1 for row in self.rows if row["check"] == check) < self.max_rows:
-            origin_ms = where.pop("origin_ms", None)
-            if origin_ms is not None:
-                where["origin_time"] = origin_ms * 1_000_000
             self.rows.append(
-                schemas.issue_row(STAGE, check, severity, self.symbol, detail, **where)
-            )
+                schemas.issue_row(
+                    STAGE, check, severity, self.symbol, detail, source=source,
+                    position=position, update_id=update_id,
+                    origin_time=None if origin_ms is None else origin_ms * 1_000_000,
+                )
+            )  # fmt: skip
 
 
 def _off_grid(
@@ -174,7 +187,6 @@ def _sequence_regressions(
 ) -> None:
     """One issue row per row whose ``sequence_number`` is below the row before it."""
     for row in np.flatnonzero(np.diff(sequence) < 0) + 1:
-        where = {} if origin is None else {"origin_ms": round(int(origin[row]) / _MS)}
         out.add(
             "sequence_regression",
             "error",
@@ -182,7 +194,7 @@ def _sequence_regressions(
             source=source,
             position=int(row),
             update_id=int(sequence[row]),
-            **where,
+            origin_ms=None if origin is None else round(int(origin[row]) / _MS),
         )
 
 
