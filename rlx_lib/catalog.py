@@ -303,10 +303,7 @@ def write_manifest(folder: Path, entry: dict[str, Any]) -> Path:
     folder = Path(folder)
     manifest = folder / MANIFEST_NAME
     entries = _load_entries(manifest)
-    entries = [e for e in entries if e.get("file") != entry.get("file")] + [entry]
-    text = json.dumps({"entries": entries}, indent=2, sort_keys=True, default=str)
-    with atomic_path(manifest) as temp:
-        temp.write_text(text + "\n", encoding="utf-8")
+    _save_entries(manifest, [e for e in entries if e.get("file") != entry.get("file")] + [entry])
     return manifest
 
 
@@ -318,9 +315,7 @@ def remove_published(path: Path) -> None:
     entries = _load_entries(manifest)
     kept = [e for e in entries if e.get("file") != path.name]
     if kept != entries:
-        text = json.dumps({"entries": kept}, indent=2, sort_keys=True, default=str)
-        with atomic_path(manifest) as temp:
-            temp.write_text(text + "\n", encoding="utf-8")
+        _save_entries(manifest, kept)
 
 
 def read_manifest(root: Path, dataset: str) -> list[dict[str, Any]]:
@@ -330,6 +325,12 @@ def read_manifest(root: Path, dataset: str) -> list[dict[str, Any]]:
         for entry in _load_entries(Path(part["path"]) / MANIFEST_NAME):
             rows.append({**{k: v for k, v in part.items() if k != "path"}, **entry})
     return rows
+
+
+def _save_entries(manifest: Path, entries: list[dict[str, Any]]) -> None:
+    text = json.dumps({"entries": entries}, indent=2, sort_keys=True, default=str)
+    with atomic_path(manifest) as temp:
+        temp.write_text(text + "\n", encoding="utf-8")
 
 
 def _load_entries(manifest: Path) -> list[dict[str, Any]]:

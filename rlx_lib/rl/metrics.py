@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
+import polars as pl
 
 from rlx_lib.fidelity import MetricResult
 from rlx_lib.rl.features import FEATURES, Bins, featurize
@@ -112,7 +113,7 @@ class SimToRealGap:
         return MetricResult(value=value, n=int(live.exch_ns.size), detail=detail)
 
 
-def _single_note(asked: bool, single) -> str:
+def _single_note(asked: bool, single: pl.DataFrame | None) -> str:
     """What the detail says of the single-fills variant."""
     if not asked:
         return "not computed: not asked for"

@@ -17,6 +17,7 @@ import pytest
 
 from rlx_lib.catalog import partition_dir, write_parquet
 from rlx_lib.decimals import units_to_decimal
+from rlx_lib.fidelity import Aligned, align_frames
 from rlx_lib.schemas import EVENTS, book_state_schema
 
 DAY = dt.date(2024, 8, 8)
@@ -37,6 +38,16 @@ class Market:
     live_lost: list[int] = field(default_factory=list)  # u the live side lacks (disconnect)
     duplicated: list[int] = field(default_factory=list)  # u with a duplicated vendor row
     trades: int = 0
+
+    def aligned(self, symbol: str = "BTC-USDT") -> Aligned:
+        """Both sides aligned as fidelity aligns what it reads from a data root."""
+        return align_frames(
+            symbol,
+            reference_book=self.reference_book,
+            candidate_book=self.candidate_book,
+            reference_events=self.reference_events,
+            candidate_events=self.candidate_events,
+        )
 
 
 class _Side:

@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from rlx_lib.errors import ConfigError, DataRangeError
-from rlx_lib.fidelity import align_frames, evaluate
+from rlx_lib.fidelity import evaluate
 from rlx_lib.fidelity.align import _grid
 from rlx_lib.fidelity.metrics import agreement, resolve
 from rlx_lib.fidelity.run import compute_records
@@ -26,16 +26,6 @@ AGREEMENT = (
     "origin_time_agreement",
     "grid_series_agreement",
 )
-
-
-def _aligned(market):
-    return align_frames(
-        "BTC-USDT",
-        reference_book=market.reference_book,
-        candidate_book=market.candidate_book,
-        reference_events=market.reference_events,
-        candidate_events=market.candidate_events,
-    )
 
 
 def _whole(records):
@@ -75,7 +65,7 @@ def test_no_faults_every_agreement_is_one_and_the_verdict_passes(
 
 def test_vendor_faults_are_counted_exactly_and_named(market_factory):
     market = market_factory(messages=300, seed=2, drop=(40, 150, 151), duplicate=(12, 99))
-    aligned = _aligned(market)
+    aligned = market.aligned()
     whole = _whole(compute_records(aligned, resolve(AGREEMENT))[0])
     coverage = whole["message_coverage"]
     assert coverage.n == 300
@@ -97,7 +87,7 @@ def test_vendor_faults_are_counted_exactly_and_named(market_factory):
 
 def test_disagreement_matches_an_independent_recount(market_factory):
     market = market_factory(messages=250, seed=3, drop=(30,))
-    whole = _whole(compute_records(_aligned(market), resolve(["top_of_book_agreement"]))[0])
+    whole = _whole(compute_records(market.aligned(), resolve(["top_of_book_agreement"]))[0])
     columns = ["bid_0_price", "bid_0_size", "ask_0_price", "ask_0_size"]
     joined = market.reference_book.join(market.candidate_book, on="update_id", suffix="_v")
     equal = pl.all_horizontal([pl.col(c).eq_missing(pl.col(f"{c}_v")) for c in columns])
@@ -108,7 +98,7 @@ def test_disagreement_matches_an_independent_recount(market_factory):
 
 def test_live_disconnect_splits_resync_periods(market_factory):
     market = market_factory(messages=200, seed=4, live_disconnect=(80, 6))
-    aligned = _aligned(market)
+    aligned = market.aligned()
     periods = aligned.periods
     assert periods["period"].to_list() == [0, 1]
     assert periods["ended_by"].to_list() == ["gap", "end"]
@@ -126,7 +116,7 @@ def test_live_disconnect_splits_resync_periods(market_factory):
 
 def test_trades_match_as_aggregates_and_count_dropped_ones(market_factory):
     market = market_factory(messages=150, seed=5, drop_trades=(3, 70))
-    whole = _whole(compute_records(_aligned(market), resolve(["trade_match_rate"]))[0])
+    whole = _whole(compute_records(market.aligned(), resolve(["trade_match_rate"]))[0])
     live_fills = market.reference_events.filter(pl.col("kind") == "trade").height
     assert live_fills > market.trades  # the live side holds single fills
     assert whole["trade_match_rate"].n == market.trades
@@ -165,7 +155,7 @@ def test_threshold_and_missing_inputs_are_clear_errors(data_root):
 
 
 def test_a_period_without_compared_states_is_undefined_not_an_error(market_factory):
-    aligned = _aligned(market_factory(messages=120, seed=6))
+    aligned = market_factory(messages=120, seed=6).aligned()
     empty = aligned.books.period < -1  # no state at all, as in a period both sides never share
     view = dataclasses.replace(aligned, books=aligned.books.select(empty))
     records, _ = compute_records(view, resolve(["depth_agreement_20", "top_of_book_agreement"]))

@@ -13,7 +13,7 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
-from rlx_lib.fidelity import align_frames, available, evaluate, get
+from rlx_lib.fidelity import available, evaluate, get
 from rlx_lib.fidelity.metrics import resolve
 from workbench.cli import app
 
@@ -61,13 +61,7 @@ def grid(returns: np.ndarray, ofi: np.ndarray) -> pl.DataFrame:
 
 def test_a_vendor_that_loses_the_lower_tail_dependence_is_caught(market_factory):
     market = market_factory(messages=40, seed=3)
-    base = align_frames(
-        "BTC-USDT",
-        reference_book=market.reference_book,
-        candidate_book=market.candidate_book,
-        reference_events=market.reference_events,
-        candidate_events=market.candidate_events,
-    )
+    base = market.aligned()
     known = pv.Bicop(family=pv.BicopFamily.clayton, parameters=np.array([[3.0]]))
     sample = known.sample(3000, seeds=[7])
     returns = np.log(sample / (1 - sample)) * 1e-4  # logistic margins, Clayton dependence
@@ -100,13 +94,7 @@ def test_pair_metrics_run_only_when_named():
 
 def test_without_pyvinecopulib_it_says_so_instead_of_failing(market_factory, monkeypatch):
     market = market_factory(messages=40, seed=3)
-    aligned = align_frames(
-        "BTC-USDT",
-        reference_book=market.reference_book,
-        candidate_book=market.candidate_book,
-        reference_events=market.reference_events,
-        candidate_events=market.candidate_events,
-    )
+    aligned = market.aligned()
     real = importlib.util.find_spec
     monkeypatch.setattr(
         importlib.util,

@@ -6,7 +6,6 @@ import dataclasses
 
 import numpy as np
 
-from rlx_lib.fidelity import align_frames
 from rlx_lib.fidelity.metrics.hawkes_matrix import (
     DECAYS,
     HawkesBranchingMatrix,
@@ -53,13 +52,7 @@ def test_a_short_window_gives_no_negative_rate_or_excitation():
 
 def test_equal_sides_give_exactly_zero(market_factory):
     market = market_factory(messages=60, seed=5)
-    aligned = align_frames(
-        "BTC-USDT",
-        reference_book=market.reference_book,
-        candidate_book=market.candidate_book,
-        reference_events=market.reference_events,
-        candidate_events=market.candidate_events,
-    )
+    aligned = market.aligned()
     truth = simulate("BTC-USDT", "high", start_ns=1_723_075_200_000_000_000, seconds=60, seed=3)
     events = truth_events(truth)
     both = dataclasses.replace(aligned, reference_events=events, candidate_events=events)

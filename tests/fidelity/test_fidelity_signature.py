@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from rlx_lib.fidelity import align_frames
 from rlx_lib.fidelity.metrics.signature import SignatureMMD, mmd_test, signatures, window_paths
 from rlx_lib.fidelity.patterns.orders import units
 from rlx_lib.reconstruction import L2Book
@@ -13,18 +12,8 @@ from rlx_lib.synth.events import truth_events
 from rlx_lib.synth.market import simulate
 
 
-def aligned_market(market):
-    return align_frames(
-        "BTC-USDT",
-        reference_book=market.reference_book,
-        candidate_book=market.candidate_book,
-        reference_events=market.reference_events,
-        candidate_events=market.candidate_events,
-    )
-
-
 def test_signature_mmd_is_exactly_zero_on_a_fault_free_window(market_factory):
-    aligned = aligned_market(market_factory(messages=400, seed=5))
+    aligned = market_factory(messages=400, seed=5).aligned()
     result = SignatureMMD(window_s=2.0, permutations=50).compute(aligned)
     assert result.n >= 5
     assert result.value == 0.0

@@ -2,18 +2,8 @@
 
 from __future__ import annotations
 
-from rlx_lib.fidelity import align_frames, evaluate
+from rlx_lib.fidelity import evaluate
 from rlx_lib.fidelity.metrics.agreement import first_mismatch_levels, first_mismatches
-
-
-def _aligned(market):
-    return align_frames(
-        "BTC-USDT",
-        reference_book=market.reference_book,
-        candidate_book=market.candidate_book,
-        reference_events=market.reference_events,
-        candidate_events=market.candidate_events,
-    )
 
 
 def test_metrics_table_has_one_row_per_whole_run_record(data_root, market_factory, write_market):
@@ -33,7 +23,7 @@ def test_metrics_table_has_one_row_per_whole_run_record(data_root, market_factor
 
 
 def test_first_mismatch_levels_lists_the_first_differing_state(market_factory):
-    aligned = _aligned(market_factory(messages=200, seed=5, drop=(60,)))
+    aligned = market_factory(messages=200, seed=5, drop=(60,)).aligned()
 
     levels = first_mismatch_levels(aligned, depth=10)
 
@@ -44,7 +34,7 @@ def test_first_mismatch_levels_lists_the_first_differing_state(market_factory):
 
 
 def test_first_mismatch_levels_is_empty_when_every_state_matches(market_factory):
-    levels = first_mismatch_levels(_aligned(market_factory(messages=80, seed=6)), depth=5)
+    levels = first_mismatch_levels(market_factory(messages=80, seed=6).aligned(), depth=5)
 
     assert levels.height == 0
     assert levels.columns[0] == "level"
